@@ -1,0 +1,1 @@
+"""Readers for real CDISC ADaM/SDTM exports, mapped onto the data model."""

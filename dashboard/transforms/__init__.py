@@ -1,0 +1,1 @@
+"""Pure pandas transforms: DataFrame in, new DataFrame out, named after what they return."""

@@ -1,0 +1,1 @@
+"""Thin Panel views over a TrialStore, one module per tab."""
