@@ -219,11 +219,11 @@ def pandas_dtype(column: ColumnSpec) -> str:
 def _checks(column: ColumnSpec) -> list[pa.Check]:
     checks = []
     if column.allowed is not None:
-        checks.append(pa.Check.isin(column.allowed, name=f"one of {', '.join(column.allowed)}"))
+        checks.append(pa.Check.isin(column.allowed, error=f"one of {', '.join(column.allowed)}"))
     if column.min_value is not None:
-        checks.append(pa.Check.ge(column.min_value, name=f">= {column.min_value:g}"))
+        checks.append(pa.Check.ge(column.min_value, error=f">= {column.min_value:g}"))
     if column.max_value is not None:
-        checks.append(pa.Check.le(column.max_value, name=f"<= {column.max_value:g}"))
+        checks.append(pa.Check.le(column.max_value, error=f"<= {column.max_value:g}"))
     return checks
 
 

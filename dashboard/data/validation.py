@@ -112,6 +112,8 @@ def coerce_table(table: str, df: pd.DataFrame, source: str | None = None) -> tup
 
 def _findings_from_pandera(table, df, exc, source) -> list[Finding]:
     cases = exc.failure_cases
+    uncoercible = set(cases.loc[cases["check"].astype(str).str.startswith("coerce_dtype"), "column"])
+    cases = cases[~cases["column"].isin(uncoercible) | cases["check"].astype(str).str.startswith("coerce_dtype")]
     findings = []
     for (column, check), group in cases.groupby(["column", "check"], dropna=False, sort=False):
         column = None if pd.isna(column) else str(column)
@@ -132,7 +134,7 @@ def _findings_from_pandera(table, df, exc, source) -> list[Finding]:
         examples = []
         for idx, case in zip(group["index"].head(MAX_EXAMPLES), group["failure_case"].head(MAX_EXAMPLES)):
             subject = ""
-            if pd.notna(idx) and "USUBJID" in df.columns and idx in df.index:
+            if pd.notna(idx) and column != "USUBJID" and "USUBJID" in df.columns and idx in df.index:
                 subject = f"USUBJID={_fmt(df.at[idx, 'USUBJID'])}, "
             examples.append(f"row {idx}: {subject}{column}={_fmt(case)}")
         findings.append(Finding(ERROR, table, column, rule, max(len(index), len(group)), tuple(examples), source))
