@@ -34,7 +34,17 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv=None) -> int:
+    from .data.validation import DatasetValidationError
+
     args = _parser().parse_args(argv)
+    try:
+        return _run(args)
+    except (DatasetValidationError, FileNotFoundError) as exc:
+        print(f"trial-dashboard {args.command}: {exc}", file=sys.stderr)
+        return 1
+
+
+def _run(args) -> int:
     if args.command == "generate":
         from .synthetic.generator import generate_to_folder
 

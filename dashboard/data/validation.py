@@ -30,6 +30,7 @@ class Finding:
     count: int
     examples: tuple[str, ...] = ()
     source: str | None = None
+    suggestion: str | None = None  # e.g. a ready-to-paste column mapping snippet
 
     def __str__(self) -> str:
         where = self.source or self.table
@@ -46,6 +47,7 @@ class Finding:
             "count": self.count,
             "examples": list(self.examples),
             "source": self.source,
+            "suggestion": self.suggestion,
         }
 
 
@@ -56,6 +58,9 @@ class DatasetValidationError(ValueError):
         self.findings = list(findings)
         errors = [f for f in self.findings if f.severity == ERROR]
         lines = [f"{len(errors)} validation error(s) block loading:"] + [f"  {f}" for f in errors]
+        suggestions = list(dict.fromkeys(f.suggestion for f in errors if f.suggestion))
+        if suggestions:
+            lines += ["Suggested fix (a column mapping file, passed with --mapping):", *suggestions]
         super().__init__("\n".join(lines))
 
 

@@ -1,0 +1,131 @@
+"""Bring a mapped table to the model's types: text, numbers, dates, Y/N flags and known categories.
+
+Every value the loader cannot use is reported (file, column, rule, rows) rather than guessed:
+unreadable numbers and dates, values outside a column's allowed categories, partial dates imputed.
+Identifiers stored as numbers (SITEID 701.0) become text ("701").
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pandas as pd
+
+from ..data.schema import TABLE_SPECS
+from .dates import END, START, to_dates
+from .report import FindingLog
+
+# Date columns holding the end of something: partial values take the last day (see dates.py).
+END_DATES = frozenset({"TRTEDT", "AENDT", "EOSDT", "LSTALVDT"})
+YES = frozenset({"Y", "YES", "TRUE", "1", "1.0", "T"})
+NO = frozenset({"N", "NO", "FALSE", "0", "0.0", "F"})
+# Unambiguous spellings of allowed categories.
+CATEGORY_SYNONYMS = {
+    "SEX": {"MALE": "M", "FEMALE": "F", "UNKNOWN": "U", "UNK": "U", "U": "U"},
+    "EOSSTT": {"COMPLETE": "COMPLETED", "DISCONTINUE": "DISCONTINUED", "ON STUDY": "ONGOING"},
+}
+POPULATION_FLAGS = ("RANDFL", "ITTFL", "SAFFL", "EFFFL")
+
+
+_FLOAT_INTEGER = re.compile(r"^-?\d+\.0+$")
+
+
+def to_text(values: pd.Series) -> pd.Series:
+    """Text with identifiers stored as numbers written without '.0' (701.0 or '701.0' -> '701')."""
+    def one(v):
+        if v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v)):
+            return np.nan
+        if isinstance(v, (float, np.floating)) and float(v).is_integer():
+            return str(int(v))
+        if isinstance(v, (pd.Timestamp,)):
+            return v.date().isoformat()
+        text = str(v).strip()
+        if _FLOAT_INTEGER.match(text):
+            return text.split(".")[0]
+        return text if text else np.nan
+    return values.astype(object).map(one)
+
+
+def to_number(values: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """(floats, mask of values present but not numbers)."""
+    if pd.api.types.is_numeric_dtype(values):
+        return values.astype("float64"), pd.Series(False, index=values.index)
+    text = to_text(values)
+    numbers = pd.to_numeric(text, errors="coerce").astype("float64")
+    return numbers, text.notna() & numbers.isna()
+
+
+def to_flag(values: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """(Y/N/missing, mask of values that are not a yes/no)."""
+    text = to_text(values).map(lambda v: v.upper() if isinstance(v, str) else v)
+    out = text.map(lambda v: "Y" if v in YES else ("N" if v in NO else np.nan))
+    return out, text.notna() & out.isna()
+
+
+def conform(table: str, frame: pd.DataFrame, log: FindingLog, source=None) -> pd.DataFrame:
+    """A new frame with each model column of `table` converted to its type; problems logged."""
+    spec = TABLE_SPECS[table]
+    out = frame.copy()
+    for col in spec.columns:
+        if col.name not in out.columns:
+            continue
+        raw = out[col.name]
+        if col.dtype == "date":
+            conv = to_dates(raw, END if col.name in END_DATES else START)
+            if conv.invalid.any():
+                log.warning(table, col.name, "unreadable or impossible dates set to missing", source=source,
+                            frame=frame, mask=conv.invalid)
+            if conv.imputed.any():
+                rule = "last day of the month/year" if col.name in END_DATES else "first day of the month/year"
+                log.warning(table, col.name, f"partial dates imputed to the {rule} (flag {col.name}F)",
+                            source=source, frame=frame, mask=conv.imputed)
+                out[f"{col.name}F"] = conv.flags
+            out[col.name] = conv.dates
+        elif col.dtype in ("int", "float"):
+            numbers, bad = to_number(raw)
+            if bad.any():
+                _bad_values(log, table, col, "values must be numbers", frame, bad, source)
+            if col.dtype == "int":
+                fraction = numbers.notna() & (numbers != np.round(numbers))
+                if fraction.any():
+                    _bad_values(log, table, col, "values must be whole numbers", frame, fraction, source)
+                    numbers = numbers.where(~fraction)
+            out[col.name] = numbers.round().astype("Int64") if col.dtype == "int" else numbers
+        elif col.allowed and set(col.allowed) <= {"Y", "N"}:
+            flags, bad = to_flag(raw)
+            if bad.any():
+                _bad_values(log, table, col, "values must be Y or N", frame, bad, source)
+            out[col.name] = flags
+        else:
+            text = to_text(raw)
+            if col.allowed:
+                synonyms = CATEGORY_SYNONYMS.get(col.name, {})
+                text = text.map(lambda v: synonyms.get(v.upper(), v.upper()) if isinstance(v, str) else v)
+                unknown = text.notna() & ~text.isin(col.allowed)
+                if unknown.any():
+                    _bad_values(log, table, col, f"unknown category (expected one of {', '.join(col.allowed)})",
+                                frame, unknown, source)
+                    text = text.where(~unknown)
+            out[col.name] = text
+    return out
+
+
+def _bad_values(log, table, col, rule, frame, mask, source) -> None:
+    """Required columns cannot lose values (error); optional ones are set missing (warning)."""
+    if col.required:
+        log.error(table, col.name, rule, source=source, frame=frame, mask=mask)
+    else:
+        log.warning(table, col.name, f"{rule}; set to missing", source=source, frame=frame, mask=mask)
+
+
+def duplicates(table: str, frame: pd.DataFrame, keys: list[str], log: FindingLog, source=None,
+               severity: str = "error") -> None:
+    """Log rows sharing the same key columns (each duplicate row beyond the first counted)."""
+    if not set(keys) <= set(frame.columns) or frame.empty:
+        return
+    dup = frame.duplicated(keys, keep=False) & frame[keys].notna().all(axis=1)
+    if dup.any():
+        count = int(frame.loc[dup].duplicated(keys).sum())
+        log.add(severity, table, keys[-1], f"duplicate records: several rows share {', '.join(keys)}",
+                source=source, frame=frame, mask=dup, columns=keys, count=count)

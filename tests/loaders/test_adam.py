@@ -1,0 +1,96 @@
+"""ADaM -> model on tiny messy frames written to a temporary folder (hand-checked answers)."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pyreadstat
+import pytest
+
+from dashboard.loaders import load_dataset, validate_path
+
+ADSL = pd.DataFrame({
+    "STUDYID": ["S"] * 5,
+    "USUBJID": ["S-1", "S-2", "S-3", "S-4", "S-5"],
+    "SITEID": [701.0, 701.0, 702.0, 703.0, 703.0],  # numeric site ids
+    "ARM": ["Dose A", "Dose B", "Placebo", "Screen Failure", ""],
+    "ARMCD": ["A", "B", "P", "SCRNFAIL", "NOTASSGN"],
+    "TRTSDT": [19725.0, 19730.0, 19740.0, None, None],
+    "SAFFL": ["Y", "Y", "Y", "", ""],
+    "AGE": [60.0, 70.0, 65.0, 50.0, 55.0],
+    "SEX": ["MALE", "F", "F", "M", "F"],
+    "DCDECOD": ["COMPLETED", "ADVERSE EVENT", "", "", ""],
+})
+
+
+def _write(folder, **tables):
+    folder.mkdir(exist_ok=True)
+    for name, frame in tables.items():
+        frame.to_csv(folder / f"{name}.csv", index=False)
+    return folder
+
+
+def test_messy_adsl_three_arms_screen_failures_and_derivations(tmp_path):
+    ds = load_dataset(_write(tmp_path / "d", adsl=ADSL))
+    a = ds.adsl.set_index("USUBJID")
+    assert a["SITEID"].tolist() == ["701", "701", "702", "703", "703"]
+    assert a["RANDFL"].tolist() == ["Y", "Y", "Y", "N", "N"]
+    assert a["ITTFL"].tolist() == ["Y", "Y", "Y", "N", "N"]
+    assert a.loc["S-5", "ARM"] == "Screen Failure" and pd.isna(a.loc["S-4", "TRT01P"] if "TRT01P" in a else None)
+    assert ds.arms == ["Dose A", "Dose B", "Placebo"]
+    assert a.loc["S-1", "RANDDT"] == pd.Timestamp("2014-01-02")  # TRTSDT fallback, SAS day 19725
+    assert a["EOSSTT"].tolist() == ["COMPLETED", "DISCONTINUED", "ONGOING", "NOT RANDOMIZED", "NOT RANDOMIZED"]
+    assert a.loc["S-2", "DCSREAS"] == "ADVERSE EVENT" and a.loc["S-1", "SEX"] == "M"
+    warned = {f.column for f in ds.report.warnings}
+    assert {"RANDFL", "RANDDT", "ITTFL", "EOSSTT"} <= warned
+
+
+def test_adae_text_grades_partial_dates_and_out_of_range(tmp_path):
+    adae = pd.DataFrame({"USUBJID": ["S-1", "S-1", "S-2"], "AESEQ": [1, 2, 1], "AEDECOD": ["Rash", "Fever", "Cough"],
+                         "AEBODSYS": ["Skin", "General", "Resp"], "ATOXGR": ["Grade 3", "2", "7"],
+                         "AESTDTC": ["2014-01", "2014-01-05", "2014"], "TRTEMFL": ["Y", "Y", "N"]})
+    report = validate_path(_write(tmp_path / "d", adsl=ADSL, adae=adae))
+    grade = [f for f in report.errors if f.column == "ATOXGR"]
+    assert grade and grade[0].count == 1 and "'7'" in grade[0].examples[0] and grade[0].source.endswith("adae.csv")
+    ds = load_dataset(_write(tmp_path / "e", adsl=ADSL, adae=adae.assign(ATOXGR=["Grade 3", "2", "5"])))
+    assert ds.adae["AETOXGRN"].tolist() == [3, 2, 5]
+    assert ds.adae["ASTDT"].dt.strftime("%Y-%m-%d").tolist() == ["2014-01-01", "2014-01-05", "2014-01-01"]
+    assert ds.adae["ASTDTF"].tolist()[0] == "D"
+    imputed = [f for f in ds.report.warnings if f.column == "ASTDT" and "partial" in f.rule]
+    assert imputed and imputed[0].count == 2
+
+
+def test_adtte_in_months_is_converted_to_days_and_bad_censor_blocks(tmp_path):
+    tte = pd.DataFrame({"USUBJID": ["S-1", "S-2"], "PARAMCD": ["OS", "OS"], "AVAL": [2.0, 12.0],
+                        "AVALU": ["MONTHS", "MONTHS"], "CNSR": [0, 1]})
+    ds = load_dataset(_write(tmp_path / "d", adsl=ADSL, adtte_final=tte))
+    assert ds.adtte["AVAL"].tolist() == pytest.approx([2 * 30.4375, 12 * 30.4375])
+    bad = validate_path(_write(tmp_path / "e", adsl=ADSL, adtte=tte.assign(CNSR=[0, 2])))
+    assert any(f.column == "CNSR" for f in bad.errors)
+
+
+def test_missing_required_column_suggests_a_mapping_and_mapping_fixes_it(tmp_path):
+    renamed = ADSL.rename(columns={"USUBJID": "SUBJECT_ID", "SITEID": "CENTRE"})
+    folder = _write(tmp_path / "d", adsl=renamed)
+    report = validate_path(folder)
+    missing = [f for f in report.errors if f.column in ("USUBJID", "SITEID")]
+    assert len(missing) == 2
+    assert "USUBJID: SUBJECT_ID" in missing[0].suggestion and "SITEID: CENTRE" in missing[0].suggestion
+    yaml_file = tmp_path / "mapping.yaml"
+    yaml_file.write_text(missing[0].suggestion + "\n")
+    assert len(load_dataset(folder, mapping=yaml_file).adsl) == 5
+    toml_file = tmp_path / "mapping.toml"
+    toml_file.write_text('[adsl]\nUSUBJID = "SUBJECT_ID"\nSITEID = "CENTRE"\n')
+    assert load_dataset(folder, mapping=toml_file).adsl["SITEID"].tolist()[0] == "701"
+
+
+def test_files_role_from_mapping_and_sas_member_name(tmp_path):
+    folder = tmp_path / "d"
+    folder.mkdir()
+    ADSL.to_csv(folder / "patients.csv", index=False)
+    assert not validate_path(folder).ok  # neither its name nor its columns (no TRT01P, RFSTDTC) say ADSL
+    assert len(load_dataset(folder, mapping={"files": {"patients.csv": "adsl"}}).adsl) == 5
+    xpt = tmp_path / "x"
+    xpt.mkdir()
+    frame = ADSL.assign(SAFFL=ADSL["SAFFL"].fillna(""), DCDECOD=ADSL["DCDECOD"].fillna(""))
+    pyreadstat.write_xport(frame, str(xpt / "export1.xpt"), file_format_version=5, table_name="ADSL")
+    assert len(load_dataset(xpt).adsl) == 5
