@@ -1,0 +1,449 @@
+"""Response by visit: per-subject visit outcomes, counts, overall response with CIs, comparisons,
+transitions, swimmer lanes and subgroup differences. Category-agnostic (order from config)."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from ..config import (
+    CONTROL_ARM_WORDS,
+    EXTRA_RESPONSE_COLORS,
+    RESPONDER_CATEGORIES,
+    RESPONSE_COLORS,
+    RESPONSE_DIED,
+    RESPONSE_MISSING,
+    RESPONSE_ORDER,
+    RESPONSE_PARAMCDS,
+    RESPONSE_PENDING,
+    SWIMMER_TTE_EVENTS,
+)
+
+NOT_ASSESSED = (RESPONSE_DIED, RESPONSE_MISSING, RESPONSE_PENDING)
+
+
+def _require(df: pd.DataFrame, columns, table: str) -> None:
+    missing = [c for c in columns if c not in df.columns]
+    if missing:
+        raise KeyError(f"{table} lacks required column(s) {missing}; it has {list(df.columns)}")
+
+
+def response_parameter(adrs: pd.DataFrame) -> str:
+    """The ADRS PARAMCD holding per-visit overall response (first of config.RESPONSE_PARAMCDS present,
+    else the parameter assessed at the most visits). Requires PARAMCD, AVALC."""
+    _require(adrs, ["PARAMCD", "AVALC"], "ADRS")
+    codes = set(adrs["PARAMCD"].dropna())
+    for code in RESPONSE_PARAMCDS:
+        if code in codes:
+            return code
+    if not codes:
+        raise ValueError("ADRS has no rows, so no response parameter")
+    if "AVISIT" in adrs.columns:
+        return str(adrs.groupby("PARAMCD")["AVISIT"].nunique().idxmax())
+    return str(sorted(codes)[0])
+
+
+def category_order(categories) -> list[str]:
+    """Display order: config.RESPONSE_ORDER assessed categories, then unknown ones (sorted), then
+    Died / No assessment / Pending."""
+    present = {str(c) for c in categories}
+    known = [c for c in RESPONSE_ORDER if c in present and c not in NOT_ASSESSED]
+    extra = sorted(present - set(RESPONSE_ORDER))
+    tail = [c for c in NOT_ASSESSED if c in present]
+    return known + extra + tail
+
+
+def category_colors(categories) -> dict[str, str]:
+    """Colour per category: config.RESPONSE_COLORS, unknown categories from EXTRA_RESPONSE_COLORS."""
+    order = category_order(categories)
+    extra = iter(EXTRA_RESPONSE_COLORS * (1 + len(order) // len(EXTRA_RESPONSE_COLORS)))
+    return {c: RESPONSE_COLORS[c] if c in RESPONSE_COLORS else next(extra) for c in order}
+
+
+def response_visits(adrs: pd.DataFrame, paramcd: str | None = None) -> pd.DataFrame:
+    """Scheduled response visits, ordered: AVISIT and DAY (nominal study day: AVISITN, else the
+    median ADY). Requires PARAMCD, AVISIT and one of AVISITN / ADY."""
+    _require(adrs, ["PARAMCD", "AVISIT"], "ADRS")
+    paramcd = paramcd or response_parameter(adrs)
+    rows = adrs.loc[(adrs["PARAMCD"] == paramcd) & adrs["AVISIT"].notna()]
+    if "AVISITN" in rows.columns and rows["AVISITN"].notna().any():
+        day = rows.groupby("AVISIT")["AVISITN"].median()
+    elif "ADY" in rows.columns and rows["ADY"].notna().any():
+        day = rows.groupby("AVISIT")["ADY"].median()
+    else:
+        raise KeyError("ADRS needs AVISITN or ADY to place visits in time")
+    out = day.rename("DAY").reset_index().dropna(subset=["DAY"])
+    out["AVISIT"] = out["AVISIT"].astype(str)
+    out["DAY"] = out["DAY"].astype(float)
+    return out.sort_values(["DAY", "AVISIT"]).reset_index(drop=True)
+
+
+def response_status_by_visit(
+    subjects: pd.DataFrame, adrs: pd.DataFrame, cutoff, paramcd: str | None = None
+) -> pd.DataFrame:
+    """One row per subject and scheduled visit: USUBJID, ARM, AVISIT, DAY, STATUS.
+
+    STATUS is the assessed response (AVALC; the last assessment when a visit has several); without an
+    assessment it is "Died" (death before the visit date), "Pending" (visit date = RANDDT + DAY - 1
+    after the data cut) or "No assessment". Every subject appears at every visit.
+    Requires ADSL USUBJID, ARM, RANDDT (DTHDT used when present); ADRS USUBJID, PARAMCD, AVISIT, AVALC.
+    """
+    _require(subjects, ["USUBJID", "ARM", "RANDDT"], "ADSL")
+    _require(adrs, ["USUBJID", "PARAMCD", "AVISIT", "AVALC"], "ADRS")
+    paramcd = paramcd or response_parameter(adrs)
+    visits = response_visits(adrs, paramcd)
+    subj = subjects[["USUBJID", "ARM", "RANDDT"]].copy()
+    subj["DTHDT"] = subjects["DTHDT"] if "DTHDT" in subjects.columns else pd.NaT
+    grid = subj.merge(visits, how="cross")
+    rows = adrs.loc[(adrs["PARAMCD"] == paramcd) & adrs["USUBJID"].isin(subj["USUBJID"])]
+    sort_cols = [c for c in ("ADT", "ADY") if c in rows.columns]
+    rows = rows.sort_values(sort_cols) if sort_cols else rows
+    assessed = (
+        rows.assign(AVISIT=rows["AVISIT"].astype(str), AVALC=rows["AVALC"].astype(str).str.strip())
+        .drop_duplicates(["USUBJID", "AVISIT"], keep="last")[["USUBJID", "AVISIT", "AVALC"]]
+    )
+    grid = grid.merge(assessed, on=["USUBJID", "AVISIT"], how="left")
+    visit_date = pd.to_datetime(grid["RANDDT"]) + pd.to_timedelta(grid["DAY"] - 1, unit="D")
+    died = grid["DTHDT"].notna() & (pd.to_datetime(grid["DTHDT"]) < visit_date)
+    pending = visit_date > pd.Timestamp(cutoff)
+    status = np.select(
+        [grid["AVALC"].notna(), died, pending],
+        [grid["AVALC"].astype(object), RESPONSE_DIED, RESPONSE_PENDING],
+        RESPONSE_MISSING,
+    )
+    out = grid[["USUBJID", "ARM", "AVISIT", "DAY"]].copy()
+    out["STATUS"] = pd.Series(status, index=grid.index, dtype=object).astype(str)
+    return out.reset_index(drop=True)
+
+
+def response_by_visit(status: pd.DataFrame, arms=None) -> pd.DataFrame:
+    """Counts per arm, visit and category: ARM, AVISIT, DAY, STATUS, n, N (all filtered subjects of
+    the arm), pct (100 n / N). Categories never seen stay out; zero cells are kept for seen ones.
+    Requires the columns of `response_status_by_visit`."""
+    _require(status, ["USUBJID", "ARM", "AVISIT", "DAY", "STATUS"], "response status")
+    arms = list(arms) if arms is not None else list(pd.unique(status["ARM"]))
+    visits = status[["AVISIT", "DAY"]].drop_duplicates().sort_values("DAY")
+    cats = category_order(status["STATUS"].unique())
+    index = pd.MultiIndex.from_product([arms, visits["AVISIT"], cats], names=["ARM", "AVISIT", "STATUS"])
+    counts = status.groupby(["ARM", "AVISIT", "STATUS"]).size().reindex(index, fill_value=0).rename("n")
+    out = counts.reset_index().merge(visits, on="AVISIT")
+    denom = status.drop_duplicates("USUBJID").groupby("ARM").size().reindex(arms, fill_value=0)
+    out["N"] = out["ARM"].map(denom).astype(int)
+    out["pct"] = np.where(out["N"] > 0, 100 * out["n"] / out["N"].where(out["N"] > 0, 1), np.nan)
+    out["STATUS"] = pd.Categorical(out["STATUS"], categories=cats, ordered=True)
+    out["ARM"] = pd.Categorical(out["ARM"], categories=arms, ordered=True)
+    return out.sort_values(["ARM", "DAY", "STATUS"]).reset_index(drop=True)[
+        ["ARM", "AVISIT", "DAY", "STATUS", "n", "N", "pct"]
+    ]
+
+
+def wilson_interval(count, nobs, alpha: float = 0.05) -> tuple[float, float]:
+    """Wilson score interval for a proportion (NaN when nobs is 0)."""
+    from statsmodels.stats.proportion import proportion_confint
+
+    if nobs == 0:
+        return (np.nan, np.nan)
+    lo, hi = proportion_confint(count, nobs, alpha=alpha, method="wilson")
+    return float(lo), float(hi)
+
+
+def overall_response_by_visit(status: pd.DataFrame, arms=None) -> pd.DataFrame:
+    """Overall response (CR+PR, config.RESPONDER_CATEGORIES) per arm and visit: ARM, AVISIT, DAY,
+    responders, evaluated (subjects whose visit is due: N minus pending; died / no assessment count as
+    non-responders), pending, N, pct, ci_low, ci_high (95% Wilson, percent), label ("82/99 (82.8%)").
+    Requires the columns of `response_status_by_visit`."""
+    _require(status, ["USUBJID", "ARM", "AVISIT", "DAY", "STATUS"], "response status")
+    arms = list(arms) if arms is not None else list(pd.unique(status["ARM"]))
+    flags = status.assign(
+        responders=status["STATUS"].isin(RESPONDER_CATEGORIES).astype(int),
+        pending=(status["STATUS"] == RESPONSE_PENDING).astype(int),
+        N=1,
+    )
+    visits = status[["AVISIT", "DAY"]].drop_duplicates().sort_values("DAY")
+    index = pd.MultiIndex.from_product([arms, visits["AVISIT"]], names=["ARM", "AVISIT"])
+    out = (
+        flags.groupby(["ARM", "AVISIT"])[["responders", "pending", "N"]].sum()
+        .reindex(index, fill_value=0).reset_index().merge(visits, on="AVISIT")
+    )
+    out["evaluated"] = out["N"] - out["pending"]
+    cis = [wilson_interval(r, e) for r, e in zip(out["responders"], out["evaluated"])]
+    out["pct"] = np.where(out["evaluated"] > 0, 100 * out["responders"] / out["evaluated"].clip(lower=1), np.nan)
+    out["ci_low"] = [100 * c[0] for c in cis]
+    out["ci_high"] = [100 * c[1] for c in cis]
+    out["label"] = [format_proportion(r, e) for r, e in zip(out["responders"], out["evaluated"])]
+    out["ARM"] = pd.Categorical(out["ARM"], categories=arms, ordered=True)
+    return out.sort_values(["ARM", "DAY"]).reset_index(drop=True)[
+        ["ARM", "AVISIT", "DAY", "responders", "evaluated", "pending", "N", "pct", "ci_low", "ci_high", "label"]
+    ]
+
+
+def format_proportion(n: int, total: int) -> str:
+    """'82/99 (82.8%)'; '0/0' when there is no denominator."""
+    return f"{int(n)}/{int(total)} ({100 * n / total:.1f}%)" if total else f"{int(n)}/0"
+
+
+def compare_response(status: pd.DataFrame, visit: str, treatment: str, control: str) -> dict:
+    """Overall response at one visit, treatment vs control: counts, Wilson CIs, difference with the
+    Newcombe (hybrid score) 95% CI, odds ratio with the Wald (Woolf, log scale) 95% CI and the Pearson
+    chi-square p-value. Values are NaN when an arm has nobody evaluated. Requires the columns of
+    `response_status_by_visit`."""
+    from statsmodels.stats.proportion import confint_proportions_2indep
+
+    _require(status, ["ARM", "AVISIT", "STATUS"], "response status")
+    at = status.loc[(status["AVISIT"] == visit) & (status["STATUS"] != RESPONSE_PENDING)]
+    out = {"visit": visit, "treatment": treatment, "control": control}
+    for key, arm in (("t", treatment), ("c", control)):
+        rows = at.loc[at["ARM"] == arm, "STATUS"]
+        out[f"n_{key}"] = int(rows.isin(RESPONDER_CATEGORIES).sum())
+        out[f"N_{key}"] = int(len(rows))
+        out[f"ci_{key}"] = wilson_interval(out[f"n_{key}"], out[f"N_{key}"])
+    out["pending"] = int(((status["AVISIT"] == visit) & (status["STATUS"] == RESPONSE_PENDING)).sum())
+    n1, N1, n2, N2 = out["n_t"], out["N_t"], out["n_c"], out["N_c"]
+    nan2 = (np.nan, np.nan)
+    out.update(diff=np.nan, diff_ci=nan2, odds_ratio=np.nan, or_ci=nan2, p_value=np.nan)
+    if N1 == 0 or N2 == 0:
+        return out
+    out["diff"] = n1 / N1 - n2 / N2
+    out["diff_ci"] = tuple(float(v) for v in confint_proportions_2indep(n1, N1, n2, N2, method="newcomb", compare="diff"))
+    cells = np.array([[n1, N1 - n1], [n2, N2 - n2]], dtype=float)
+    if (cells > 0).all():
+        log_or = np.log(cells[0, 0] * cells[1, 1] / (cells[0, 1] * cells[1, 0]))
+        se = np.sqrt((1 / cells).sum())
+        out["odds_ratio"] = float(np.exp(log_or))
+        out["or_ci"] = (float(np.exp(log_or - 1.959964 * se)), float(np.exp(log_or + 1.959964 * se)))
+    if cells.sum(axis=0).all():
+        out["p_value"] = float(stats.chi2_contingency(cells, correction=False)[1])
+    return out
+
+
+def comparison_sentence(cmp: dict, labels=None) -> str:
+    """The comparison of `compare_response` in words, naming each interval's method."""
+    labels = labels or {}
+    t, c = labels.get(cmp["treatment"], cmp["treatment"]), labels.get(cmp["control"], cmp["control"])
+
+    def arm_text(key, name):
+        lo, hi = cmp[f"ci_{key}"]
+        ci = "" if np.isnan(lo) else f"; 95% Wilson CI {100 * lo:.1f}–{100 * hi:.1f}%"
+        return f"{format_proportion(cmp[f'n_{key}'], cmp[f'N_{key}'])} of {name}{ci}"
+
+    text = f"At {cmp['visit']}, overall response (CR or PR) was {arm_text('t', t)}, vs {arm_text('c', c)}."
+    if not np.isnan(cmp["diff"]):
+        lo, hi = cmp["diff_ci"]
+        text += (f" Difference {100 * cmp['diff']:+.1f} percentage points "
+                 f"(95% Newcombe CI {100 * lo:+.1f} to {100 * hi:+.1f}).")
+    if not np.isnan(cmp["odds_ratio"]):
+        lo, hi = cmp["or_ci"]
+        text += f" Odds ratio {cmp['odds_ratio']:.2f} (95% Wald CI {lo:.2f} to {hi:.2f})."
+    if not np.isnan(cmp["p_value"]):
+        text += f" Pearson chi-square p = {cmp['p_value']:.3f}."
+    if cmp["pending"]:
+        text += f" {cmp['pending']} patient(s) not yet due at the data cut are pending and not counted."
+    return text
+
+
+def response_transitions(status: pd.DataFrame, from_visit: str, to_visit: str, arms=None) -> pd.DataFrame:
+    """Counts of subjects moving from each category at `from_visit` to each at `to_visit`, per arm:
+    ARM, FROM, TO, n, pct_of_from (percent of that arm's subjects in FROM). Every category pair seen
+    in either visit is listed (zeros kept). Requires the columns of `response_status_by_visit`."""
+    _require(status, ["USUBJID", "ARM", "AVISIT", "STATUS"], "response status")
+    arms = list(arms) if arms is not None else list(pd.unique(status["ARM"]))
+    a = status.loc[status["AVISIT"] == from_visit, ["USUBJID", "ARM", "STATUS"]].rename(columns={"STATUS": "FROM"})
+    b = status.loc[status["AVISIT"] == to_visit, ["USUBJID", "STATUS"]].rename(columns={"STATUS": "TO"})
+    pairs = a.merge(b, on="USUBJID", how="inner")
+    cats = category_order(pd.concat([pairs["FROM"], pairs["TO"]]).unique())
+    index = pd.MultiIndex.from_product([arms, cats, cats], names=["ARM", "FROM", "TO"])
+    out = pairs.groupby(["ARM", "FROM", "TO"]).size().reindex(index, fill_value=0).rename("n").reset_index()
+    row_tot = out.groupby(["ARM", "FROM"])["n"].transform("sum")
+    out["pct_of_from"] = np.where(row_tot > 0, 100 * out["n"] / row_tot.clip(lower=1), np.nan)
+    for col in ("FROM", "TO"):
+        out[col] = pd.Categorical(out[col], categories=cats, ordered=True)
+    return out
+
+
+def best_response(status: pd.DataFrame) -> pd.DataFrame:
+    """Best assessed response per subject over all visits (first in category order): USUBJID, BEST
+    ("No assessment" / "Pending" / "Died" when never assessed). Requires USUBJID, STATUS."""
+    _require(status, ["USUBJID", "STATUS"], "response status")
+    cats = category_order(status["STATUS"].unique())
+    rank = status["STATUS"].map({c: i for i, c in enumerate(cats)})
+    best = status.assign(rank=rank).sort_values("rank").drop_duplicates("USUBJID")
+    return best[["USUBJID", "STATUS"]].rename(columns={"STATUS": "BEST"}).reset_index(drop=True)
+
+
+def _days_since(dates: pd.Series, randdt: pd.Series) -> pd.Series:
+    return (pd.to_datetime(dates) - pd.to_datetime(randdt)).dt.days
+
+
+def swimmer_lanes(subjects: pd.DataFrame, cutoff, status: pd.DataFrame | None = None,
+                  adtte: pd.DataFrame | None = None) -> pd.DataFrame:
+    """One lane per subject: USUBJID, ARM, SITEID, END (days from randomization to death, end of
+    study, last known alive or the data cut, whichever applies first), END_STATUS (Died /
+    Discontinued / Completed / Ongoing), BEST (best response when `status` is given), EVENTS (flags
+    from ADTTE events listed in config.SWIMMER_TTE_EVENTS, e.g. "cGVHD onset, Relapse").
+    Requires ADSL USUBJID, ARM, RANDDT (SITEID, DTHDT, EOSDT, EOSSTT, LSTALVDT used when present)."""
+    _require(subjects, ["USUBJID", "ARM", "RANDDT"], "ADSL")
+    cut = pd.Timestamp(cutoff)
+
+    def col(name):
+        return subjects[name] if name in subjects.columns else pd.Series(pd.NaT, index=subjects.index)
+
+    dead = col("DTHDT").notna()
+    end_date = col("DTHDT").where(dead, col("EOSDT").where(col("EOSDT").notna(), col("LSTALVDT")))
+    end_date = pd.to_datetime(end_date).fillna(cut).clip(upper=cut)
+    eosstt = subjects["EOSSTT"].astype(object) if "EOSSTT" in subjects.columns else pd.Series(None, index=subjects.index, dtype=object)
+    end_status = np.where(dead, "Died", np.where(eosstt == "DISCONTINUED", "Discontinued",
+                                                 np.where(eosstt == "COMPLETED", "Completed", "Ongoing")))
+    out = pd.DataFrame({
+        "USUBJID": subjects["USUBJID"].astype(str).to_numpy(),
+        "ARM": subjects["ARM"].astype(str).to_numpy(),
+        "SITEID": subjects["SITEID"].astype(str).to_numpy() if "SITEID" in subjects.columns else "",
+        "END": _days_since(end_date, subjects["RANDDT"]).clip(lower=0).to_numpy(),
+        "END_STATUS": end_status,
+    })
+    if status is not None:
+        out = out.merge(best_response(status), on="USUBJID", how="left")
+    events = swimmer_tte_events(subjects, adtte) if adtte is not None else None
+    if events is not None and len(events):
+        flags = events.groupby("USUBJID")["LABEL"].agg(lambda s: ", ".join(sorted(set(s))))
+        out["EVENTS"] = out["USUBJID"].map(flags).fillna("")
+    else:
+        out["EVENTS"] = ""
+    return out
+
+
+def swimmer_tte_events(subjects: pd.DataFrame, adtte: pd.DataFrame) -> pd.DataFrame:
+    """Time-to-event occurrences shown on lanes: USUBJID, DAY (days from randomization), LABEL, for
+    ADTTE parameters in config.SWIMMER_TTE_EVENTS with CNSR == 0. Requires ADTTE USUBJID, PARAMCD,
+    AVAL, CNSR."""
+    _require(adtte, ["USUBJID", "PARAMCD", "AVAL", "CNSR"], "ADTTE")
+    rows = adtte.loc[adtte["PARAMCD"].isin(list(SWIMMER_TTE_EVENTS)) & (adtte["CNSR"] == 0)
+                     & adtte["USUBJID"].isin(subjects["USUBJID"])]
+    return pd.DataFrame({
+        "USUBJID": rows["USUBJID"].astype(str).to_numpy(),
+        "DAY": rows["AVAL"].astype(float).to_numpy(),
+        "LABEL": rows["PARAMCD"].map(SWIMMER_TTE_EVENTS).to_numpy(),
+    })
+
+
+def swimmer_events(subjects: pd.DataFrame, adrs: pd.DataFrame | None = None, adex: pd.DataFrame | None = None,
+                   adae: pd.DataFrame | None = None, adtte: pd.DataFrame | None = None,
+                   paramcd: str | None = None) -> pd.DataFrame:
+    """Markers on the swimmer lanes: USUBJID, DAY (days from randomization), KIND (Response /
+    Exposure / Serious AE / the ADTTE labels / Death), LABEL, DETAIL. Uses whichever tables are given.
+    Requires ADSL USUBJID, RANDDT (DTHDT, DTHCAUS when present); ADRS USUBJID, PARAMCD, AVALC, ADT or
+    ADY; ADEX USUBJID, EXTRT, ASTDT or ASTDY; ADAE USUBJID, AEDECOD, AESER, ASTDT or ASTDY."""
+    _require(subjects, ["USUBJID", "RANDDT"], "ADSL")
+    rand = subjects.set_index("USUBJID")["RANDDT"]
+    ids = set(subjects["USUBJID"])
+    parts = []
+
+    def day_of(rows, date_col, day_col):
+        if date_col in rows.columns and rows[date_col].notna().any():
+            days = _days_since(rows[date_col], rows["USUBJID"].map(rand))
+            if day_col in rows.columns:
+                days = days.fillna(rows[day_col] - 1)
+            return days
+        if day_col in rows.columns:
+            return rows[day_col].astype(float) - 1
+        raise KeyError(f"needs {date_col} or {day_col}")
+
+    if adrs is not None and len(adrs):
+        code = paramcd or response_parameter(adrs)
+        rows = adrs.loc[(adrs["PARAMCD"] == code) & adrs["USUBJID"].isin(ids)]
+        visit = rows["AVISIT"].astype(str) if "AVISIT" in rows.columns else ""
+        parts.append(pd.DataFrame({"USUBJID": rows["USUBJID"], "DAY": day_of(rows, "ADT", "ADY"),
+                                   "KIND": "Response", "LABEL": rows["AVALC"].astype(str),
+                                   "DETAIL": visit + ": " + rows["AVALC"].astype(str)}))
+    if adex is not None and len(adex):
+        rows = adex.loc[adex["USUBJID"].isin(ids)]
+        dose = (rows["EXDOSE"].map(lambda v: "" if pd.isna(v) else f" {v:g}") + " " + rows["EXDOSU"].fillna("").astype(str)
+                if "EXDOSE" in rows.columns and "EXDOSU" in rows.columns else "")
+        parts.append(pd.DataFrame({"USUBJID": rows["USUBJID"], "DAY": day_of(rows, "ASTDT", "ASTDY"),
+                                   "KIND": "Exposure", "LABEL": rows["EXTRT"].astype(str),
+                                   "DETAIL": rows["EXTRT"].astype(str) + dose}))
+    if adae is not None and len(adae) and "AESER" in adae.columns:
+        rows = adae.loc[(adae["AESER"] == "Y") & adae["USUBJID"].isin(ids)]
+        grade = (" (grade " + rows["AETOXGRN"].astype("Int64").astype(str) + ")") if "AETOXGRN" in rows.columns else ""
+        parts.append(pd.DataFrame({"USUBJID": rows["USUBJID"], "DAY": day_of(rows, "ASTDT", "ASTDY"),
+                                   "KIND": "Serious AE", "LABEL": rows["AEDECOD"].astype(str),
+                                   "DETAIL": rows["AEDECOD"].astype(str) + grade}))
+    if adtte is not None and len(adtte):
+        ev = swimmer_tte_events(subjects, adtte)
+        parts.append(ev.assign(KIND=ev["LABEL"], DETAIL=ev["LABEL"] + " (day " + ev["DAY"].astype(int).astype(str) + ")"))
+    if "DTHDT" in subjects.columns:
+        rows = subjects.loc[subjects["DTHDT"].notna()]
+        cause = rows["DTHCAUS"].fillna("cause not recorded").astype(str) if "DTHCAUS" in rows.columns else "cause not recorded"
+        parts.append(pd.DataFrame({"USUBJID": rows["USUBJID"], "DAY": _days_since(rows["DTHDT"], rows["RANDDT"]),
+                                   "KIND": "Death", "LABEL": "Death", "DETAIL": "Death: " + cause}))
+    cols = ["USUBJID", "DAY", "KIND", "LABEL", "DETAIL"]
+    parts = [p[cols] for p in parts if len(p)]
+    if not parts:
+        return pd.DataFrame(columns=cols)
+    out = pd.concat(parts, ignore_index=True)
+    out["USUBJID"] = out["USUBJID"].astype(str)
+    out["DAY"] = out["DAY"].astype(float)
+    return out.sort_values(["USUBJID", "DAY"]).reset_index(drop=True)
+
+
+def subgroup_response_differences(status: pd.DataFrame, subjects: pd.DataFrame, visit: str,
+                                  treatment: str, control: str, subgroups) -> pd.DataFrame:
+    """Overall response difference (treatment - control) at one visit within each level of each
+    baseline subgroup: SUBGROUP (label), VARIABLE, LEVEL, n_t, N_t, n_c, N_c, diff, diff_low,
+    diff_high (95% Newcombe, proportions), p_interaction (likelihood-ratio test of arm x subgroup in a
+    binomial logistic regression, statsmodels; one value per subgroup). Pending subjects are left out.
+    `subgroups` maps ADSL column -> label; columns absent or with one level are skipped.
+    Requires the columns of `response_status_by_visit` and ADSL USUBJID plus the subgroup columns."""
+    import statsmodels.api as sm
+    import statsmodels.formula.api as smf
+    from statsmodels.stats.proportion import confint_proportions_2indep
+
+    _require(status, ["USUBJID", "ARM", "AVISIT", "STATUS"], "response status")
+    at = status.loc[(status["AVISIT"] == visit) & (status["STATUS"] != RESPONSE_PENDING)
+                    & status["ARM"].isin([treatment, control])]
+    at = at.assign(resp=at["STATUS"].isin(RESPONDER_CATEGORIES).astype(int), trt=(at["ARM"] == treatment).astype(int))
+    rows = []
+    for column, label in dict(subgroups).items():
+        if column not in subjects.columns:
+            continue
+        data = at.merge(subjects[["USUBJID", column]], on="USUBJID").dropna(subset=[column])
+        data = data.assign(level=data[column].astype(str))
+        levels = sorted(data["level"].unique())
+        if len(levels) < 2:
+            continue
+        p_int = np.nan
+        try:
+            fam = sm.families.Binomial()
+            with warnings.catch_warnings():  # separation in small subgroups: the LR statistic is still defined
+                warnings.simplefilter("ignore")
+                full = smf.glm("resp ~ trt * C(level)", data=data, family=fam).fit()
+                reduced = smf.glm("resp ~ trt + C(level)", data=data, family=fam).fit()
+            df = full.df_model - reduced.df_model
+            if df > 0:
+                p_int = float(stats.chi2.sf(max(reduced.deviance - full.deviance, 0.0), df))
+        except (ValueError, np.linalg.LinAlgError):
+            p_int = np.nan
+        for level in levels:
+            sub = data.loc[data["level"] == level]
+            t, c = sub.loc[sub["trt"] == 1, "resp"], sub.loc[sub["trt"] == 0, "resp"]
+            rec = {"SUBGROUP": label, "VARIABLE": column, "LEVEL": level, "n_t": int(t.sum()), "N_t": len(t),
+                   "n_c": int(c.sum()), "N_c": len(c), "diff": np.nan, "diff_low": np.nan, "diff_high": np.nan,
+                   "p_interaction": p_int}
+            if len(t) and len(c):
+                rec["diff"] = t.mean() - c.mean()
+                lo, hi = confint_proportions_2indep(int(t.sum()), len(t), int(c.sum()), len(c),
+                                                    method="newcomb", compare="diff")
+                rec["diff_low"], rec["diff_high"] = float(lo), float(hi)
+            rows.append(rec)
+    cols = ["SUBGROUP", "VARIABLE", "LEVEL", "n_t", "N_t", "n_c", "N_c", "diff", "diff_low", "diff_high", "p_interaction"]
+    return pd.DataFrame(rows, columns=cols)
+
+
+def control_arm(arms) -> str | None:
+    """The comparator among `arms` (protocol order): the last whose name has a word of
+    config.CONTROL_ARM_WORDS, else the last arm; None without arms."""
+    arms = list(arms)
+    marked = [a for a in arms if any(w in str(a).lower() for w in CONTROL_ARM_WORDS)]
+    return (marked or arms or [None])[-1]

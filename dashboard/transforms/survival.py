@@ -1,0 +1,195 @@
+"""Time-to-event by arm with lifelines: Kaplan-Meier, numbers at risk, medians, log-rank, Cox HR and
+Aalen-Johansen cumulative incidence with competing events (ADTTE CNSR=1 and CMPEVFL='Y')."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pandas as pd
+
+CENSORED, EVENT, COMPETING = 0, 1, 2
+
+
+def _require(df: pd.DataFrame, columns, table: str) -> None:
+    missing = [c for c in columns if c not in df.columns]
+    if missing:
+        raise KeyError(f"{table} lacks required column(s) {missing}; it has {list(df.columns)}")
+
+
+def _arms(tte: pd.DataFrame, arms) -> list[str]:
+    return [a for a in (arms if arms is not None else pd.unique(tte["ARM"])) if (tte["ARM"] == a).any()]
+
+
+def tte_parameters(adtte: pd.DataFrame) -> pd.DataFrame:
+    """The ADTTE parameters: PARAMCD, PARAM (label, PARAMCD when absent), events, competing (number
+    of competing events: CNSR == 1 and CMPEVFL == 'Y'). Requires PARAMCD, CNSR."""
+    _require(adtte, ["PARAMCD", "CNSR"], "ADTTE")
+    comp = (adtte["CNSR"] == 1) & (adtte["CMPEVFL"] == "Y") if "CMPEVFL" in adtte.columns else False
+    frame = pd.DataFrame({
+        "PARAMCD": adtte["PARAMCD"].astype(str),
+        "PARAM": adtte["PARAM"].fillna(adtte["PARAMCD"]).astype(str) if "PARAM" in adtte.columns else adtte["PARAMCD"].astype(str),
+        "events": (adtte["CNSR"] == 0).astype(int),
+        "competing": pd.Series(comp, index=adtte.index).fillna(False).astype(int),
+    })
+    return (frame.groupby("PARAMCD", sort=False)
+            .agg(PARAM=("PARAM", "first"), events=("events", "sum"), competing=("competing", "sum"))
+            .reset_index())
+
+
+def tte_data(subjects: pd.DataFrame, adtte: pd.DataFrame, paramcd: str) -> pd.DataFrame:
+    """One row per filtered subject with the parameter: USUBJID, ARM, TIME (days), EVENT (1 event,
+    2 competing event, 0 censored). Requires ADSL USUBJID, ARM; ADTTE USUBJID, PARAMCD, AVAL, CNSR
+    (CMPEVFL used when present)."""
+    _require(subjects, ["USUBJID", "ARM"], "ADSL")
+    _require(adtte, ["USUBJID", "PARAMCD", "AVAL", "CNSR"], "ADTTE")
+    rows = adtte.loc[adtte["PARAMCD"] == paramcd]
+    rows = rows.merge(subjects[["USUBJID", "ARM"]], on="USUBJID", how="inner")
+    competing = (rows["CNSR"] == 1) & (rows["CMPEVFL"] == "Y").fillna(False) if "CMPEVFL" in rows.columns else False
+    event = np.where(rows["CNSR"] == 0, EVENT, np.where(competing, COMPETING, CENSORED))
+    return pd.DataFrame({
+        "USUBJID": rows["USUBJID"].astype(str).to_numpy(),
+        "ARM": rows["ARM"].astype(str).to_numpy(),
+        "TIME": rows["AVAL"].astype(float).to_numpy(),
+        "EVENT": event.astype(int),
+    })
+
+
+def _check_tte(tte: pd.DataFrame) -> None:
+    _require(tte, ["ARM", "TIME", "EVENT"], "time-to-event data")
+
+
+def km_by_arm(tte: pd.DataFrame, arms=None, alpha: float = 0.05) -> pd.DataFrame:
+    """Kaplan-Meier survival per arm (competing events treated as censoring): ARM, TIME, estimate,
+    lower, upper (pointwise log-log Greenwood CI from lifelines), one row per distinct time from 0.
+    Requires ARM, TIME, EVENT."""
+    from lifelines import KaplanMeierFitter
+
+    _check_tte(tte)
+    parts = []
+    for arm in _arms(tte, arms):
+        d = tte.loc[tte["ARM"] == arm]
+        kmf = KaplanMeierFitter(alpha=alpha).fit(d["TIME"], d["EVENT"] == EVENT)
+        ci = kmf.confidence_interval_survival_function_
+        parts.append(pd.DataFrame({
+            "ARM": arm,
+            "TIME": kmf.survival_function_.index.to_numpy(dtype=float),
+            "estimate": kmf.survival_function_.iloc[:, 0].to_numpy(),
+            "lower": ci.iloc[:, 0].to_numpy(),
+            "upper": ci.iloc[:, 1].to_numpy(),
+        }))
+    return _concat(parts, ["ARM", "TIME", "estimate", "lower", "upper"])
+
+
+def cumulative_incidence(tte: pd.DataFrame, arms=None, alpha: float = 0.05) -> pd.DataFrame:
+    """Aalen-Johansen cumulative incidence of EVENT == 1 with EVENT == 2 as competing risk, per arm:
+    ARM, TIME, estimate, lower, upper (lifelines AalenJohansenFitter; tied times are jittered by it
+    with a fixed seed, so results are reproducible). Requires ARM, TIME, EVENT."""
+    from lifelines import AalenJohansenFitter
+
+    _check_tte(tte)
+    parts = []
+    for arm in _arms(tte, arms):
+        d = tte.loc[tte["ARM"] == arm]
+        if not (d["EVENT"] == EVENT).any():
+            parts.append(pd.DataFrame({"ARM": arm, "TIME": [0.0, float(d["TIME"].max())], "estimate": 0.0,
+                                       "lower": 0.0, "upper": 0.0}))
+            continue
+        ajf = AalenJohansenFitter(alpha=alpha, seed=0, calculate_variance=True)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            ajf.fit(d["TIME"], d["EVENT"], event_of_interest=EVENT)
+        cif = ajf.cumulative_density_
+        ci = ajf.confidence_interval_cumulative_density_
+        parts.append(pd.DataFrame({
+            "ARM": arm,
+            "TIME": cif.index.to_numpy(dtype=float),
+            "estimate": cif.iloc[:, 0].to_numpy(),
+            "lower": ci.iloc[:, 0].to_numpy(),
+            "upper": ci.iloc[:, 1].to_numpy(),
+        }))
+        start = parts[-1]["estimate"] == 0  # the CI is undefined (NaN) where no event has happened yet
+        parts[-1].loc[start, ["lower", "upper"]] = 0.0
+    return _concat(parts, ["ARM", "TIME", "estimate", "lower", "upper"])
+
+
+def estimate_at(curves: pd.DataFrame, time: float) -> pd.DataFrame:
+    """Step-function value of each arm's curve at `time`: ARM, TIME, estimate, lower, upper (the last
+    row at or before `time`). Requires ARM, TIME, estimate, lower, upper."""
+    _require(curves, ["ARM", "TIME", "estimate", "lower", "upper"], "curves")
+    before = curves.loc[curves["TIME"] <= time].sort_values("TIME")
+    out = before.groupby("ARM", sort=False).tail(1).assign(TIME=float(time))
+    return out.reset_index(drop=True)
+
+
+def number_at_risk(tte: pd.DataFrame, times, arms=None) -> pd.DataFrame:
+    """Subjects still at risk (TIME >= t) per arm and time: ARM, TIME, at_risk. Requires ARM, TIME."""
+    _require(tte, ["ARM", "TIME"], "time-to-event data")
+    rows = [{"ARM": arm, "TIME": float(t), "at_risk": int(((tte["ARM"] == arm) & (tte["TIME"] >= t)).sum())}
+            for arm in _arms(tte, arms) for t in times]
+    return pd.DataFrame(rows, columns=["ARM", "TIME", "at_risk"])
+
+
+def median_by_arm(tte: pd.DataFrame, arms=None, alpha: float = 0.05) -> pd.DataFrame:
+    """Kaplan-Meier median time per arm with its 95% CI (lifelines median_survival_times on the
+    pointwise CI): ARM, N, events, median, lower, upper (days; inf when not reached).
+    Requires ARM, TIME, EVENT."""
+    from lifelines import KaplanMeierFitter
+    from lifelines.utils import median_survival_times
+
+    _check_tte(tte)
+    rows = []
+    for arm in _arms(tte, arms):
+        d = tte.loc[tte["ARM"] == arm]
+        kmf = KaplanMeierFitter(alpha=alpha).fit(d["TIME"], d["EVENT"] == EVENT)
+        ci = median_survival_times(kmf.confidence_interval_)
+        rows.append({"ARM": arm, "N": len(d), "events": int((d["EVENT"] == EVENT).sum()),
+                     "median": float(kmf.median_survival_time_),
+                     "lower": float(ci.iloc[0, 0]), "upper": float(ci.iloc[0, 1])})
+    return pd.DataFrame(rows, columns=["ARM", "N", "events", "median", "lower", "upper"])
+
+
+def logrank_p(tte: pd.DataFrame, arms=None) -> float:
+    """Log-rank test p-value across arms (lifelines logrank_test for two arms, multivariate otherwise;
+    competing events censored); NaN with fewer than two arms or no events. Requires ARM, TIME, EVENT."""
+    from lifelines.statistics import logrank_test, multivariate_logrank_test
+
+    _check_tte(tte)
+    arms = _arms(tte, arms)
+    d = tte.loc[tte["ARM"].isin(arms)]
+    if len(arms) < 2 or not (d["EVENT"] == EVENT).any():
+        return float("nan")
+    if len(arms) == 2:
+        a, b = (d.loc[d["ARM"] == arm] for arm in arms)
+        return float(logrank_test(a["TIME"], b["TIME"], a["EVENT"] == EVENT, b["EVENT"] == EVENT).p_value)
+    return float(multivariate_logrank_test(d["TIME"], d["ARM"], d["EVENT"] == EVENT).p_value)
+
+
+def cox_hazard_ratio(tte: pd.DataFrame, treatment: str, control: str, alpha: float = 0.05) -> dict:
+    """Cox proportional-hazards HR of treatment vs control (lifelines CoxPHFitter, Wald 95% CI and p;
+    with competing events this is the cause-specific HR): hr, lower, upper, p. NaN without events.
+    Requires ARM, TIME, EVENT."""
+    from lifelines import CoxPHFitter
+    from lifelines.exceptions import ConvergenceError
+
+    _check_tte(tte)
+    d = tte.loc[tte["ARM"].isin([treatment, control])]
+    nan = {"hr": np.nan, "lower": np.nan, "upper": np.nan, "p": np.nan}
+    if d["ARM"].nunique() < 2 or not (d["EVENT"] == EVENT).any():
+        return nan
+    frame = pd.DataFrame({"T": d["TIME"].to_numpy(), "E": (d["EVENT"] == EVENT).to_numpy(dtype=int),
+                          "trt": (d["ARM"] == treatment).to_numpy(dtype=int)})
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            cph = CoxPHFitter(alpha=alpha).fit(frame, duration_col="T", event_col="E")
+    except ConvergenceError:  # degenerate data, e.g. events in one arm only
+        return nan
+    with np.errstate(over="ignore"):
+        lower, upper = np.exp(cph.confidence_intervals_.loc["trt"].to_numpy())
+    return {"hr": float(cph.hazard_ratios_["trt"]), "lower": float(lower), "upper": float(upper),
+            "p": float(cph.summary.loc["trt", "p"])}
+
+
+def _concat(parts, cols) -> pd.DataFrame:
+    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=cols)

@@ -1,0 +1,304 @@
+"""The Response tab: response by visit with the primary endpoint, transitions, swimmer lanes,
+time-to-event and the subgroup forest plot, all following the store's filters and data cut."""
+
+from __future__ import annotations
+
+import html
+
+import holoviews as hv
+import holoviews.plotting.bokeh  # noqa: F401  (registers the Bokeh backend for .opts)
+import numpy as np
+import pandas as pd
+import panel as pn
+
+from ..config import RESPONSE_SUBGROUPS
+from ..data.dataset import TrialDataset
+from ..transforms import response as rs
+from .base import TabView, no_patients_message
+from .sections import SectionView, link_sections
+from .survival import SurvivalView
+from .swimmer import SwimmerView
+
+NO_ADRS = ("**Response data are not available.** This trial's data include no response assessments "
+           "(ADRS), so response by visit, transitions, swimmer response markers and the subgroup forest "
+           "plot cannot be shown.")
+
+
+def arm_label(dataset: TrialDataset, arm: str) -> str:
+    """Short arm label for plots ('MSC'), the arm name when the trial defines none."""
+    return dataset.info.arm_short_labels.get(arm, arm)
+
+
+def status_for(store, subjects: pd.DataFrame) -> pd.DataFrame:
+    """Per-subject visit outcomes of the filtered subjects (see `response_status_by_visit`)."""
+    return rs.response_status_by_visit(subjects, store.dataset.adrs, store.dataset.cutoff)
+
+
+def primary_visit(visits: pd.DataFrame, day: int | None) -> str:
+    """The visit at the protocol's primary day, else the visit with the latest nominal day."""
+    if day is not None and (visits["DAY"] == day).any():
+        return str(visits.loc[visits["DAY"] == day, "AVISIT"].iloc[0])
+    return str(visits["AVISIT"].iloc[-1])
+
+
+def population_line(store, subjects: pd.DataFrame) -> str:
+    """'ITT population, 203 patients (MSC 101, Control 102); data cut 2019-09-30' (escaped)."""
+    counts = subjects["ARM"].value_counts()
+    per_arm = ", ".join(f"{html.escape(arm_label(store.dataset, a))} {int(counts.get(a, 0))}" for a in store.dataset.arms
+                        if a in counts)
+    return (f"{html.escape(store.population)} population, {len(subjects)} patients ({per_arm}); "
+            f"data cut {store.cutoff.isoformat()}")
+
+
+class ResponseByVisitView(SectionView):
+    """Stacked response categories per visit and arm, overall response with Wilson CIs, the primary endpoint."""
+
+    title = "Response by visit"
+
+    def __panel__(self):
+        visits = rs.response_visits(self.store.dataset.adrs)
+        default = primary_visit(visits, self.store.dataset.info.primary_visit_day)
+        visit = pn.widgets.Select(label="Comparison visit", options=visits["AVISIT"].tolist(), value=default, width=200)
+        return pn.Column(
+            visit,
+            pn.panel(self.bind_active(self._render, self.store.filtered_subjects, visit.param.value)),
+            sizing_mode="stretch_width",
+        )
+
+    def _render(self, subjects: pd.DataFrame, visit: str):
+        if subjects.empty:
+            return no_patients_message(self.store)
+        dataset = self.store.dataset
+        status = status_for(self.store, subjects)
+        arms = [a for a in dataset.arms if a in set(subjects["ARM"])]
+        counts = rs.response_by_visit(status, arms)
+        overall = rs.overall_response_by_visit(status, arms)
+        return pn.Column(
+            pn.pane.Markdown(population_line(self.store, subjects), styles={"color": "#444"}),
+            self._primary(status, arms, visit),
+            pn.Row(*[self._bars(counts, arm, legend=arm == arms[-1]) for arm in arms], sizing_mode="stretch_width"),
+            pn.Row(self._overall_plot(overall, arms, visit), self._table(overall, arms), sizing_mode="stretch_width"),
+            sizing_mode="stretch_width",
+        )
+
+    def _primary(self, status, arms, visit):
+        dataset = self.store.dataset
+        control = rs.control_arm(arms)
+        labels = {a: arm_label(dataset, a) for a in arms}
+        is_primary = dataset.info.primary_visit_day is not None and (
+            status.loc[status["AVISIT"] == visit, "DAY"] == dataset.info.primary_visit_day).any()
+        heading = "Primary endpoint" if is_primary else "Between-arm comparison"
+        if len(arms) < 2:
+            text = (f"Only {html.escape(labels[arms[0]])} patients match the filters: no between-arm comparison. "
+                    + rs.format_proportion(*_responders(status, visit, arms[0])) + f" responded at {html.escape(visit)}.")
+        else:
+            text = " ".join(html.escape(rs.comparison_sentence(rs.compare_response(status, visit, arm, control), labels))
+                            for arm in arms if arm != control)
+        return pn.pane.Alert(f"**{heading}, overall response (CR+PR) at {html.escape(visit)}.** {text}",
+                             alert_type="primary", sizing_mode="stretch_width", css_classes=["response-primary"])
+
+    def _bars(self, counts, arm, legend: bool):
+        dataset = self.store.dataset
+        d = counts.loc[counts["ARM"] == arm].copy()
+        cats = list(d["STATUS"].cat.categories)
+        colors = rs.category_colors(cats)
+        d["STATUS"] = d["STATUS"].astype(str)
+        d["n/N"] = d["n"].astype(str) + "/" + d["N"].astype(str)
+        n_arm = int(d["N"].iloc[0]) if len(d) else 0
+        bars = hv.Bars(d, kdims=["AVISIT", "STATUS"], vdims=["pct", "n/N"]).opts(
+            stacked=True, cmap=colors, tools=["hover"], ylim=(0, 100), responsive=True, height=320,
+            ylabel="Patients (%)", xlabel="Visit", legend_position="right", line_color="#666666",
+            title=f"{arm_label(dataset, arm)} (N={n_arm})", show_legend=legend, active_tools=[],
+        )
+        return pn.pane.HoloViews(bars, sizing_mode="stretch_width", min_width=320)
+
+    def _overall_plot(self, overall, arms, visit):
+        dataset = self.store.dataset
+        colors = dataset.arm_colors
+        layers = []
+        for i, arm in enumerate(arms):
+            d = overall.loc[(overall["ARM"] == arm) & (overall["evaluated"] > 0)].copy()
+            d["x"] = d["DAY"] + (i - (len(arms) - 1) / 2) * 0.8  # dodge the arms' CIs
+            d["arm"] = arm_label(dataset, arm)
+            d["err_lo"] = d["pct"] - d["ci_low"]
+            d["err_hi"] = d["ci_high"] - d["pct"]
+            label = arm_label(dataset, arm)
+            layers += [
+                hv.Curve(d, "x", ["pct", "label", "AVISIT", "arm"], label=label).opts(color=colors[arm], line_width=2),
+                hv.ErrorBars(d, "x", ["pct", "err_lo", "err_hi"]).opts(color=colors[arm], line_width=1.5),
+                hv.Scatter(d, "x", ["pct", "label", "AVISIT", "arm"], label=label).opts(
+                    color=colors[arm], size=7, tools=["hover"]),
+            ]
+        day = overall.loc[overall["AVISIT"] == visit, "DAY"]
+        if len(day):
+            layers.append(hv.VLine(float(day.iloc[0])).opts(color="#999999", line_dash="dashed"))
+        return pn.pane.HoloViews(
+            hv.Overlay(layers).opts(
+                title="Overall response (CR+PR) with 95% Wilson CI", xlabel="Study day", ylabel="Responders (%)",
+                ylim=(0, 105), responsive=True, height=320, legend_position="bottom_right", active_tools=[],
+            ),
+            sizing_mode="stretch_width", min_width=380,
+        )
+
+    def _table(self, overall, arms):
+        dataset = self.store.dataset
+        rows = overall.assign(cell=[
+            (f"{lab} [{lo:.1f}–{hi:.1f}]" if e else lab) + (f"; {p} pending" if p else "")
+            for lab, lo, hi, e, p in zip(overall["label"], overall["ci_low"], overall["ci_high"],
+                                         overall["evaluated"], overall["pending"])
+        ])
+        table = rows.pivot(index="AVISIT", columns="ARM", values="cell")
+        table = table.reindex(index=overall.drop_duplicates("AVISIT").sort_values("DAY")["AVISIT"], columns=arms)
+        table.columns = [arm_label(dataset, a) for a in table.columns]
+        table.index.name = "Visit"
+        return pn.Column(
+            pn.pane.Markdown("**Overall response n/N (%) [95% Wilson CI]**. N = patients whose visit was due; "
+                             "died or not assessed count as non-response; pending = visit after the data cut."),
+            pn.pane.DataFrame(table, escape=True, sizing_mode="stretch_width", css_classes=["response-table"]),
+            sizing_mode="stretch_width", min_width=360,
+        )
+
+
+def _responders(status, visit, arm):
+    at = status.loc[(status["AVISIT"] == visit) & (status["ARM"] == arm) & (status["STATUS"] != rs.RESPONSE_PENDING)]
+    return int(at["STATUS"].isin(rs.RESPONDER_CATEGORIES).sum()), len(at)
+
+
+class TransitionsView(SectionView):
+    """How patients move between response categories from one visit to another, by arm (matrix heatmaps)."""
+
+    title = "Transitions"
+
+    def __panel__(self):
+        dataset = self.store.dataset
+        visits = rs.response_visits(dataset.adrs)["AVISIT"].tolist()
+        to_default = primary_visit(rs.response_visits(dataset.adrs), dataset.info.durable_visit_day)
+        from_default = primary_visit(rs.response_visits(dataset.adrs), dataset.info.primary_visit_day)
+        if from_default == to_default:
+            from_default = visits[max(0, visits.index(to_default) - 1)]
+        start = pn.widgets.Select(label="From visit", options=visits, value=from_default, width=180)
+        end = pn.widgets.Select(label="To visit", options=visits, value=to_default, width=180)
+        return pn.Column(
+            pn.Row(start, end),
+            pn.panel(self.bind_active(self._render, self.store.filtered_subjects, start.param.value, end.param.value)),
+            sizing_mode="stretch_width",
+        )
+
+    def _render(self, subjects, start, end):
+        if subjects.empty:
+            return no_patients_message(self.store)
+        dataset = self.store.dataset
+        arms = [a for a in dataset.arms if a in set(subjects["ARM"])]
+        status = status_for(self.store, subjects)
+        tr = rs.response_transitions(status, start, end, arms)
+        cats = list(tr["FROM"].cat.categories)
+        plots = []
+        for arm in arms:
+            d = tr.loc[tr["ARM"] == arm].assign(FROM=lambda f: f["FROM"].astype(str), TO=lambda f: f["TO"].astype(str))
+            d["text"] = d["n"].astype(str).where(d["n"] > 0, "")
+            d["row %"] = d["pct_of_from"].round(1)
+            heat = hv.HeatMap(d, ["TO", "FROM"], ["n", "row %"]).redim.values(TO=cats, FROM=cats[::-1]).opts(
+                cmap="Blues", tools=["hover"], colorbar=False, active_tools=[], xrotation=30, responsive=True, height=340,
+                xlabel=f"Status at {end}", ylabel=f"Status at {start}",
+                title=f"{arm_label(dataset, arm)} (N={int(d['n'].sum())})", clim=(0, max(1, int(tr["n"].max()))),
+            )
+            labels = hv.Labels(d, ["TO", "FROM"], "text").opts(text_font_size="10pt", text_color="#222222")
+            plots.append(pn.pane.HoloViews(heat * labels, sizing_mode="stretch_width", min_width=340))
+        note = pn.pane.Markdown(
+            f"Rows: status at {html.escape(start)}; columns: status at {html.escape(end)}; cells: patients "
+            "(hover for the row percentage). Every filtered patient appears once per arm.")
+        return pn.Column(note, pn.Row(*plots, sizing_mode="stretch_width"), sizing_mode="stretch_width")
+
+
+class SubgroupView(SectionView):
+    """Forest plot of the between-arm response difference across baseline subgroups, with interaction p."""
+
+    title = "Subgroups"
+
+    def __panel__(self):
+        visits = rs.response_visits(self.store.dataset.adrs)
+        default = primary_visit(visits, self.store.dataset.info.primary_visit_day)
+        visit = pn.widgets.Select(label="Visit", options=visits["AVISIT"].tolist(), value=default, width=200)
+        return pn.Column(
+            visit,
+            pn.panel(self.bind_active(self._render, self.store.filtered_subjects, visit.param.value)),
+            sizing_mode="stretch_width",
+        )
+
+    def _render(self, subjects, visit):
+        if subjects.empty:
+            return no_patients_message(self.store)
+        dataset = self.store.dataset
+        arms = [a for a in dataset.arms if a in set(subjects["ARM"])]
+        if len(arms) < 2:
+            return pn.pane.Alert("The forest plot compares arms; the filters leave only one arm.", alert_type="info")
+        control = rs.control_arm(arms)
+        treatment = next(a for a in arms if a != control)
+        status = status_for(self.store, subjects)
+        sub = rs.subgroup_response_differences(status, subjects, visit, treatment, control, RESPONSE_SUBGROUPS)
+        overall = rs.compare_response(status, visit, treatment, control)
+        t, c = arm_label(dataset, treatment), arm_label(dataset, control)
+        if sub.empty:
+            return pn.pane.Alert("No baseline subgroup with at least two levels in the filtered patients.", alert_type="info")
+        sub = sub.reset_index(drop=True)
+        sub["y"] = np.arange(len(sub))[::-1]
+        sub["row"] = [f"{g}: {lvl} ({nt + nc})" for g, lvl, nt, nc in zip(sub["SUBGROUP"], sub["LEVEL"], sub["N_t"], sub["N_c"])]
+        for col in ("diff", "diff_low", "diff_high"):
+            sub[col + "_pp"] = 100 * sub[col]
+        sub[t] = [rs.format_proportion(n, N) for n, N in zip(sub["n_t"], sub["N_t"])]
+        sub[c] = [rs.format_proportion(n, N) for n, N in zip(sub["n_c"], sub["N_c"])]
+        sub["p interaction"] = sub["p_interaction"].map(lambda p: "" if pd.isna(p) else f"{p:.3f}")
+        ok = sub.dropna(subset=["diff_low"])
+        height = max(300, 24 * len(sub) + 80)
+        forest = (
+            hv.Segments(ok.assign(y1=ok["y"]), ["diff_low_pp", "y", "diff_high_pp", "y1"]).opts(color="#333333", line_width=2)
+            * hv.Scatter(ok, "diff_pp", ["y", "row", t, c, "p interaction"]).opts(
+                color=dataset.arm_colors[treatment], size=9, marker="square", tools=["hover"])
+            * hv.VLine(0).opts(color="#999999")
+        )
+        if not np.isnan(overall["diff"]):
+            forest *= hv.VLine(100 * overall["diff"]).opts(color=dataset.arm_colors[treatment], line_dash="dashed")
+        forest = forest.opts(
+            xlim=(-100, 100), yticks=list(zip(sub["y"], sub["row"])), ylim=(-0.7, len(sub) - 0.3), height=height, responsive=True,
+            xlabel=f"Difference in overall response, {t} minus {c} (percentage points, 95% Newcombe CI)",
+            ylabel="", title=f"Overall response at {visit}: subgroup differences (dashed line: all patients)",
+            active_tools=[],
+        )
+        table = sub[["SUBGROUP", "LEVEL", t, c, "p interaction"]].rename(columns={"SUBGROUP": "Subgroup", "LEVEL": "Level"})
+        return pn.Column(
+            pn.pane.Markdown(
+                f"Interaction p: likelihood-ratio test of arm × subgroup in a logistic regression (statsmodels GLM "
+                f"binomial). Subgroups are small; read interaction p-values as exploratory. Pending patients are left out."),
+            pn.pane.HoloViews(forest, sizing_mode="stretch_width"),
+            pn.pane.DataFrame(table, index=False, escape=True, sizing_mode="stretch_width", css_classes=["subgroup-table"]),
+            sizing_mode="stretch_width",
+        )
+
+
+class ResponseView(TabView):
+    """The efficacy tab: response by visit, transitions, swimmer lanes, time-to-event and subgroups."""
+
+    title = "Response"
+
+    @classmethod
+    def unavailable_reason(cls, dataset: TrialDataset) -> str | None:
+        if dataset.has("adrs") or dataset.has("adtte"):
+            return None
+        return "Response needs response assessments (ADRS) or time-to-event data (ADTTE); this trial's data include neither."
+
+    def __panel__(self):
+        dataset = self.store.dataset
+        sections = []
+        if dataset.has("adrs"):
+            sections += [("Response by visit", ResponseByVisitView(store=self.store)),
+                         ("Transitions", TransitionsView(store=self.store))]
+        else:
+            sections.append(("Response by visit", pn.pane.Alert(NO_ADRS, alert_type="info", sizing_mode="stretch_width")))
+        sections.append(("Swimmer plot", SwimmerView(store=self.store)))
+        if dataset.has("adtte"):
+            sections.append(("Time to event", SurvivalView(store=self.store)))
+        if dataset.has("adrs"):
+            sections.append(("Subgroups", SubgroupView(store=self.store)))
+        tabs = pn.Tabs(*sections, dynamic=True, sizing_mode="stretch_width", css_classes=["response-sections"])
+        link_sections(tabs, [view for _, view in sections])
+        return tabs

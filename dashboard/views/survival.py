@@ -1,0 +1,178 @@
+"""Time-to-event by arm: Kaplan-Meier (or Aalen-Johansen cumulative incidence when the endpoint has
+competing events) with CI bands, numbers at risk under the plot, medians, log-rank p and Cox HR."""
+
+from __future__ import annotations
+
+import html
+import math
+
+import holoviews as hv
+import holoviews.plotting.bokeh  # noqa: F401  (registers the Bokeh backend for .opts)
+import numpy as np
+import pandas as pd
+import panel as pn
+
+from ..config import DAYS_PER_MONTH, TTE_LANDMARK_MONTHS
+from ..transforms import response as rs
+from ..transforms import survival as sv
+from .base import no_patients_message
+from .sections import SectionView
+
+
+def _steps(curve: pd.DataFrame) -> pd.DataFrame:
+    """Step-function points (each value held until the next time) for drawing bands."""
+    held = curve.assign(TIME=curve["TIME"].shift(-1).fillna(curve["TIME"].iloc[-1]))
+    order = np.arange(len(curve))
+    both = pd.concat([curve.assign(_k=2 * order), held.assign(_k=2 * order + 1)])
+    return both.sort_values("_k").drop(columns="_k").reset_index(drop=True)
+
+
+def format_p(p: float) -> str:
+    """'p = 0.042' or 'p < 0.001'."""
+    return "p < 0.001" if p < 0.001 else f"p = {p:.3f}"
+
+
+def _fmt_months(days: float) -> str:
+    return "not reached" if not np.isfinite(days) else f"{days / DAYS_PER_MONTH:.1f}"
+
+
+def _risk_step(max_months: float) -> int:
+    return next((s for s in (1, 3, 6, 12, 24) if max_months / s <= 10), 36)
+
+
+def uses_competing_risks(params: pd.DataFrame, paramcd: str) -> bool:
+    """Whether an endpoint has competing events (then cumulative incidence, not Kaplan-Meier)."""
+    return bool(params.loc[params["PARAMCD"] == paramcd, "competing"].sum() > 0)
+
+
+class SurvivalView(SectionView):
+    """Kaplan-Meier or cumulative-incidence curves by arm for any ADTTE parameter, with the statistics."""
+
+    title = "Time to event"
+
+    def __panel__(self):
+        params = sv.tte_parameters(self.store.dataset.adtte)
+        options = {f"{p.PARAMCD}: {p.PARAM} ({'cumulative incidence' if p.competing else 'Kaplan-Meier'})": p.PARAMCD
+                   for p in params.itertuples()}
+        default = next((c for c in ("FFS", "OS", "PFS") if c in set(params["PARAMCD"])), params["PARAMCD"].iloc[0])
+        endpoint = pn.widgets.Select(label="Endpoint", options=options, value=default, width=420)
+        return pn.Column(
+            endpoint,
+            pn.panel(self.bind_active(self._render, self.store.filtered_subjects, endpoint.param.value)),
+            pn.panel(self.bind_active(self._summary, self.store.filtered_subjects)),
+            sizing_mode="stretch_width",
+        )
+
+    def _arms(self, subjects):
+        return [a for a in self.store.dataset.arms if a in set(subjects["ARM"])]
+
+    def _render(self, subjects: pd.DataFrame, paramcd: str):
+        if subjects.empty:
+            return no_patients_message(self.store)
+        dataset = self.store.dataset
+        params = sv.tte_parameters(dataset.adtte)
+        label = params.loc[params["PARAMCD"] == paramcd, "PARAM"].iloc[0]
+        tte = sv.tte_data(subjects, dataset.adtte, paramcd)
+        if tte.empty:
+            return pn.pane.Alert(f"No filtered patient has {html.escape(paramcd)} data.", alert_type="info")
+        arms = self._arms(tte)
+        competing = uses_competing_risks(params, paramcd)
+        curves = sv.cumulative_incidence(tte, arms) if competing else sv.km_by_arm(tte, arms)
+        colors = dataset.arm_colors
+        max_m = float(tte["TIME"].max()) / DAYS_PER_MONTH
+        step = _risk_step(max_m)
+        ticks = list(range(0, int(max_m) + 1, step))
+        xlim = (-0.04 * max_m, max_m * 1.04)
+        layers = []
+        for arm in arms:
+            c = curves[curves["ARM"] == arm].assign(Months=lambda f: f["TIME"] / DAYS_PER_MONTH)
+            name = dataset.info.arm_short_labels.get(arm, arm)
+            band = _steps(c).dropna(subset=["lower", "upper"])
+            layers.append(hv.Area(band, "Months", ["lower", "upper"]).opts(color=colors[arm], alpha=0.18, line_alpha=0))
+            layers.append(hv.Curve(c, "Months", ["estimate"], label=name).opts(
+                color=colors[arm], interpolation="steps-post", line_width=2.5, tools=["hover"]))
+        ylabel = "Cumulative incidence" if competing else "Probability event-free"
+        method = ("Aalen-Johansen cumulative incidence, competing events accounted for (not 1-KM)" if competing
+                  else "Kaplan-Meier with 95% log-log pointwise CI")
+        plot = hv.Overlay(layers).opts(
+            title=f"{label}: {method}", ylabel=ylabel, xlabel="Months from randomization", ylim=(0, 1.02),
+            xlim=xlim, xticks=ticks, responsive=True, height=360, legend_position="top_right",
+            active_tools=[],
+        )
+        risk = sv.number_at_risk(tte, [t * DAYS_PER_MONTH for t in ticks], arms)
+        risk["Months"] = risk["TIME"] / DAYS_PER_MONTH
+        risk["arm"] = risk["ARM"].map(lambda a: dataset.info.arm_short_labels.get(a, a))
+        risk["text"] = risk["at_risk"].astype(str)
+        risk["color"] = risk["ARM"].map(colors)
+        names = [dataset.info.arm_short_labels.get(a, a) for a in arms]
+        risk_plot = hv.Labels(risk, ["Months", "arm"], ["text", "color"]).redim.values(arm=names[::-1]).opts(
+            xlim=xlim, xticks=ticks, responsive=True, height=40 + 28 * len(arms), xlabel="",
+            ylabel="At risk", text_font_size="10pt", text_color="color", yaxis="left", toolbar=None, active_tools=[],
+        )
+        layout = (plot + risk_plot).cols(1).opts(shared_axes=True)
+        return pn.Column(
+            pn.pane.HoloViews(layout, sizing_mode="stretch_width", css_classes=["tte-plot"]),
+            pn.pane.Markdown(self._sentence(tte, arms, competing, label), css_classes=["tte-summary"]),
+            sizing_mode="stretch_width",
+        )
+
+    def _sentence(self, tte, arms, competing, label) -> str:
+        dataset = self.store.dataset
+        names = {a: dataset.info.arm_short_labels.get(a, a) for a in arms}
+        method = "Aalen-Johansen cumulative incidence" if competing else "Kaplan-Meier"
+        parts = [f"**{html.escape(label)}** ({method}), {len(tte)} patients."]
+        if competing:
+            curves = sv.cumulative_incidence(tte, arms)
+            for months in TTE_LANDMARK_MONTHS:
+                if tte["TIME"].max() < months * DAYS_PER_MONTH:
+                    break
+                at = sv.estimate_at(curves, months * DAYS_PER_MONTH).set_index("ARM")
+                parts.append(f"At {months // 12} year{'s' if months > 12 else ''}: " + "; ".join(
+                    f"{html.escape(names[a])} {100 * at.loc[a, 'estimate']:.1f}% (95% CI {100 * at.loc[a, 'lower']:.1f}–"
+                    f"{100 * at.loc[a, 'upper']:.1f}%)" for a in arms if a in at.index) + ".")
+        else:
+            med = sv.median_by_arm(tte, arms)
+            parts.append("Median (months, 95% CI): " + "; ".join(
+                f"{html.escape(names[r.ARM])} {_fmt_months(r.median)} ({_fmt_months(r.lower)} to {_fmt_months(r.upper)}), "
+                f"{r.events} events/{r.N}" for r in med.itertuples()) + ".")
+        p = sv.logrank_p(tte, arms)
+        if not math.isnan(p):
+            parts.append(f"Log-rank {format_p(p)}{' (cause-specific)' if competing else ''}.")
+        if len(arms) >= 2:
+            control = rs.control_arm(arms)
+            for arm in (a for a in arms if a != control):
+                cox = sv.cox_hazard_ratio(tte, arm, control)
+                if np.isfinite([cox["hr"], cox["lower"], cox["upper"]]).all():
+                    kind = "cause-specific hazard ratio" if competing else "hazard ratio"
+                    parts.append(f"Cox {kind} {html.escape(names[arm])} vs {html.escape(names[control])}: "
+                                 f"{cox['hr']:.2f} (95% CI {cox['lower']:.2f} to {cox['upper']:.2f}), {format_p(cox['p'])}.")
+        return " ".join(parts)
+
+    def _summary(self, subjects: pd.DataFrame):
+        if subjects.empty:
+            return pn.pane.Markdown("")
+        dataset = self.store.dataset
+        params = sv.tte_parameters(dataset.adtte)
+        arms = self._arms(subjects)
+        control = rs.control_arm(arms)
+        rows = []
+        for p in params.itertuples():
+            tte = sv.tte_data(subjects, dataset.adtte, p.PARAMCD)
+            if tte.empty:
+                continue
+            row = {"Endpoint": f"{p.PARAMCD}: {p.PARAM}", "Method": "Aalen-Johansen" if p.competing else "Kaplan-Meier"}
+            for arm in arms:
+                d = tte[tte["ARM"] == arm]
+                row[dataset.info.arm_short_labels.get(arm, arm)] = f"{int((d['EVENT'] == sv.EVENT).sum())}/{len(d)}"
+            if len(arms) == 2:
+                cox = sv.cox_hazard_ratio(tte, next(a for a in arms if a != control), control)
+                row["HR (95% CI)"] = ("not estimable" if not np.isfinite([cox["hr"], cox["lower"], cox["upper"]]).all() else
+                                      f"{cox['hr']:.2f} ({cox['lower']:.2f}–{cox['upper']:.2f})")
+                p_lr = sv.logrank_p(tte, arms)
+                row["Log-rank p"] = "" if math.isnan(p_lr) else ("< 0.001" if p_lr < 0.001 else f"{p_lr:.3f}")
+            rows.append(row)
+        return pn.Column(
+            pn.pane.Markdown("**All endpoints**: events/patients per arm; HR from Cox regression "
+                             "(cause-specific where there are competing events)."),
+            pn.pane.DataFrame(pd.DataFrame(rows), index=False, escape=True, css_classes=["tte-all"]),
+        )

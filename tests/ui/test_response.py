@@ -1,0 +1,62 @@
+"""Response tab in real Chromium: the primary endpoint is shown and follows a filter change."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
+from playwright.sync_api import expect
+
+from dashboard.data.dataset import BUNDLED_DIR
+
+pytestmark = pytest.mark.skipif(not (BUNDLED_DIR / "metadata.json").exists(),
+                                reason=f"bundled dataset not generated yet ({BUNDLED_DIR})")
+
+COUNTS = re.compile(r"was (\d+)/(\d+) \([\d.]+%\) of MSC.*?vs (\d+)/(\d+) \([\d.]+%\) of Control")
+
+
+def _primary(page):
+    """The primary-endpoint sentence (Panel renders into shadow DOM; get_by_text pierces it)."""
+    return page.get_by_text(re.compile(r"overall response \(CR or PR\) was")).first
+
+
+def _primary_counts(page) -> tuple[int, ...]:
+    sentence = _primary(page)
+    sentence.wait_for(timeout=30_000)
+    match = COUNTS.search(sentence.inner_text())
+    assert match, sentence.inner_text()
+    return tuple(int(g) for g in match.groups())
+
+
+def test_population_filter_updates_primary_response_counts(page, app_url):
+    page.goto(app_url)
+    page.get_by_text("Response", exact=True).first.click()
+    itt = _primary_counts(page)
+    page.get_by_role("button", name="Evaluable", exact=True).click()
+    expect(_primary(page)).not_to_contain_text(f"was {itt[0]}/{itt[1]} (", timeout=30_000)
+    evaluable = _primary_counts(page)
+    assert evaluable != itt
+    assert evaluable[1] <= itt[1] and evaluable[3] <= itt[3]
+    expect(page.get_by_text("Primary endpoint, overall response").first).to_be_visible()
+
+
+def test_swimmer_lane_click_opens_profile(page, app_url):
+    page.goto(app_url)
+    page.get_by_text("Response", exact=True).first.click()
+    page.get_by_text("Swimmer plot", exact=True).first.click()
+    page.locator(".swimmer-plot").first.wait_for(timeout=30_000)
+    page.get_by_text("Click a lane or choose a patient").wait_for(timeout=30_000)
+    canvas = page.locator(".swimmer-plot canvas").first
+    box = canvas.bounding_box()
+    bottom = min(box["y"] + box["height"], page.viewport_size["height"]) - 30  # a lane below the legend, in view
+    heading = page.get_by_role("heading", name=re.compile(r"^Patient \S+"))
+    for _ in range(5):  # the first click can land before Bokeh has wired the tap callback
+        page.mouse.click(box["x"] + box["width"] * 0.3, bottom)
+        try:
+            heading.first.wait_for(timeout=4_000)
+            break
+        except PlaywrightTimeout:
+            continue
+    expect(heading.first).to_be_visible(timeout=10_000)
+    expect(page.get_by_text("Timeline (days from randomization)")).to_be_visible()

@@ -1,0 +1,150 @@
+"""Response tab views without a browser: build them on the tiny trial, set store filters, read the objects."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import panel as pn
+import pytest
+from bokeh.document import Document
+
+from dashboard.app import VIEWS
+from dashboard.config import NCT02241018
+from dashboard.data.dataset import TrialDataset
+from dashboard.store import TrialStore
+from dashboard.views.balance import BalanceView
+from dashboard.views.response import NO_ADRS, ResponseByVisitView, ResponseView, SubgroupView, TransitionsView
+from dashboard.views.survival import SurvivalView
+from dashboard.views.swimmer import SwimmerView
+from tests.conftest import TINY_ADAE, TINY_ADRS, TINY_ADSL, TINY_SITES
+
+ONCO = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "external" / "pharmaverse_onco_adam"
+
+TINY_ADTTE = pd.DataFrame({
+    "USUBJID": ["S1", "S2", "S3", "S4", "S5"] * 2,
+    "PARAMCD": ["OS"] * 5 + ["CGVHD"] * 5,
+    "PARAM": ["Overall survival"] * 5 + ["Chronic GVHD"] * 5,
+    "AVAL": [800.0, 700, 300, 30, 10, 200, 100, 300, 30, 10],
+    "CNSR": [1, 1, 1, 0, 1, 0, 0, 1, 1, 1],
+    "CMPEVFL": ["N"] * 5 + ["N", "N", "N", "Y", "N"],
+})
+TINY_ADEX = pd.DataFrame({"USUBJID": ["S1", "S3"], "EXTRT": ["MSC", "MSC"],
+                          "ASTDT": pd.to_datetime(["2015-01-11", "2016-06-16"])})
+
+
+def _dataset(**tables):
+    base = dict(sites=TINY_SITES.copy(), adrs=TINY_ADRS.copy(), adae=TINY_ADAE.copy(), adtte=TINY_ADTTE.copy(),
+                adex=TINY_ADEX.copy())
+    base.update(tables)
+    return TrialDataset.create(TINY_ADSL.copy(), cutoff="2017-06-30", info=NCT02241018, **base)
+
+
+@pytest.fixture
+def store():
+    return TrialStore(_dataset())
+
+
+def _rendered(viewer):
+    layout = pn.panel(viewer)
+    layout.get_root(Document())
+    return layout
+
+
+def _texts(layout, kind=(pn.pane.Alert, pn.pane.Markdown)) -> str:
+    return "\n".join(str(p.object) for p in layout.select(lambda o: isinstance(o, kind)))
+
+
+def test_registered_after_arm_balance():
+    assert VIEWS.index(ResponseView) == VIEWS.index(BalanceView) + 1
+    assert ResponseView.title == "Response"
+
+
+def test_primary_endpoint_text_and_filter_update(store):
+    layout = _rendered(ResponseByVisitView(store=store))
+    text = _texts(layout)
+    # Day 28: MSC S1 CR + S3 PR (S5 pending at the cut); control S2 NR + S4 not assessed.
+    assert "Primary endpoint" in text
+    assert "2/2 (100.0%) of MSC" in text and "0/2 (0.0%) of Control" in text
+    assert "1 patient(s) not yet due" in text
+    store.sites = ["01"]
+    text = _texts(layout)
+    assert "1/1 (100.0%) of MSC" in text and "0/1 (0.0%) of Control" in text
+    assert "not yet due" not in text
+
+
+def test_overall_table_shows_pending_and_wilson(store):
+    layout = _rendered(ResponseByVisitView(store=store))
+    tables = [p.object for p in layout.select(pn.pane.DataFrame)]
+    table = tables[0]
+    assert table.loc["Day 28", "MSC"].startswith("2/2 (100.0%) [") and table.loc["Day 28", "MSC"].endswith("; 1 pending")
+    assert table.loc["Day 28", "Control"].startswith("0/2 (0.0%)")
+
+
+def test_no_patients_message(store):
+    layout = _rendered(ResponseByVisitView(store=store))
+    store.arms = [NCT02241018.arm_order[0]]
+    store.sites = ["02"]
+    store.sexes = ["M"]
+    assert "No patients match" in _texts(layout)
+
+
+def test_transitions_and_subgroups_render(store):
+    text = _texts(_rendered(TransitionsView(store=store)))
+    assert "Rows: status at Day 7" in text
+    sub = _rendered(SubgroupView(store=store))
+    assert "likelihood-ratio test" in _texts(sub)
+
+
+def test_swimmer_profile_is_escaped_and_lanes_paginate(store):
+    view = SwimmerView(store=store)
+    lanes = view._lanes(store.subjects())
+    assert len(lanes) == 5 and set(lanes["BEST"]) <= {"CR", "PR", "NR", "SD", "No assessment", "Died"}
+    assert view._page(lanes, "Time on study", 1)["END"].is_monotonic_decreasing
+    profile = view._profile("S3")
+    text = _texts(profile)
+    assert "People&#x27;s Hospital" in text and "People's" not in text
+    tables = [p.object for p in profile.select(pn.pane.DataFrame)]
+    assert "Sepsis" in set(tables[-1]["AEDECOD"])
+    assert {"Response", "Exposure"} <= set(tables[0]["Event"])
+
+
+def test_survival_uses_aalen_johansen_for_competing_events(store):
+    view = SurvivalView(store=store)
+    text = _texts(view._render(store.subjects(), "CGVHD"))
+    assert "(Aalen-Johansen cumulative incidence), 5 patients" in text
+    assert "Log-rank p = " in text and "(cause-specific)" in text
+    km_text = _texts(view._render(store.subjects(), "OS"))
+    assert "Median (months, 95% CI)" in km_text
+    summary = view._summary(store.subjects())
+    table = [p.object for p in summary.select(pn.pane.DataFrame)][0]
+    assert table.set_index("Endpoint").loc["CGVHD: Chronic GVHD", "Method"] == "Aalen-Johansen"
+    assert table.set_index("Endpoint").loc["OS: Overall survival", "Method"] == "Kaplan-Meier"
+
+
+def test_without_adrs_explains_and_keeps_survival():
+    ds = _dataset(adrs=None)
+    assert ResponseView.unavailable_reason(ds) is None
+    tabs = ResponseView(store=TrialStore(ds)).__panel__()
+    assert tabs._names[0] == "Response by visit" and NO_ADRS in tabs[0].object
+    assert "Time to event" in tabs._names and "Subgroups" not in tabs._names
+
+
+def test_unavailable_without_adrs_and_adtte():
+    ds = _dataset(adrs=None, adtte=None)
+    assert "ADRS" in ResponseView.unavailable_reason(ds)
+
+
+def test_oncology_categories_from_pharmaverse():
+    if not ONCO.exists():
+        pytest.skip(f"external oncology data absent at {ONCO}")
+    loaders = pytest.importorskip("dashboard.loaders")
+    if not hasattr(loaders, "load_dataset"):
+        pytest.skip("dashboard.loaders.load_dataset not built yet (loaders helper)")
+    ds = loaders.load_dataset(str(ONCO))
+    store = TrialStore(ds)
+    layout = _rendered(ResponseByVisitView(store=store))
+    assert "overall response (CR+PR)" in _texts(layout)
+    bars = [p.object for p in layout.select(pn.pane.HoloViews)]
+    statuses = set().union(*(set(b.data["STATUS"]) for b in bars if hasattr(b, "data") and "STATUS" in b.data))
+    assert {"SD", "PD"} <= statuses
