@@ -1,0 +1,66 @@
+"""Arm balance tab in Chromium: filter to one site in the sidebar and read the updated Table 1 N per arm."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from dashboard.data.dataset import BUNDLED_DIR
+
+HEADER_N = re.compile(r"^(.*?)\s*\(N = (\d+)\)$", re.S)
+
+
+def table1_counts(page) -> dict[str, int]:
+    """Arm -> N as printed in the Table 1 header row."""
+    heads = page.locator("table.table1", has_text="Table 1.").first.locator("thead th").all_inner_texts()
+    return {m.group(1).strip(): int(m.group(2)) for h in heads if (m := HEADER_N.match(h.strip()))}
+
+
+def open_balance(page, url):
+    page.goto(url)
+    page.get_by_text("Arm balance", exact=True).first.click()
+    page.locator("table.table1", has_text="Table 1.").first.wait_for(timeout=60_000)
+
+
+@pytest.fixture(scope="module")
+def bundled_dataset():
+    if not (BUNDLED_DIR / "metadata.json").exists():
+        pytest.skip(f"bundled dataset not generated yet ({BUNDLED_DIR})")
+    from dashboard.data.dataset import load_bundled
+
+    return load_bundled()
+
+
+def test_site_filter_updates_table1_n_per_arm(page, app_url, bundled_dataset):
+    open_balance(page, app_url)
+    itt = bundled_dataset.adsl[bundled_dataset.adsl["ITTFL"] == "Y"]
+    before = table1_counts(page)
+    assert before == {**itt["ARM"].value_counts().to_dict(), "Total": len(itt)}
+
+    site_box = page.locator(".choices", has=page.get_by_placeholder("All sites")).first
+    site_box.click()
+    option = site_box.locator(".choices__list--dropdown .choices__item--choice").first
+    option.wait_for(state="visible", timeout=10_000)
+    label = option.inner_text()
+    option.click()
+    page.keyboard.press("Escape")
+    site = re.match(r"\s*(\S+)", label).group(1)
+    expected = itt.loc[itt["SITEID"] == site, "ARM"].value_counts()
+    want = {arm: int(expected.get(arm, 0)) for arm in before if arm != "Total"}
+    want["Total"] = sum(want.values())
+    total_head = page.locator("table.table1", has_text="Table 1.").first.locator("thead th", has_text="Total")
+    expect(total_head).to_contain_text(f"(N = {want['Total']})", timeout=30_000)
+    assert table1_counts(page) == want
+    assert f"{want['Total']} of {len(itt)} patients" in page.locator("table.table1 caption").first.inner_text()
+
+
+def test_love_plot_and_allocation_render(page, app_url, bundled_dataset):
+    open_balance(page, app_url)
+    for name, title in (("Love plot", "Love plot: |SMD| by variable"), ("Allocation", "Allocation by site")):
+        page.get_by_text(name, exact=True).first.click()
+        page.wait_for_function(
+            "(t) => window.Bokeh && Bokeh.index.query_one(v => v.model && v.model.title && v.model.title.text "
+            "&& v.model.title.text.startsWith(t))", arg=title, timeout=60_000)
+    assert page.get_by_text("Patients per arm at each site").count() == 1

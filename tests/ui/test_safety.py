@@ -1,0 +1,79 @@
+"""Adverse events tab in real Chromium: 'serious only' updates the counts; text from data stays text."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from playwright.sync_api import expect
+
+from dashboard.data.dataset import BUNDLED_DIR, write_dataset
+from dashboard.transforms.safety import n_of_N
+from tests.conftest import REFERENCE, TINY_ADAE, tiny_dataset
+from tests.ui.conftest import serve_app
+
+HOSTILE_TERM = "<b>bold</b><img src=x onerror=alert(1)>"
+HOSTILE_SOC = "<script>alert(1)</script>Body system"
+
+
+def _summary(page):
+    """The 'Patients with at least one ... event' line above the incidence table."""
+    return page.locator(".ae-summary").first
+
+
+def _open_tab(page, url):
+    page.goto(url)
+    page.get_by_text("Adverse events", exact=True).first.click()
+    _summary(page).wait_for(timeout=30_000)
+
+
+def _published_sae(arm: str) -> tuple[int, int]:
+    if not REFERENCE.exists():
+        pytest.skip(f"published reference numbers not found at {REFERENCE} (../shared absent)")
+    records = json.loads(REFERENCE.read_text())["records"]
+    hit = [r for r in records if r["measure"] == "serious_adverse_event" and r["arm"] == arm
+           and r["category"] == "any serious adverse event"]
+    return hit[0]["value"], hit[0]["denominator"]
+
+
+@pytest.mark.skipif(not (BUNDLED_DIR / "metadata.json").exists(),
+                    reason=f"bundled dataset not generated yet ({BUNDLED_DIR})")
+def test_serious_only_updates_the_counts(page, app_url):
+    _open_tab(page, app_url)
+    page.get_by_role("button", name="Evaluable", exact=True).click()  # the publication's analysed patients
+    expect(_summary(page)).to_contain_text("/99 (", timeout=30_000)
+    expect(_summary(page)).to_contain_text("at least one event")
+    page.locator(".bk-Checkbox").filter(has_text="Serious only").locator("input").first.click()
+    msc, control = _published_sae("MSC"), _published_sae("CONTROL")
+    expect(_summary(page)).to_contain_text(f"MSC {n_of_N(*msc)}", timeout=30_000)
+    expect(_summary(page)).to_contain_text(f"Control {n_of_N(*control)}")
+    expect(_summary(page)).to_contain_text("at least one serious event")
+    # The table follows too: its overall row now shows the serious-event count.
+    expect(page.get_by_text(f"{msc[0]} ({msc[0] / msc[1] * 100:.1f}%)").first).to_be_visible(timeout=30_000)
+
+
+@pytest.fixture(scope="module")
+def hostile_url(tmp_path_factory):
+    """The tiny trial served with a preferred term and a body system that contain HTML."""
+    folder = tmp_path_factory.mktemp("hostile")
+    dataset = tiny_dataset()
+    adae = TINY_ADAE.assign(AEDECOD=TINY_ADAE["AEDECOD"].replace("Pneumonia", HOSTILE_TERM),
+                            AEBODSYS=TINY_ADAE["AEBODSYS"].replace("Infections and infestations", HOSTILE_SOC))
+    from dataclasses import replace
+
+    write_dataset(replace(dataset, adae=adae), folder)
+    proc, url = serve_app(str(folder))
+    yield url
+    proc.terminate()
+    proc.wait(timeout=10)
+
+
+def test_terms_with_html_are_shown_as_text(page, hostile_url):
+    dialogs = []
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    _open_tab(page, hostile_url)
+    expect(page.get_by_text(HOSTILE_TERM, exact=True).first).to_be_visible(timeout=30_000)
+    expect(page.get_by_text(f"Body system: {HOSTILE_SOC}").first).to_be_visible()
+    assert page.locator(".tabulator b").count() == 0  # no element was injected from the term
+    assert page.locator(".tabulator img").count() == 0
+    assert not dialogs
