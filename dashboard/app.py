@@ -6,17 +6,49 @@ Served with `panel serve dashboard/app.py` (bundled trial) or `trial-dashboard s
 
 from __future__ import annotations
 
+import html
+import logging
 import os
+from urllib.parse import parse_qsl, urlencode
 
 import panel as pn
 
 from dashboard.data.dataset import TrialDataset, load_bundled
+from dashboard.links import apply_query, filters_to_query
 from dashboard.store import TrialStore
+from dashboard.views.filters import FilterPanelView
+from dashboard.views.overview import OverviewView
+from dashboard.views.enrollment import EnrollmentView
+from dashboard.views.balance import BalanceView
+from dashboard.views.response import ResponseView
+from dashboard.views.safety import SafetyView
+from dashboard.views.data_quality import DataQualityView
 
 DATA_ENV = "TRIAL_DASHBOARD_DATA"
+log = logging.getLogger(__name__)
+ACCENT = "#1f4e79"
+EXTENSIONS = ("tabulator",)
 
 # Tab views in display order; a view appears only when its data is present.
-VIEWS: tuple[type, ...] = ()
+VIEWS: tuple[type, ...] = (OverviewView, EnrollmentView, BalanceView, ResponseView, SafetyView, DataQualityView)
+
+HEADER_CSS = """
+:host { width: 100%; }
+.cut { color: white; font-size: 0.95rem; white-space: nowrap; text-align: right; }
+.cut b { font-weight: 600; }
+"""
+PLACEHOLDER_CSS = """
+:host { pointer-events: none; }
+.building { display: flex; align-items: center; gap: 10px; opacity: 0.8; }
+.spin { width: 18px; height: 18px; border-radius: 50%; border: 3px solid rgba(128, 128, 128, 0.3);
+        border-top-color: currentColor; animation: spin 0.9s linear infinite; }
+@keyframes spin { to { transform: rotate(360deg); } }
+"""
+BANNER_CSS = """
+:host { width: 100%; }
+.banner { font-size: 0.85rem; line-height: 1.35; opacity: 0.85; }
+.banner b { font-weight: 600; }
+"""
 
 
 @pn.cache
@@ -29,20 +61,127 @@ def shared_dataset(path: str | None = None) -> TrialDataset:
     return load_dataset(path)
 
 
+def available_views(dataset: TrialDataset) -> tuple[list[type], dict[str, str]]:
+    """The tab views this dataset can show, and why each other one is left out (title -> reason)."""
+    shown, hidden = [], {}
+    for view in VIEWS:
+        reason = view.unavailable_reason(dataset)
+        if reason is None:
+            shown.append(view)
+        else:
+            hidden[view.title] = reason
+    return shown, hidden
+
+
 def build_app(data: TrialDataset | str | None = None, store: TrialStore | None = None):
-    """The dashboard for one session (served or inline in a notebook)."""
+    """The dashboard for one session (served or inline in a notebook): template, filters and tabs."""
+    pn.extension(*EXTENSIONS, sizing_mode="stretch_width")
     dataset = data if isinstance(data, TrialDataset) else shared_dataset(data)
     store = store or TrialStore(dataset)
-    tabs = pn.Tabs(
-        *[(view.title, view(store=store)) for view in VIEWS if view.unavailable_reason(dataset) is None],
-        dynamic=True,
+    link_problems = _sync_url(store)
+    shown, hidden = available_views(dataset)
+    tabs = _tabs(shown, store)
+    sidebar = [FilterPanelView(store=store)]
+    if link_problems:
+        sidebar.insert(0, pn.pane.Alert("\n".join(f"- {html.escape(p)}" for p in link_problems), alert_type="warning"))
+    if hidden:
+        notes = "".join(f"<li><b>{html.escape(t)}</b>: {html.escape(r)}</li>" for t, r in hidden.items())
+        sidebar.append(pn.pane.HTML(f"<p>Not shown for these data:</p><ul>{notes}</ul>",
+                                    styles={"font-size": "0.8rem", "opacity": "0.8"}))
+    info = dataset.info
+    return pn.template.BootstrapTemplate(
+        title=f"{info.registry_id} · {info.short_name}",
+        header=[pn.Row(
+            pn.pane.HTML(f'<div class="cut">Data cut <b>{store.cutoff.isoformat()}</b></div>',
+                         stylesheets=[HEADER_CSS], sizing_mode="stretch_width", margin=(0, 10), align="center"),
+            _theme_button(), sizing_mode="stretch_width",
+        )],
+        sidebar=sidebar,
+        main=[_banner(dataset, store), tabs],
+        header_background=ACCENT,
+        sidebar_width=310,
     )
-    template = pn.template.FastListTemplate(
-        title=f"{dataset.info.registry_id}: {dataset.info.short_name}",
-        sidebar=[pn.Param(store, parameters=list(TrialStore.FILTERS))],
-        main=[tabs],
+
+
+def _tabs(views: list[type], store: TrialStore) -> pn.Tabs:
+    """One tab per view, each built the first time it is opened (a placeholder until then).
+
+    Built tabs stay rendered (dynamic=False): views update in place when filters change, whichever
+    tab is showing, and the first paint only pays for the first tab.
+    """
+    tabs = pn.Tabs(*[(view.title, _placeholder(view)) for view in views], dynamic=False,
+                   sizing_mode="stretch_width", name="tabs")
+    built: set[int] = set()
+
+    def open_tab(index: int) -> None:
+        if index in built or not 0 <= index < len(views):
+            return
+        built.add(index)
+        tabs[index] = (views[index].title, _build_view(views[index], store))
+
+    open_tab(tabs.active)
+    tabs.param.watch(lambda event: open_tab(event.new), "active")
+    return tabs
+
+
+def _placeholder(view: type) -> pn.pane.HTML:
+    """What a tab shows until it is first opened (and while it builds)."""
+    return pn.pane.HTML(f'<div class="building"><span class="spin"></span>Building the {html.escape(view.title)} tab…</div>',
+                        stylesheets=[PLACEHOLDER_CSS], name=view.title, margin=(10, 10))
+
+
+def _build_view(view: type, store: TrialStore) -> pn.viewable.Viewable:
+    """The view's component; one that fails to build shows why instead of taking the dashboard down."""
+    try:
+        return pn.panel(view(store=store))
+    except Exception as exc:  # a broken view must not take the whole dashboard down
+        log.exception("view %s failed to build", view.__name__)
+        return pn.pane.Alert(f"**{html.escape(view.title)} could not be shown.** {html.escape(str(exc))}",
+                             alert_type="danger")
+
+
+def _theme_button() -> pn.widgets.Button:
+    """Switch light/dark: reloads the page with ?theme=dark|default, keeping the filters in the URL."""
+    dark = (pn.state.session_args.get("theme") or [b""])[0] == b"dark" if pn.state.session_args else False
+    button = pn.widgets.Button(name="Light theme" if dark else "Dark theme", button_type="light",
+                               button_style="outline", width=110, margin=(8, 10), align="center")
+    button.js_on_click(code="""
+        const query = new URLSearchParams(window.location.search);
+        const dark = document.documentElement.getAttribute('data-bs-theme') === 'dark';
+        query.set('theme', dark ? 'default' : 'dark');
+        window.location.search = query.toString();
+    """)
+    return button
+
+
+def _banner(dataset: TrialDataset, store: TrialStore) -> pn.pane.HTML:
+    """Trial title, registry id, data cut and provenance: above the tabs, so on every tab."""
+    info = dataset.info
+    text = (
+        f'<div class="banner"><b>{html.escape(info.title)}</b><br>Registry {html.escape(info.registry_id)}'
+        f" · data cut {store.cutoff.isoformat()} · {html.escape(dataset.provenance_text())}</div>"
     )
-    return template
+    return pn.pane.HTML(text, stylesheets=[BANNER_CSS], sizing_mode="stretch_width", margin=(0, 10))
+
+
+def _sync_url(store: TrialStore) -> list[str]:
+    """In a served session, mirror the filters in the URL query string (and open the link's filters).
+
+    Returns the link values that were ignored; does nothing outside a server (notebooks).
+    """
+    doc = pn.state.curdoc
+    location = pn.state.location
+    if location is None or doc is None or doc.session_context is None:
+        return []
+    problems = apply_query(store, dict(parse_qsl(location.search.lstrip("?"))))
+
+    def write_query(*events) -> None:
+        others = [(k, v) for k, v in parse_qsl(location.search.lstrip("?")) if k not in TrialStore.FILTERS]
+        query = urlencode([*others, *filters_to_query(store).items()], safe=",")
+        location.search = f"?{query}" if query else ""
+
+    store.param.watch(write_query, list(TrialStore.FILTERS))
+    return problems
 
 
 def serve(data=None, *, port: int = 5006, address: str = "127.0.0.1", show: bool = False) -> int:

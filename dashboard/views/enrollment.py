@@ -1,0 +1,562 @@
+"""Enrollment tab: accrual vs plan with a forecast, site performance (click a site to filter), monthly
+accrual, CONSORT flow and a tile-free site map."""
+
+from __future__ import annotations
+
+import html
+import io
+import math
+from dataclasses import replace
+
+import holoviews as hv
+import holoviews.plotting.bokeh  # noqa: F401  (registers the Bokeh backend that .opts() needs)
+import pandas as pd
+import panel as pn
+
+from ..config import FORECAST_SIMULATIONS
+from ..links import filters_to_query
+from ..transforms.enrollment import (ALL_ARMS, accrual_gap_statement, accrual_over_time, accrual_rate,
+                                     enrollment_by_site, funnel_missing, has_screening_data, locations_by_city,
+                                     monthly_accrual,
+                                     planned_accrual, recruitment_pauses, screening_funnel, site_activation,
+                                     site_locations, site_performance)
+from ..transforms.filtering import filter_subjects
+from ..transforms.forecast import MODEL_HELP, STATUS_FORECAST, STATUS_REACHED, forecast_completion
+from ..transforms.labels import site_labels
+from .base import TabView, no_patients_message
+
+BAR_LABEL_CHARS = 32
+OTHER_SITES = " · other sites"
+PLAN_COLOR, FORECAST_COLOR, TOTAL_COLOR, PAUSE_COLOR = "#555555", "#7B3294", "#222222", "#d9d9d9"
+PERFORMANCE_TITLES = {
+    "SITEID": "Site", "SITENAME": "Name", "CITY": "City", "RANDOMIZED": "Randomized", "SCREENED": "Screened",
+    "SCREEN_FAILURES": "Screen failures", "SF_RATE": "Screen-failure rate (%)", "ACTIVDT": "Activated",
+    "MONTHS_ACTIVE": "Months active", "RATE_PER_MONTH": "Patients per site-month", "FIRST_RANDDT": "First patient",
+    "DAYS_TO_FIRST": "Days activation to first patient",
+}
+FLOW_CSS = """
+<style>
+.consort {font-family: Arial, Helvetica, sans-serif; font-size: 13px; color: #222;}
+.consort .cf-row {display: flex; justify-content: center; gap: 14px; align-items: flex-start;}
+.consort .cf-box {border: 1.5px solid #444; border-radius: 4px; padding: 6px 10px; background: #fff; min-width: 170px;
+  max-width: 360px;}
+.consort .cf-box b {display: block; margin-bottom: 2px;}
+.consort .cf-box ul {margin: 2px 0 0 0; padding-left: 16px;}
+.consort .cf-side {border-style: dashed; background: #fafafa;}
+.consort .cf-arrow {text-align: center; color: #444; font-size: 16px; line-height: 18px;}
+.consort .cf-arm {flex: 1 1 0; max-width: 360px; display: flex; flex-direction: column; gap: 0;}
+.consort .cf-note {color: #555; font-size: 12px; margin-top: 6px;}
+.consort .cf-pre {display: grid; grid-template-columns: 1fr minmax(220px, 340px) 1fr; column-gap: 10px;
+  align-items: center;}
+.consort .cf-down {font-size: 22px; line-height: 40px;}
+.consort .cf-across {display: flex; align-items: center; gap: 6px; margin: 6px 0;}
+</style>
+"""
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
+def consort_html(funnel: pd.DataFrame, arms, colors: dict[str, str], missing=(), caption: str = "",
+                 screening: bool = True) -> str:
+    """The CONSORT flow (from `screening_funnel`) as an HTML diagram; every text escaped.
+
+    Without `screening` data the diagram starts at randomization.
+    """
+
+    def n(stage, arm="", detail=""):
+        hit = funnel.loc[(funnel["STAGE"] == stage) & (funnel["ARM"] == arm) & (funnel["DETAIL"] == detail), "N"]
+        return int(hit.iloc[0]) if len(hit) else None
+
+    def reasons(stage, arm=""):
+        rows = funnel.loc[(funnel["STAGE"] == stage) & (funnel["ARM"] == arm) & (funnel["DETAIL"] != "")]
+        if rows.empty:
+            return ""
+        return "<ul>" + "".join(f"<li>{html.escape(str(r.DETAIL))}: {r.N}</li>" for r in rows.itertuples()) + "</ul>"
+
+    esc = html.escape
+    out = [FLOW_CSS, '<div class="consort">']
+    if caption:
+        out.append(f"<div><b>{esc(caption)}</b></div>")
+    randomized_total = sum(n("Randomized", a) or 0 for a in arms)
+    screened, excluded = (n("Screened"), n("Excluded")) if screening else (None, None)
+    randomized_box = f'<div class="cf-box"><b>Randomized (n = {randomized_total})</b></div>'
+    if screened is not None:
+        side = (f'<div class="cf-box cf-side"><b>Excluded: screen failures (n = {excluded})</b>'
+                f'{reasons("Excluded")}</div>'
+                if excluded else '<div class="cf-note">No screen failures recorded</div>')
+        out.append('<div class="cf-pre">'
+                   f'<div></div><div class="cf-box"><b>Assessed for eligibility (n = {screened})</b></div><div></div>'
+                   f'<div></div><div class="cf-arrow cf-down">&#8595;</div><div class="cf-across">&#8594; {side}</div>'
+                   f"<div></div>{randomized_box}<div></div></div>")
+    else:
+        out.append(f'<div class="cf-row">{randomized_box}</div>')
+    out.append('<div class="cf-arrow">&#8595;</div><div class="cf-row">')
+    for arm in arms:
+        r = n("Randomized", arm) or 0
+        color = colors.get(arm, "#444")
+        cells = [f'<div class="cf-box" style="border-top: 5px solid {esc(color)}"><b>Allocated to {esc(str(arm))} '
+                 f"(n = {r})</b>"]
+        if n("Treated", arm) is not None:
+            cells.append(f"Received treatment: {n('Treated', arm)}<br>"
+                         f"Did not receive treatment: {n('Not treated', arm)}")
+        cells.append("</div>")
+        if n("Completed", arm) is not None:
+            died = n("Died", arm)
+            cells.append('<div class="cf-arrow">&#8595;</div><div class="cf-box"><b>Follow-up</b>'
+                         f"Completed: {n('Completed', arm)}<br>Withdrawn / discontinued: {n('Discontinued', arm)}"
+                         f"{reasons('Discontinued', arm)}Ongoing at data cut: {n('Ongoing', arm)}"
+                         + (f"<br>Died (any time): {died}" if died is not None else "") + "</div>")
+        if n("Analysed", arm) is not None:
+            cells.append('<div class="cf-arrow">&#8595;</div><div class="cf-box"><b>Analysed (n = '
+                         f"{n('Analysed', arm)})</b>Excluded from analysis: {n('Not analysed', arm)}</div>")
+        out.append('<div class="cf-arm">' + "".join(cells) + "</div>")
+    out.append("</div>")
+    for note in missing:
+        out.append(f'<div class="cf-note">{esc(note)}</div>')
+    out.append("</div>")
+    return "\n".join(out)
+
+
+class EnrollmentView(TabView):
+    """Enrollment: are we recruiting fast enough, and where not? Accrual, sites, flow and forecast."""
+
+    title = "Enrollment"
+    required_tables = ()
+
+    def __panel__(self):
+        store = self.store
+        dataset = store.dataset
+        info = dataset.info
+        self._activation = site_activation(dataset.adsl, dataset.sites)
+        self._labels = site_labels(dataset.adsl, dataset.sites)
+        self._bar_labels = {site: _shorten(label, BAR_LABEL_CHARS) for site, label in self._labels.items()}
+        self._forecasts: dict = {}
+        start_default = info.planned_enrollment_start or self._activation["ACTIVDT"].min()
+        target = pn.widgets.IntInput(label="Enrollment target (patients; 0 = none)", value=info.target_enrollment or 0,
+                                     start=0, step=10, width=220)
+        start = pn.widgets.DatePicker(label="Planned start", width=130,
+                                      value=None if pd.isna(start_default) else pd.Timestamp(start_default).date())
+        end = pn.widgets.DatePicker(label="Planned completion", width=130,
+                                    value=pd.Timestamp(info.planned_enrollment_end).date()
+                                    if info.planned_enrollment_end else None)
+        show_forecast = pn.widgets.Checkbox(label="Show forecast", value=True, margin=(28, 10, 0, 10))
+        subjects = store.filtered_subjects
+        empty = subjects.rx.len() == 0
+        shown = empty.rx.not_()
+        plan = (target.param.value, start.param.value, end.param.value)
+
+        headline = pn.pane.Markdown(pn.bind(self._headline, subjects, *plan), sizing_mode="stretch_width",
+                                    margin=(0, 10))
+        accrual = pn.pane.HoloViews(pn.bind(self._accrual_plot, subjects, *plan, show_forecast.param.value),
+                                    sizing_mode="stretch_width", visible=shown)
+        help_text = pn.pane.Markdown(self._forecast_help(),
+                                     sizing_mode="stretch_width", styles={"font-size": "12px", "color": "#444"},
+                                     margin=(0, 10))
+
+        bars = hv.DynamicMap(pn.bind(self._site_bars, subjects))
+        tap = hv.streams.Tap(source=bars, transient=True)
+        tap.param.watch(self._on_site_tap, ["y"])
+        show_all = pn.widgets.Button(label="Show all sites", color="primary", width=140,
+                                     visible=store.param.sites.rx().rx.len() > 0)
+        show_all.on_click(lambda event: setattr(self.store, "sites", []))
+        site_note = pn.pane.Markdown(pn.bind(self._site_note, store.param.sites), margin=(0, 10),
+                                     sizing_mode="stretch_width")
+        sites = dataset.sites
+        if sites is None or not {"LAT", "LON"} <= set(sites.columns) or sites[["LAT", "LON"]].dropna().empty:
+            site_map = pn.pane.Markdown("Site map not drawn: the data have no site coordinates "
+                                        "(LAT, LON in a sites table).",
+                                        margin=(10, 10))
+        else:
+            site_map = pn.pane.HoloViews(pn.bind(self._site_map, subjects), width=400)
+
+        table = pn.widgets.Tabulator(pn.bind(self._performance_display, subjects), disabled=True, show_index=False,
+                                     sizing_mode="stretch_width", height=300, layout="fit_data_table",
+                                     selectable=False, header_align="center")
+        download = pn.widgets.FileDownload(callback=self._performance_csv, filename=self._csv_filename(),
+                                           label="Site performance (CSV)", color="default", width=200)
+        monthly = pn.pane.HoloViews(pn.bind(self._monthly_plot, subjects), sizing_mode="stretch_width",
+                                    visible=shown)
+        pauses = pn.pane.Markdown(pn.bind(self._pause_text, subjects), sizing_mode="stretch_width", margin=(0, 10))
+        flow = pn.pane.HTML(pn.bind(self._flow_html, subjects), sizing_mode="stretch_width")
+        alert = pn.Column(no_patients_message(store), visible=empty)
+
+        return pn.Column(
+            headline,
+            alert,
+            pn.Row(target, start, end, show_forecast),
+            accrual,
+            help_text,
+            pn.pane.Markdown("### Sites", margin=(10, 10, 0, 10)),
+            pn.Row(site_note, show_all),
+            pn.Row(pn.pane.HoloViews(bars, sizing_mode="stretch_width"), site_map, sizing_mode="stretch_width"),
+            pn.Row(pn.pane.Markdown(pn.bind(self._table_caption, subjects), margin=(0, 10)), download),
+            table,
+            pn.pane.Markdown("### Monthly accrual", margin=(10, 10, 0, 10)),
+            monthly,
+            pauses,
+            pn.pane.Markdown("### Screening and patient flow (CONSORT)", margin=(10, 10, 0, 10)),
+            flow,
+            sizing_mode="stretch_width",
+        )
+
+    # --- plan and forecast -------------------------------------------------------------------------
+
+    def _plan_scope(self, target: int) -> tuple[int | None, str]:
+        """The target that applies to the patients shown, or None with the reason no plan is drawn."""
+        if not target:
+            return None, "No enrollment target is set for this trial, so actual accrual is shown without a plan."
+        spec = self.store.filter_spec
+        others = [name for name, value in (("arm", spec.arms), ("sex", spec.sexes), ("grade", spec.grades),
+                                           ("diagnosis", spec.diagnoses), ("age", spec.age_range),
+                                           ("randomization date", spec.randomization_dates)) if value]
+        if spec.population_flag != "ITTFL":
+            others.append("population")
+        if others:
+            return None, (f"The target of {target} counts all randomized patients; plan and forecast are hidden "
+                          f"while {', '.join(others)} filters restrict the patients shown.")
+        if spec.sites:
+            sites = self.store.dataset.sites
+            if sites is None or "TARGET" not in sites.columns:
+                return None, (f"The target of {target} is for the whole trial and per-site targets are not recorded, "
+                              "so plan and forecast are hidden while a site filter is on.")
+            chosen = sites.loc[sites["SITEID"].astype(str).isin(spec.sites), "TARGET"]
+            if chosen.isna().any() or chosen.sum() <= 0:
+                return None, "Some selected sites have no recorded target, so plan and forecast are hidden."
+            return int(chosen.sum()), f"Target for the selected sites: {int(chosen.sum())} (sum of site targets)."
+        return int(target), ""
+
+    def _plan_start(self, start) -> pd.Timestamp:
+        """Where the plan line starts: the planned start, or the first activation among selected sites if later."""
+        start = pd.Timestamp(start)
+        if self.store.sites:
+            chosen = self._activation.loc[self._activation["SITEID"].isin(self.store.sites), "ACTIVDT"].dropna()
+            if len(chosen):
+                start = max(start, chosen.min())
+        return start
+
+    def _forecast(self, target: int):
+        """The forecast for the patients shown; None for a subset of sites once the trial has closed enrollment."""
+        if self.store.sites and self._enrollment_closed() is not None:
+            return None
+        key = (tuple(self.store.sites), target)
+        if key not in self._forecasts:
+            activation = self._activation
+            if self.store.sites:
+                activation = activation.loc[activation["SITEID"].isin(self.store.sites)]
+            self._forecasts[key] = forecast_completion(self.store.subjects(), activation, self.store.dataset.cutoff,
+                                                       target)
+        return self._forecasts[key]
+
+    def _forecast_help(self) -> str:
+        return MODEL_HELP.format(n=f"{FORECAST_SIMULATIONS:,}") + (
+            " Site activation dates come from the sites table, else each site's first screening date.")
+
+    def _headline(self, subjects, target, start, end) -> str:
+        store = self.store
+        cut = store.cutoff.isoformat()
+        sites = subjects["SITEID"].nunique()
+        parts = [f"**{store.summary()}** randomized ({store.population} population) at {_plural(sites, 'site')}"
+                 f" · data cut **{cut}**"]
+        scope, reason = self._plan_scope(target)
+        if scope is None:
+            parts.append(reason)
+        else:
+            if reason:
+                parts.append(reason)
+            planned = bool(start and end and pd.Timestamp(end) > self._plan_start(start))
+            if planned:
+                # After the planned completion, the gap that matters is the one on that date.
+                on = min(pd.Timestamp(store.cutoff), pd.Timestamp(end))
+                actual = int((subjects["RANDDT"] <= on).sum())
+                parts.append("**Plan:** " + accrual_gap_statement(actual, scope, self._plan_start(start), end, on))
+            else:
+                parts.append("Set a planned start and completion date to compare accrual with the plan.")
+            result = self._forecast(scope)
+            if result is None:
+                closed = self._enrollment_closed()
+                parts.append(f"Enrollment closed on {closed.date()}, when the trial reached its target of "
+                             f"{store.dataset.info.target_enrollment}; the selected sites randomized {len(subjects)} "
+                             f"of their {scope} ({100 * len(subjects) / scope:.0f}%), so no forecast is made.")
+                return "  \n".join(parts)
+            label = "**Forecast:** " if result.status == STATUS_FORECAST else ""
+            message = html.escape(result.message)
+            if result.status == STATUS_REACHED and planned:
+                days = (result.reached_on - pd.Timestamp(end)).days
+                when = "on" if days == 0 else f"{abs(days)} days {'after' if days > 0 else 'before'}"
+                message += f" That was {when} the planned completion {pd.Timestamp(end).date()}."
+            parts.append(label + message)
+            if result.status == STATUS_FORECAST and end and pd.Timestamp(end) > pd.Timestamp(store.cutoff):
+                p = result.probability_by(end)
+                parts.append(f"Chance of reaching {scope} by the planned completion {pd.Timestamp(end).date()}: "
+                             f"{100 * p:.0f}% of simulated futures.")
+        return "  \n".join(parts)
+
+    def _accrual_plot(self, subjects, target, start, end, show_forecast):
+        if subjects.empty or subjects["RANDDT"].isna().all():
+            return hv.Curve([]).opts(title="No randomizations to show", responsive=True, height=200)
+        store = self.store
+        colors = store.dataset.arm_colors
+        cut = pd.Timestamp(store.cutoff)
+        arms = [a for a in store.dataset.arms if a in set(subjects["ARM"])]
+        curves = accrual_over_time(subjects, cut, arms=arms)
+        layers = []
+        shown_dates = [subjects["RANDDT"].min(), subjects["RANDDT"].max()]
+        for arm in [*arms, ALL_ARMS]:
+            part = curves.loc[curves["ARM"] == arm].rename(columns={"DATE": "Date", "N_CUM": "Patients"})
+            if part.empty or (arm == ALL_ARMS and len(arms) < 2):
+                continue
+            layers.append(hv.Curve(part, "Date", "Patients", label=arm).opts(
+                interpolation="steps-post", color=colors.get(arm, TOTAL_COLOR), line_width=3 if arm == ALL_ARMS else 2,
+                tools=["hover"]))
+        scope, _ = self._plan_scope(target)
+        if scope is not None and start and end and pd.Timestamp(end) > self._plan_start(start):
+            until = max(cut, pd.Timestamp(end))
+            line = planned_accrual(scope, self._plan_start(start), end, until=until).rename(
+                columns={"DATE": "Date", "N_PLANNED": "Patients"})
+            layers.append(hv.Curve(line, "Date", "Patients", label=f"Plan: {scope} by {pd.Timestamp(end).date()}").opts(
+                color=PLAN_COLOR, line_dash="dashed", line_width=2))
+            shown_dates += [self._plan_start(start), pd.Timestamp(end)]
+        if scope is not None and show_forecast:
+            result = self._forecast(scope)
+            status = None if result is None else result.status
+            if status == STATUS_FORECAST:
+                bands = result.bands.rename(columns={"DATE": "Date"})
+                layers.append(hv.Area(bands, "Date", ["Q0.025", "Q0.975"], label="Forecast 95% band").opts(
+                    color=FORECAST_COLOR, alpha=0.15, line_alpha=0))
+                layers.append(hv.Area(bands, "Date", ["Q0.1", "Q0.9"], label="Forecast 80% band").opts(
+                    color=FORECAST_COLOR, alpha=0.3, line_alpha=0))
+                layers.append(hv.Curve(bands, "Date", ("Q0.5", "Patients"), label="Forecast median").opts(
+                    color=FORECAST_COLOR, line_dash="dotted", line_width=2))
+                lo, hi = result.interval(0.80)
+                layers.append(hv.Segments([(lo, scope, hi, scope)]).opts(color=FORECAST_COLOR, line_width=6))
+                shown_dates.append(bands["Date"].max())
+            elif status == STATUS_REACHED:
+                layers.append(hv.Scatter([(result.reached_on, scope)], label=f"Target {scope} reached").opts(
+                    color=FORECAST_COLOR, size=10, marker="diamond"))
+        # Long after enrollment ended the axis stops a little after the last event, not at the data cut.
+        first, last = min(shown_dates), max(shown_dates)
+        title = f"Cumulative randomized patients vs plan (data cut {cut.date()})"
+        if cut <= last + pd.Timedelta(days=365):
+            last = max(last, cut)
+            layers.append(hv.VLine(cut).opts(color="#888888", line_width=1))
+            layers.append(hv.Text(cut, 0, "data cut ", halign="right", valign="bottom").opts(
+                text_font_size="10pt", text_color="#555555"))
+        margin = (last - first) * 0.03
+        return hv.Overlay(layers).opts(
+            responsive=True, height=380, title=title, xlabel="Calendar date", xlim=(first - margin, last + margin),
+            ylabel="Patients randomized (cumulative)", legend_position="top_left", toolbar="above",
+            active_tools=["box_zoom"],
+            show_grid=True, shared_axes=False,
+        )
+
+    # --- sites ---------------------------------------------------------------------------------------
+
+    def _unfiltered_by_site(self) -> pd.DataFrame:
+        """Patients matching every filter except the site filter (the bars show every site to pick from)."""
+        store = self.store
+        return filter_subjects(store.dataset.adsl, replace(store.filter_spec, sites=()))
+
+    def _site_bars(self, subjects):
+        store = self.store
+        arms = store.dataset.arms if not store.arms else [a for a in store.dataset.arms if a in store.arms]
+        counts = enrollment_by_site(self._unfiltered_by_site(), self._activation["SITEID"], arms)
+        many = counts["SITEID"].nunique() > 30
+        counts = counts.assign(
+            Site=counts["SITEID"].map(lambda s: s if many else self._bar_labels.get(s, s)),
+            Name=counts["SITEID"].map(lambda s: self._labels.get(s, s)),
+        ).rename(columns={"ARM": "Arm", "N": "Patients"})
+        order = list(dict.fromkeys(counts["Site"]))[::-1]
+        colors = dict(store.dataset.arm_colors)
+        if store.sites:
+            # Sites outside the filter are drawn in paler arm colours (their own legend entries).
+            other = ~counts["SITEID"].isin(store.sites)
+            counts.loc[other, "Arm"] = counts.loc[other, "Arm"] + OTHER_SITES
+            colors.update({arm + OTHER_SITES: _pale(color) for arm, color in store.dataset.arm_colors.items()})
+        bars = hv.Bars(counts, ["Site", "Arm"], ["Patients", "SITEID", "Name"]).redim.values(Site=order)
+        return bars.opts(
+            stacked=True, invert_axes=True, cmap=colors, tools=["hover"], nonselection_alpha=1.0,
+            hover_tooltips=[("Site", "@Name"), ("Arm", "@Arm"), ("Patients", "@Patients")],
+            height=max(220, (14 if many else 26) * len(order) + 110), responsive=True,
+            title="Randomized per site, by arm", xlabel="", ylabel="Patients randomized",
+            legend_position="bottom_right", toolbar="above", yaxis="left",
+            fontsize={"yticks": "8pt" if many else "10pt"}, shared_axes=False,
+        )
+
+    def _on_site_tap(self, event) -> None:
+        """Clicking a site bar sets the global site filter (clicking the only selected site clears it)."""
+        label = event.new
+        if label is None or (isinstance(label, float) and math.isnan(label)):
+            return
+        by_label = {v: k for k, v in self._bar_labels.items()}
+        site = by_label.get(str(label), str(label))
+        if site not in self.store.param.sites.objects:
+            return
+        self.store.sites = [] if list(self.store.sites) == [site] else [site]
+
+    def _site_note(self, sites) -> str:
+        if not sites:
+            return "Click a site's bar to filter every tab to that site."
+        names = ", ".join(html.escape(self._labels.get(s, s)) for s in sites)
+        return f"Showing **{names}** in every tab; other sites are faded. Click the site again or 'Show all sites'."
+
+    def _site_map(self, subjects):
+        sites = self.store.dataset.sites
+        counts = subjects["SITEID"].astype(str).value_counts()
+        loc = locations_by_city(site_locations(sites, counts))
+        biggest = max(int(loc["RANDOMIZED"].max()), 1)
+        loc = loc.assign(
+            Marker=8 + 30 * (loc["RANDOMIZED"] / biggest) ** 0.5,
+            Label=[f"{c} ({n} sites)" if n > 1 else str(c) for c, n in zip(loc["CITY"], loc["SITES"])],
+        ).rename(columns={"RANDOMIZED": "Randomized", "SITEIDS": "Sites"})
+        xlim, ylim = _map_limits(loc["X"], loc["Y"], width=380, height=340)
+        points = hv.Points(loc, ["X", "Y"], ["Randomized", "Marker", "Label", "Sites"]).opts(
+            size=hv.dim("Marker"), color="#0072B2", alpha=0.6, line_color="#08306b", tools=["hover"],
+            hover_tooltips=[("City", "@Label"), ("Site ids", "@Sites"), ("Randomized", "@Randomized")],
+        )
+        labels = hv.Labels(loc.assign(Y=loc["Y"] - (ylim[1] - ylim[0]) * 0.06), ["X", "Y"], "Label").opts(
+            text_font_size="9pt", text_color="#111111")
+        return (points * labels).opts(
+            width=380, height=340, xlim=xlim, ylim=ylim, xaxis=None, yaxis=None, toolbar=None, shared_axes=False,
+            title="Sites by city (marker area = randomized)", show_frame=True,
+        )
+
+    def _performance(self, subjects) -> pd.DataFrame:
+        store = self.store
+        screened = store.screened() if has_screening_data(store.dataset.adsl) else None
+        activation = self._activation
+        if store.sites:
+            activation = activation.loc[activation["SITEID"].isin(store.sites)]
+        arms = [a for a in store.dataset.arms if a in set(subjects["ARM"])]
+        return site_performance(subjects, screened, activation, store.dataset.cutoff, arms=arms,
+                                sites=store.dataset.sites)
+
+    def _performance_display(self, subjects) -> pd.DataFrame:
+        table = self._performance(subjects)
+        short = self.store.dataset.info.arm_short_labels
+        out = table.assign(**{c: table[c].dt.strftime("%Y-%m-%d") for c in ("ACTIVDT", "FIRST_RANDDT")})
+        out = out.rename(columns={**PERFORMANCE_TITLES, **{a: f"{short.get(a, a)}" for a in self.store.dataset.arms}})
+        return out.dropna(axis=1, how="all")
+
+    def _table_caption(self, subjects) -> str:
+        return (f"**Site performance** up to the data cut {self.store.cutoff.isoformat()} "
+                f"({self.store.summary()}; rates per site-month active; click a header to sort).")
+
+    def _csv_filename(self) -> str:
+        return f"{self.store.dataset.info.registry_id}_site_performance_cut{self.store.cutoff.isoformat()}.csv"
+
+    def _performance_csv(self) -> io.StringIO:
+        table = self._performance(self.store.subjects())
+        table = table.assign(**{c: table[c].dt.strftime("%Y-%m-%d") for c in ("ACTIVDT", "FIRST_RANDDT")})
+        query = filters_to_query(self.store)
+        filters = "; ".join(f"{k}={v}" for k, v in query.items()) or "none"
+        buffer = io.StringIO()
+        buffer.write(f"# {self.store.dataset.info.registry_id} site performance; "
+                     f"data cut {self.store.cutoff.isoformat()}; "
+                     f"{self.store.population} population, {self.store.summary()}; filters: {filters}\n")
+        table.to_csv(buffer, index=False)
+        buffer.seek(0)
+        return buffer
+
+    # --- monthly accrual and flow ----------------------------------------------------------------------
+
+    def _enrollment_closed(self) -> pd.Timestamp | None:
+        """The trial's last randomization date once its target is reached (later months are not pauses)."""
+        dataset = self.store.dataset
+        target = dataset.info.target_enrollment
+        dates = dataset.randomized["RANDDT"].dropna()
+        return dates.max() if target and len(dates) >= target else None
+
+    def _monthly(self, subjects):
+        arms = [a for a in self.store.dataset.arms if a in set(subjects["ARM"])]
+        cutoff = self.store.dataset.cutoff
+        monthly = monthly_accrual(subjects, self._enrollment_closed() or cutoff, arms=arms)
+        return monthly, accrual_rate(monthly, cutoff), arms
+
+    def _monthly_plot(self, subjects):
+        monthly, rate, arms = self._monthly(subjects)
+        colors = self.store.dataset.arm_colors
+        if monthly.empty:
+            return hv.Curve([]).opts(title="No randomizations")
+        layers = []
+        pauses = recruitment_pauses(rate)
+        if len(pauses):
+            spans = [(s, e + pd.offsets.MonthBegin(1)) for s, e in zip(pauses["START"], pauses["END"])]
+            layers.append(hv.VSpans(spans).opts(color=PAUSE_COLOR, alpha=0.6))
+        wide = monthly.pivot(index="MONTH", columns="ARM", values="N")[arms]
+        bottom = pd.Series(0, index=wide.index)
+        width = pd.Timedelta(days=26)
+        for arm in arms:
+            top = bottom + wide[arm]
+            rects = pd.DataFrame({"x0": wide.index + pd.Timedelta(days=2), "y0": bottom.values,
+                                  "x1": wide.index + pd.Timedelta(days=2) + width, "y1": top.values,
+                                  "Patients": wide[arm].values, "Month": wide.index.strftime("%Y-%m")})
+            layers.append(hv.Rectangles(rects, ["x0", "y0", "x1", "y1"], ["Patients", "Month"], label=arm).opts(
+                color=colors[arm], line_color="white", tools=["hover"]))
+            bottom = top
+        curve = rate.assign(Date=rate["MONTH"] + pd.Timedelta(days=15))
+        layers.append(hv.Curve(curve, "Date", ("ROLLING_RATE", "Patients per month"),
+                               label="Rolling 3-month mean").opts(color=TOTAL_COLOR, line_width=2, tools=["hover"]))
+        partial = " (last month partial: data cut)" if rate["PARTIAL"].any() else ""
+        return hv.Overlay(layers).opts(
+            responsive=True, height=300,
+            title=f"Patients randomized per month, by arm{partial}; grey = no randomization",
+            xlabel="Month", ylabel="Patients per month", legend_position="top", legend_cols=3, toolbar="above",
+            show_grid=True, active_tools=["box_zoom"],
+            shared_axes=False,
+        )
+
+    def _pause_text(self, subjects) -> str:
+        if subjects.empty:
+            return ""
+        _, rate, _ = self._monthly(subjects)
+        pauses = recruitment_pauses(rate)
+        mean = rate["N"].mean()
+        text = f"Mean {mean:.1f} patients per month over {_plural(len(rate), 'month')}."
+        closed = self._enrollment_closed()
+        if closed is not None:
+            text += f" Enrollment closed in {closed:%Y-%m} (target reached); later months are not shown."
+        if pauses.empty:
+            return text + " No month without randomization."
+        runs = "; ".join(f"{s:%Y-%m}" + ("" if m == 1 else f" to {e:%Y-%m}") + f" ({_plural(m, 'month')})"
+                         for s, e, m in pauses.itertuples(index=False))
+        return text + f" Months without randomization: {runs}."
+
+    def _flow_html(self, subjects) -> str:
+        store = self.store
+        screened = store.screened()
+        arms = store.dataset.arms
+        funnel = screening_funnel(screened, arms=arms)
+        notes = list(funnel_missing(store.dataset.adsl))
+        spec = store.filter_spec
+        if spec.arms or spec.randomization_dates or spec.population_flag != "ITTFL":
+            notes.append("The flow follows the site, sex, age, grade and diagnosis filters; arm, randomization-date "
+                         "and population filters apply after randomization, so every arm is counted here.")
+        caption = f"Patient flow up to the data cut {store.cutoff.isoformat()}"
+        return consort_html(funnel, arms, store.dataset.arm_colors, notes, caption,
+                            screening=has_screening_data(store.dataset.adsl))
+
+
+def _pale(color: str, amount: float = 0.65) -> str:
+    """A hex colour blended towards white (for de-emphasised bars)."""
+    rgb = [int(color.lstrip("#")[i:i + 2], 16) for i in (0, 2, 4)]
+    return "#" + "".join(f"{round(c + (255 - c) * amount):02x}" for c in rgb)
+
+
+def _shorten(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rstrip(" ,·") + "…"
+
+
+def _map_limits(x: pd.Series, y: pd.Series, *, width: int, height: int, pad: float = 0.25):
+    """Axis ranges around the points with equal units on both axes for a width x height frame."""
+    x0, x1, y0, y1 = float(x.min()), float(x.max()), float(y.min()), float(y.max())
+    span_x = max(x1 - x0, 1.0) * (1 + 2 * pad)
+    span_y = max(y1 - y0, 1.0) * (1 + 2 * pad)
+    ratio = width / height
+    if span_x / span_y < ratio:
+        span_x = span_y * ratio
+    else:
+        span_y = span_x / ratio
+    cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
+    return (cx - span_x / 2, cx + span_x / 2), (cy - span_y / 2, cy + span_y / 2)

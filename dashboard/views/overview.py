@@ -1,0 +1,252 @@
+"""Overview tab: the steering committee's first questions for the current filters, with denominators."""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass
+
+import holoviews as hv
+import holoviews.plotting.bokeh  # noqa: F401  (registers the Bokeh backend that .opts needs)
+import pandas as pd
+import panel as pn
+
+from ..transforms.enrollment import enrollment_by_site
+from ..transforms.filtering import restrict_to_subjects
+from ..transforms.labels import site_labels
+from ..transforms.overview import (
+    ALL_ARMS,
+    STATUS_ORDER,
+    primary_endpoint_status_by_arm,
+    randomized_by_arm,
+    serious_ae_by_arm,
+    study_status_by_arm,
+)
+from ..transforms.response import format_proportion
+from ..store import POPULATIONS
+from .base import TabView, no_patients_message
+
+SECTION_MIN_WIDTH = 640  # px: two sections side by side on large screens, one per row on laptops
+SITE_LABEL_CHARS = 48  # longer site names are cut on the chart axis (full names in the sidebar and Enrollment)
+CARDS_CSS = """
+.cards { display: flex; flex-wrap: wrap; gap: 10px; }
+.card { flex: 1 1 130px; min-width: 130px; border: 1px solid rgba(128, 128, 128, 0.35);
+        border-radius: 8px; padding: 8px 12px; }
+.card .label { font-size: 0.78rem; text-transform: uppercase; letter-spacing: 0.03em; opacity: 0.75; }
+.card .value { font-size: 1.6rem; font-weight: 600; line-height: 1.25; }
+.card .detail { font-size: 0.82rem; opacity: 0.85; }
+"""
+TABLE_CSS = """
+:host { overflow-x: auto; }
+table { border-collapse: collapse; width: 100%; font-size: 0.9rem; }
+caption { caption-side: top; text-align: left; font-weight: 600; font-size: 1rem; padding: 4px 0 6px 0; }
+th, td { padding: 4px 8px; border-bottom: 1px solid rgba(128, 128, 128, 0.3); text-align: right; }
+td { white-space: nowrap; }
+th:first-child, td:first-child { text-align: left; }
+thead th { font-weight: 600; border-bottom: 2px solid rgba(128, 128, 128, 0.5); }
+tr.total td { font-weight: 600; }
+.swatch { display: inline-block; width: 0.8em; height: 0.8em; border-radius: 2px; margin-right: 6px; vertical-align: baseline; }
+.note { font-size: 0.8rem; opacity: 0.75; white-space: normal; }
+"""
+
+
+@dataclass(frozen=True)
+class OverviewSummary:
+    """Everything the overview shows for one filter state, computed once per change."""
+
+    subjects: pd.DataFrame
+    randomized: pd.DataFrame
+    status: pd.DataFrame
+    primary: pd.DataFrame | str
+    sae: pd.DataFrame | str
+    sites: pd.DataFrame
+
+
+class OverviewView(TabView):
+    """Overview tab: randomized vs target, by arm and site, study status, primary endpoint and SAEs."""
+
+    title = "Overview"
+
+    def __panel__(self) -> pn.viewable.Viewable:
+        subjects = self.store.filtered_subjects
+        summary = subjects.rx.pipe(self.summarize)
+        empty = no_patients_message(self.store)
+        empty.visible = subjects.rx.pipe(lambda s: s.empty)
+
+        def html(render, css=TABLE_CSS, **kwargs):
+            return pn.pane.HTML(summary.rx.pipe(render), stylesheets=[css], margin=(5, 10), **kwargs)
+
+        flex = {"min_width": SECTION_MIN_WIDTH, "styles": {"flex": f"1 1 {SECTION_MIN_WIDTH}px"}}
+        chart = pn.pane.HoloViews(hv.DynamicMap(pn.bind(self._site_bars, summary)), margin=(5, 10), **flex)
+        content = pn.Column(
+            html(self._cards_html, CARDS_CSS, sizing_mode="stretch_width"),
+            html(self._arm_table, sizing_mode="stretch_width"),
+            pn.FlexBox(html(self._primary_table, **flex), html(self._sae_table, **flex), chart,
+                       gap="12px", sizing_mode="stretch_width"),
+            visible=subjects.rx.pipe(lambda s: not s.empty), sizing_mode="stretch_width",
+        )
+        return pn.Column(empty, content, sizing_mode="stretch_width", name=self.title)
+
+    def summarize(self, subjects: pd.DataFrame) -> OverviewSummary:
+        """The overview's numbers for the filtered subjects (transforms only, no rendering)."""
+        arms = self.store.dataset.arms
+        return OverviewSummary(
+            subjects=subjects,
+            randomized=randomized_by_arm(subjects, arms),
+            status=study_status_by_arm(subjects, arms),
+            primary=self._primary(subjects),
+            sae=self._sae(subjects),
+            sites=enrollment_by_site(subjects, arms=arms),
+        )
+
+    def _primary(self, subjects: pd.DataFrame) -> pd.DataFrame | str:
+        """The primary endpoint status frame, or why it cannot be shown."""
+        dataset = self.store.dataset
+        day = dataset.info.primary_visit_day
+        if day is None:
+            return "This trial's primary endpoint visit is not configured."
+        if not dataset.has("adrs"):
+            return "The data have no response assessments (ADRS), so the primary endpoint status is unavailable."
+        try:
+            return primary_endpoint_status_by_arm(subjects, dataset.adrs, dataset.cutoff, day, dataset.arms)
+        except (KeyError, ValueError) as exc:
+            return f"Primary endpoint status unavailable: {exc}"
+
+    def _sae(self, subjects: pd.DataFrame) -> pd.DataFrame | str:
+        """Serious AEs per arm, or why they cannot be counted."""
+        dataset = self.store.dataset
+        if dataset.adae is None:
+            return "The data have no adverse events (ADAE), so serious AEs cannot be counted."
+        try:
+            return serious_ae_by_arm(subjects, restrict_to_subjects(dataset.adae, subjects), dataset.arms)
+        except KeyError as exc:
+            return f"Serious AEs unavailable: {exc}"
+
+    # --- cards -------------------------------------------------------------------------------
+
+    def _cards_html(self, summary: OverviewSummary) -> str:
+        info = self.store.dataset.info
+        cards = [self._enrollment_card(len(summary.subjects))]
+        total = summary.status.loc[summary.status["ARM"] == ALL_ARMS].set_index("STATUS")
+        for label in STATUS_ORDER:
+            if label in total.index:
+                row = total.loc[label]
+                cards.append(_card(label, int(row["n"]), _pct_text(row["n"], row["N"], "patients")))
+        if isinstance(summary.primary, pd.DataFrame):
+            row = summary.primary.set_index("ARM").loc[ALL_ARMS]
+            cards.append(_card(
+                f"Day {info.primary_visit_day} assessed", int(row["assessed"]),
+                f"{_pct_text(row['assessed'], row['assessed_or_due'], 'due')}; {int(row['pending'])} not yet due",
+            ))
+        if isinstance(summary.sae, pd.DataFrame):
+            row = summary.sae.set_index("ARM").loc[ALL_ARMS]
+            cards.append(_card(
+                "Serious AE patients", int(row["patients"]),
+                f"{_pct_text(row['patients'], row['N'], 'in safety')}; {_plural(int(row['events']), 'event')}",
+            ))
+        return f'<div class="cards">{"".join(cards)}</div>'
+
+    def _enrollment_card(self, n: int) -> str:
+        store, info = self.store, self.store.dataset.info
+        total = int((store.dataset.adsl[POPULATIONS[store.population]] == "Y").sum())
+        label = "Randomized" if store.population == "ITT" else f"{store.population} population"
+        target = info.target_enrollment
+        if n < total:
+            detail = f"of {total} {'randomized' if store.population == 'ITT' else 'in the population'} ({100 * n / total:.1f}%)"
+            detail += f"; target {target}" if target else ""
+        elif target:
+            detail = f"of {target} targeted ({100 * n / target:.1f}%)"
+        else:
+            detail = "no enrollment target recorded"
+        return _card(label, n, detail)
+
+    # --- tables ------------------------------------------------------------------------------
+
+    def _arm_table(self, summary: OverviewSummary) -> str:
+        arms = self.store.dataset.arms
+        randomized = summary.randomized.set_index("ARM")
+        statuses = [s for s in STATUS_ORDER if s in set(summary.status["STATUS"])]
+        cells = summary.status.set_index(["ARM", "STATUS"])
+        rows = []
+        for arm in [*arms, ALL_ARMS]:
+            r = randomized.loc[arm]
+            rows.append([arm, f"{int(r['n'])}" + (f" ({r['pct']:.1f}%)" if r["N"] else ""),
+                         *[format_proportion(cells.loc[(arm, s), "n"], cells.loc[(arm, s), "N"]) for s in statuses]])
+        header = ["Arm", "Patients", *statuses]
+        return self._table("Patients by arm and study status", header, rows,
+                           note="Died takes precedence over the end-of-study status; percentages of the arm's patients.")
+
+    def _primary_table(self, summary: OverviewSummary) -> str:
+        day = self.store.dataset.info.primary_visit_day
+        caption = f"Primary endpoint (overall response at day {day}): status at the data cut"
+        if isinstance(summary.primary, str):
+            return _message(caption, summary.primary)
+        rows = [[r["ARM"], r["evaluable"], format_proportion(r["assessed"], r["assessed_or_due"]),
+                 r["died"], r["missing"], r["pending"]] for _, r in summary.primary.iterrows()]
+        header = ["Arm", "Evaluable", "Assessed / due", f"Died before day {day}", "Overdue", "Not yet due"]
+        return self._table(caption, header, rows,
+                           note=f"Evaluable patients of the current filters. The visit is due when day {day} "
+                                f"(randomization = day 1) falls on or before the data cut {self.store.cutoff}; "
+                                f"overdue = due without an assessment.")
+
+    def _sae_table(self, summary: OverviewSummary) -> str:
+        caption = f"Serious adverse events up to {self.store.cutoff}"
+        if isinstance(summary.sae, str):
+            return _message(caption, summary.sae)
+        rows = [[r["ARM"], r["N"], format_proportion(r["patients"], r["N"]), r["events"]]
+                for _, r in summary.sae.iterrows()]
+        header = ["Arm", "Safety population", "Patients with ≥1 serious AE", "Serious events"]
+        return self._table(caption, header, rows, note="Safety population of the current filters.")
+
+    def _table(self, caption: str, header: list[str], rows: list[list], note: str = "") -> str:
+        colors = self.store.dataset.arm_colors
+        head = "".join(f"<th>{html.escape(str(h))}</th>" for h in header)
+        body = []
+        for row in rows:
+            first = str(row[0])
+            swatch = f'<span class="swatch" style="background:{colors[first]}"></span>' if first in colors else ""
+            cells = "".join(f"<td>{html.escape(str(v))}</td>" for v in row[1:])
+            css = ' class="total"' if first == ALL_ARMS else ""
+            body.append(f"<tr{css}><td>{swatch}{html.escape(first)}</td>{cells}</tr>")
+        foot = f'<p class="note">{html.escape(note)}</p>' if note else ""
+        return (f"<table><caption>{html.escape(caption)}</caption><thead><tr>{head}</tr></thead>"
+                f"<tbody>{''.join(body)}</tbody></table>{foot}")
+
+    # --- site chart --------------------------------------------------------------------------
+
+    def _site_bars(self, summary: OverviewSummary) -> hv.Bars:
+        """Stacked bars of patients per site and arm, largest site on top (updated in place)."""
+        dataset = self.store.dataset
+        labels = site_labels(dataset.adsl, dataset.sites)
+        counts = summary.sites
+        site = counts["SITEID"].map(labels).fillna(counts["SITEID"]).map(_shorten)
+        counts = counts.assign(Site=site, Arm=counts["ARM"])
+        if counts.empty:  # hidden behind the empty state; Bokeh cannot stack zero bars
+            counts = pd.DataFrame({"Site": "", "Arm": dataset.arms, "N": 0})
+        order = list(dict.fromkeys(counts["Site"]))[::-1]
+        return hv.Bars(counts, kdims=["Site", "Arm"], vdims=[hv.Dimension("N", label="Patients")]).opts(
+            stacked=True, invert_axes=True, color="Arm", cmap=dataset.arm_colors, legend_position="bottom_right",
+            xlabel="", ylabel="Patients", title="Patients by site", tools=["hover"], framewise=True,
+            responsive=True, height=max(220, 70 + 26 * len(self.store.param.sites.objects)), show_grid=True,
+            fontsize={"title": "11pt", "yticks": "9pt", "xticks": "9pt", "xlabel": "10pt"}, toolbar=None,
+        ).redim.values(Site=order, Arm=dataset.arms)
+
+
+def _message(caption: str, message: str) -> str:
+    return f"<table><caption>{html.escape(caption)}</caption></table><p class='note'>{html.escape(message)}</p>"
+
+
+def _card(label: str, value: int, detail: str) -> str:
+    return (f'<div class="card"><div class="label">{html.escape(label)}</div>'
+            f'<div class="value">{value}</div><div class="detail">{html.escape(detail)}</div></div>')
+
+
+def _pct_text(n, total, of: str) -> str:
+    return f"of {int(total)} {of} ({100 * n / total:.1f}%)" if total else f"of 0 {of}"
+
+
+def _shorten(text: str, limit: int = SITE_LABEL_CHARS) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rstrip(" ,·") + "…"
+
+
+def _plural(count: int, noun: str) -> str:
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"

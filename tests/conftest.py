@@ -1,0 +1,114 @@
+"""Fixtures shared by every test tier: a tiny, hand-checkable trial and the bundled one."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from dashboard.config import NCT02241018
+from dashboard.data.dataset import BUNDLED_DIR, TrialDataset
+
+MSC, CONTROL = NCT02241018.arm_order
+
+# Five randomized patients and one screen failure at three sites (data cut 2017-06-30):
+# S1 MSC   site 01 M 30 II  AML completed, day-28 CR, 1 serious + 1 non-serious AE
+# S2 CTRL  site 01 F 45 III ALL ongoing,   day-28 NR
+# S3 MSC   site 02 F 52 IV  AML withdrew,  day-28 PR, 1 serious AE
+# S4 CTRL  site 02 M 25 II  MDS died,      not evaluable, never treated, 1 non-serious AE
+# S5 MSC   site 03 M 60 III ALL ongoing,   randomized 2017-06-20: day 28 not yet due
+# SF1      site 03 F 40 II  AML screen failure
+TINY_ADSL = pd.DataFrame(
+    {
+        "STUDYID": ["TINY"] * 6,
+        "USUBJID": ["S1", "S2", "S3", "S4", "S5", "SF1"],
+        "SITEID": ["01", "01", "02", "02", "03", "03"],
+        "SITENAME": ["Nanfang Hospital", "Nanfang Hospital", "Peking Univ. People's Hospital",
+                     "Peking Univ. People's Hospital", "Union Hospital", "Union Hospital"],
+        "ARM": [MSC, CONTROL, MSC, CONTROL, MSC, "Screen Failure"],
+        "RANDFL": ["Y", "Y", "Y", "Y", "Y", "N"],
+        "ITTFL": ["Y", "Y", "Y", "Y", "Y", "N"],
+        "SAFFL": ["Y", "Y", "Y", "N", "Y", "N"],
+        "EFFFL": ["Y", "Y", "Y", "N", "Y", "N"],
+        "SCRNDT": pd.to_datetime(["2015-01-05", "2015-02-25", "2016-06-10", "2016-08-28", "2017-06-15", "2017-06-01"]),
+        "RANDDT": pd.to_datetime(["2015-01-10", "2015-03-01", "2016-06-15", "2016-09-01", "2017-06-20", None]),
+        "AGE": [30.0, 45.0, 52.0, 25.0, 60.0, 40.0],
+        "SEX": ["M", "F", "F", "M", "M", "F"],
+        "DIAG": ["AML", "ALL", "AML", "MDS", "ALL", "AML"],
+        "AGVHDGR": ["II", "III", "IV", "II", "III", "II"],
+        "EOSSTT": ["COMPLETED", "ONGOING", "DISCONTINUED", "DISCONTINUED", "ONGOING", "NOT RANDOMIZED"],
+        "DTHFL": ["N", "N", "N", "Y", "N", "N"],
+        "DTHDT": pd.to_datetime([None, None, None, "2016-10-01", None, None]),
+    }
+)
+TINY_SITES = pd.DataFrame(
+    {
+        "SITEID": ["01", "02", "03"],
+        "SITENAME": ["Nanfang Hospital", "Peking Univ. People's Hospital", "Union Hospital"],
+        "CITY": ["Guangzhou", "Beijing", "Wuhan"],
+    }
+)
+TINY_ADRS = pd.DataFrame(
+    {
+        "USUBJID": ["S1", "S1", "S2", "S3", "S5"],
+        "PARAMCD": ["OVRLRESP"] * 5,
+        "AVISIT": ["Day 7", "Day 28", "Day 28", "Day 28", "Day 7"],
+        "AVISITN": [7.0, 28.0, 28.0, 28.0, 7.0],
+        "ADT": pd.to_datetime(["2015-01-16", "2015-02-06", "2015-03-28", "2016-07-12", "2017-06-26"]),
+        "AVALC": ["PR", "CR", "NR", "PR", "SD"],
+    }
+)
+TINY_ADAE = pd.DataFrame(
+    {
+        "USUBJID": ["S1", "S1", "S3", "S4"],
+        "AEDECOD": ["Pneumonia", "Nausea", "Sepsis", "Rash"],
+        "AEBODSYS": ["Infections and infestations", "Gastrointestinal disorders",
+                     "Infections and infestations", "Skin and subcutaneous tissue disorders"],
+        "AESER": ["Y", "N", "Y", "N"],
+        "AETOXGRN": [3, 1, 4, 1],
+        "ASTDT": pd.to_datetime(["2015-02-01", "2015-01-20", "2016-07-01", "2016-09-10"]),
+    }
+)
+
+
+def tiny_dataset() -> TrialDataset:
+    """The tiny trial above as a validated dataset (fresh copies of the frames)."""
+    return TrialDataset.create(
+        TINY_ADSL.copy(), cutoff="2017-06-30", info=NCT02241018, provenance={"source": "tests/conftest.py"},
+        sites=TINY_SITES.copy(), adrs=TINY_ADRS.copy(), adae=TINY_ADAE.copy(),
+    )
+
+
+@pytest.fixture
+def tiny():
+    """A fresh tiny dataset (5 randomized, 1 screen failure, 3 sites)."""
+    return tiny_dataset()
+
+
+@pytest.fixture(scope="session")
+def bundled():
+    """The bundled synthetic NCT02241018 trial; skips while it has not been generated."""
+    if not (BUNDLED_DIR / "metadata.json").exists():
+        pytest.skip(f"bundled dataset not generated yet ({BUNDLED_DIR})")
+    from dashboard.data.dataset import load_bundled
+
+    return load_bundled()
+
+
+REFERENCE = BUNDLED_DIR.parents[2] / "shared" / "reference" / "nct02241018_published.json"
+
+
+@pytest.fixture(scope="session")
+def published():
+    """`published(measure, arm="ALL")` -> the value the publications report (skips without ../shared)."""
+    if not REFERENCE.exists():
+        pytest.skip(f"published reference numbers not found at {REFERENCE} (../shared absent)")
+    import json
+
+    records = json.loads(REFERENCE.read_text())["records"]
+
+    def value(measure: str, arm: str = "ALL"):
+        matches = [r["value"] for r in records if r["measure"] == measure and r["arm"] == arm]
+        assert len(matches) == 1, f"{len(matches)} reference records for {measure}/{arm}"
+        return matches[0]
+
+    return value

@@ -1,0 +1,70 @@
+"""FilterPanelView without a browser: widgets mirror the store both ways, count text, reset."""
+
+from __future__ import annotations
+
+import panel as pn
+import pytest
+
+from dashboard.config import NCT02241018
+from dashboard.data.dataset import TrialDataset
+from dashboard.store import TrialStore
+from dashboard.views.filters import FilterPanelView
+
+MSC, CONTROL = NCT02241018.arm_order
+
+
+@pytest.fixture
+def store(tiny):
+    return TrialStore(tiny)
+
+
+def widgets(layout) -> dict[str, pn.widgets.Widget]:
+    return {w.name: w for w in layout.select(pn.widgets.Widget)}
+
+
+def count_text(layout) -> str:
+    return next(str(p.object) for p in layout.select(pn.pane.HTML) if 'patient-count' in str(p.object))
+
+
+def test_one_widget_per_filter_with_readable_labels(store):
+    found = widgets(FilterPanelView(store=store).__panel__())
+    assert list(found) == ["Reset filters", "Site", "Arm", "Sex", "aGVHD grade at entry", "Underlying disease",
+                           "Age (years)", "Randomized", "Population"]
+    assert found["Site"].options == {"01 · Nanfang Hospital (Guangzhou)": "01",
+                                     "02 · Peking Univ. People's Hospital (Beijing)": "02",
+                                     "03 · Union Hospital (Wuhan)": "03"}
+    assert found["Arm"].options == {f"{MSC} (MSC)": MSC, f"{CONTROL} (Control)": CONTROL}
+    assert found["Sex"].options == {"Female": "F", "Male": "M"}
+    assert found["aGVHD grade at entry"].options == {"Grade II": "II", "Grade III": "III", "Grade IV": "IV"}
+
+
+def test_widgets_and_store_stay_in_step(store):
+    layout = FilterPanelView(store=store).__panel__()
+    found = widgets(layout)
+    found["Site"].value = ["01"]
+    assert store.sites == ["01"] and len(store.subjects()) == 2
+    assert "<b>2</b> of 5 patients" in count_text(layout)
+    store.arms = [CONTROL]
+    assert found["Arm"].value == [CONTROL]
+    assert "<b>1</b> of 5 patients" in count_text(layout)
+    found["Population"].value = "Evaluable"
+    assert "<b>1</b> of 4 patients" in count_text(layout) and "evaluable for the primary endpoint" in count_text(layout)
+
+
+def test_reset_button_is_enabled_only_when_a_filter_is_set(store):
+    found = widgets(FilterPanelView(store=store).__panel__())
+    reset = found["Reset filters"]
+    assert reset.disabled
+    found["Sex"].value = ["F"]
+    assert not reset.disabled
+    reset.clicks += 1
+    assert store.sexes == [] and found["Sex"].value == [] and reset.disabled
+
+
+def test_filters_the_data_cannot_answer_are_left_out(tiny):
+    adsl = tiny.adsl.drop(columns=["DIAG", "AGE"])
+    found = widgets(FilterPanelView(store=TrialStore(TrialDataset.create(adsl, cutoff=tiny.cutoff))).__panel__())
+    assert "Underlying disease" not in found and "Age (years)" not in found
+    assert "Site" in found and found["Site"].options == {"01 · Nanfang Hospital": "01",
+                                                         "02 · Peking Univ. People's Hospital": "02",
+                                                         "03 · Union Hospital": "03"}

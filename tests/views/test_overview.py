@@ -1,0 +1,87 @@
+"""OverviewView without a browser: build it on the tiny trial, change the store, read the panes."""
+
+from __future__ import annotations
+
+import panel as pn
+import pytest
+
+from dashboard.config import NCT02241018
+from dashboard.data.dataset import TrialDataset
+from dashboard.store import TrialStore
+from dashboard.views.overview import OverviewView
+
+MSC, CONTROL = NCT02241018.arm_order
+
+
+def html_text(layout) -> str:
+    """The markup of every HTML pane currently in the layout."""
+    return "\n".join(str(p.object) for p in layout.select(pn.pane.HTML))
+
+
+@pytest.fixture
+def store(tiny):
+    return TrialStore(tiny)
+
+
+def test_overview_shows_counts_with_denominators(store):
+    layout = OverviewView(store=store).__panel__()
+    text = html_text(layout)
+    assert '<div class="label">Randomized</div><div class="value">5</div>' in text
+    assert "of 200 targeted (2.5%)" in text
+    assert f"{MSC}</td><td>3 (60.0%)</td><td>1/3 (33.3%)</td><td>1/3 (33.3%)</td><td>1/3 (33.3%)</td><td>0/3 (0.0%)" in text
+    # Day 28: S1, S2, S3 evaluable and due and assessed; S5 not yet due (randomized 10 days before the cut).
+    assert "<td>All arms</td><td>4</td><td>3/3 (100.0%)</td><td>0</td><td>0</td><td>1</td>" in text
+    # Serious AEs: S1 and S3 (MSC) of 4 safety patients.
+    assert "<td>All arms</td><td>4</td><td>2/4 (50.0%)</td><td>2</td>" in text
+
+
+def test_overview_follows_the_store_filters(store):
+    layout = OverviewView(store=store).__panel__()
+    store.arms = [CONTROL]
+    text = html_text(layout)
+    assert '<div class="label">Randomized</div><div class="value">2</div>' in text
+    assert "of 5 randomized (40.0%); target 200" in text
+    assert '<div class="label">Died</div><div class="value">1</div><div class="detail">of 2 patients (50.0%)' in text
+    store.param.update(arms=[], sites=["02"])
+    text = html_text(layout)
+    assert f"{MSC}</td><td>1</td><td>1/1 (100.0%)</td><td>1</td>" in text  # S3's serious event
+    assert f"{CONTROL}</td><td>0</td><td>0/0</td><td>0</td>" in text  # S4 never treated
+
+
+def test_overview_shows_no_patients_state_for_an_empty_selection(store):
+    layout = OverviewView(store=store).__panel__()
+    alert, content = layout.objects
+    assert not alert.visible and content.visible
+    store.param.update(sites=["03"], arms=[CONTROL])
+    assert alert.visible and not content.visible
+    assert "No patients match" in alert.object
+    pn.panel(OverviewView(store=store)).get_root()  # a session opened on the empty selection renders too
+    store.reset()
+    assert not alert.visible and content.visible
+
+
+def test_overview_explains_missing_tables(tiny):
+    bare = TrialDataset.create(tiny.adsl.copy(), cutoff=tiny.cutoff, info=tiny.info)
+    text = html_text(OverviewView(store=TrialStore(bare)).__panel__())
+    assert "no response assessments (ADRS)" in text
+    assert "no adverse events (ADAE)" in text
+
+
+def test_overview_escapes_text_from_the_data(tiny):
+    adsl = tiny.adsl.copy()
+    adsl["ARM"] = adsl["ARM"].astype(object).replace({MSC: "<b>Arm A</b>"})
+    dataset = TrialDataset.create(adsl, cutoff=tiny.cutoff, info=tiny.info, adae=tiny.adae.copy())
+    text = html_text(OverviewView(store=TrialStore(dataset)).__panel__())
+    assert "&lt;b&gt;Arm A&lt;/b&gt;" in text and "<b>Arm A</b>" not in text
+
+
+def test_overview_site_chart_lists_the_largest_site_on_top(store):
+    layout = OverviewView(store=store).__panel__()
+    (plot,) = layout.select(pn.pane.HoloViews)
+    bars = plot.object[()]
+    # Bars are drawn bottom-up: the last value is the top bar (largest site, ties by site id).
+    assert bars.get_dimension("Site").values == [
+        "03 · Union Hospital (Wuhan)", "02 · Peking Univ. People's Hospital (Beijing)", "01 · Nanfang Hospital (Guangzhou)"]
+    assert bars.data.groupby("Site")["N"].sum().tolist() == [2, 2, 1]
+    store.sites = ["03"]
+    assert plot.object[()].get_dimension("Site").values == ["03 · Union Hospital (Wuhan)"]
