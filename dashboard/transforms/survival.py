@@ -43,7 +43,8 @@ def tte_data(subjects: pd.DataFrame, adtte: pd.DataFrame, paramcd: str) -> pd.Da
     (CMPEVFL used when present)."""
     _require(subjects, ["USUBJID", "ARM"], "ADSL")
     _require(adtte, ["USUBJID", "PARAMCD", "AVAL", "CNSR"], "ADTTE")
-    rows = adtte.loc[adtte["PARAMCD"] == paramcd]
+    columns = [c for c in ("USUBJID", "AVAL", "CNSR", "CMPEVFL") if c in adtte.columns]
+    rows = adtte.loc[adtte["PARAMCD"] == paramcd, columns]  # BDS tables often repeat ADSL columns (ARM)
     rows = rows.merge(subjects[["USUBJID", "ARM"]], on="USUBJID", how="inner")
     competing = (rows["CNSR"] == 1) & (rows["CMPEVFL"] == "Y").fillna(False) if "CMPEVFL" in rows.columns else False
     event = np.where(rows["CNSR"] == 0, EVENT, np.where(competing, COMPETING, CENSORED))
