@@ -22,6 +22,7 @@ from bokeh.models.widgets.tables import DateFormatter, NumberFormatter
 
 from ..config import SAFETY_FOCUS_WINDOW_DAYS, SAFETY_TOPICS, AETopic
 from ..data.dataset import TrialDataset
+from ..transforms.response import control_arm
 from ..transforms import safety as sf
 from .base import TabView, no_patients_message
 
@@ -114,8 +115,8 @@ class SafetyView(TabView):
         self.param.arm_a.objects = arms
         self.param.arm_b.objects = arms
         if arms:
-            self.arm_a = arms[0]
-            self.arm_b = arms[1] if len(arms) > 1 else arms[0]
+            self.arm_b = control_arm(arms)
+            self.arm_a = next((a for a in arms if a != self.arm_b), self.arm_b)
         topics = [t.label for t in SAFETY_TOPICS if sf.topic_available(dataset.adae, t)]
         self.param.topic.objects = topics
         self.topic = topics[0] if topics else None
