@@ -16,6 +16,7 @@ import panel as pn
 from dashboard.data.dataset import TrialDataset, load_bundled
 from dashboard.links import apply_query, filters_to_query
 from dashboard.store import TrialStore
+from dashboard.views.base import TabView
 from dashboard.views.filters import FilterPanelView
 from dashboard.views.overview import OverviewView
 from dashboard.views.enrollment import EnrollmentView
@@ -106,18 +107,21 @@ def build_app(data: TrialDataset | str | None = None, store: TrialStore | None =
 def _tabs(views: list[type], store: TrialStore) -> pn.Tabs:
     """One tab per view, each built the first time it is opened (a placeholder until then).
 
-    Built tabs stay rendered (dynamic=False): views update in place when filters change, whichever
-    tab is showing, and the first paint only pays for the first tab.
+    Built tabs stay rendered (dynamic=False), but only the shown view recomputes on a filter change:
+    hidden views are marked inactive and catch up when shown again.
     """
     tabs = pn.Tabs(*[(view.title, _placeholder(view)) for view in views], dynamic=False,
                    sizing_mode="stretch_width", name="tabs")
-    built: set[int] = set()
+    built: dict[int, TabView | None] = {}
 
     def open_tab(index: int) -> None:
+        for i, instance in built.items():
+            if instance is not None:
+                instance.active = i == index
         if index in built or not 0 <= index < len(views):
             return
-        built.add(index)
-        tabs[index] = (views[index].title, _build_view(views[index], store))
+        built[index], component = _build_view(views[index], store)
+        tabs[index] = (views[index].title, component)
 
     open_tab(tabs.active)
     tabs.param.watch(lambda event: open_tab(event.new), "active")
@@ -130,14 +134,15 @@ def _placeholder(view: type) -> pn.pane.HTML:
                         stylesheets=[PLACEHOLDER_CSS], name=view.title, margin=(10, 10))
 
 
-def _build_view(view: type, store: TrialStore) -> pn.viewable.Viewable:
-    """The view's component; one that fails to build shows why instead of taking the dashboard down."""
+def _build_view(view: type, store: TrialStore) -> tuple[TabView | None, pn.viewable.Viewable]:
+    """The view and its component; one that fails to build shows why instead of taking the dashboard down."""
     try:
-        return pn.panel(view(store=store))
+        instance = view(store=store)
+        return instance, pn.panel(instance)
     except Exception as exc:  # a broken view must not take the whole dashboard down
         log.exception("view %s failed to build", view.__name__)
-        return pn.pane.Alert(f"**{html.escape(view.title)} could not be shown.** {html.escape(str(exc))}",
-                             alert_type="danger")
+        return None, pn.pane.Alert(f"**{html.escape(view.title)} could not be shown.** {html.escape(str(exc))}",
+                                   alert_type="danger")
 
 
 def _theme_button() -> pn.widgets.Button:

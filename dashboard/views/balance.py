@@ -230,7 +230,7 @@ class BalanceView(TabView):
             self.param.factors, name="Stratification factors (cross-classified)",
             options={_factor_label(f): f for f in self.param.factors.objects}, sizing_mode="stretch_width",
         )
-        subjects = store.filtered_subjects
+        subjects = self.filtered_subjects
         arms = pn.bind(self._arms, store.param.arms)
         empty = subjects.rx.len() == 0
         csv = pn.widgets.FileDownload(callback=self._csv, filename=self._filename("csv"), label="Table 1 (CSV)",

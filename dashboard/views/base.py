@@ -1,7 +1,12 @@
-"""What every tab view shares: the store reference, availability and the 'no patients' state."""
+"""What every tab view shares: the store reference, availability, on-screen gating and the empty state.
+
+Hidden views skip recomputation: a view's `active` is False while its tab is not shown, and its
+renders bound with `bind_active` (or to `filtered_subjects`) keep their last output until shown again.
+"""
 
 from __future__ import annotations
 
+import holoviews as hv
 import panel as pn
 import param
 
@@ -13,6 +18,7 @@ class TabView(pn.viewable.Viewer):
     """Base of the tab views: holds the session's store; subclasses set `title` and build `__panel__`."""
 
     store = param.ClassSelector(class_=TrialStore, doc="The session's filter store (single source of truth).")
+    active = param.Boolean(default=True, doc="Whether the view is on screen; hidden views skip recomputation.")
 
     title: str = ""
     required_tables: tuple[str, ...] = ()
@@ -24,6 +30,55 @@ class TabView(pn.viewable.Viewer):
         if missing:
             return f"{cls.title} needs the {', '.join(m.upper() for m in missing)} dataset, which this trial's data does not include."
         return None
+
+    @property
+    def filtered_subjects(self):
+        """The store's reactive filtered subjects, updating only while this view is shown."""
+        gated = self.__dict__.get("_gated_subjects")
+        if gated is None:
+            gated = pn.rx(self.bind_active(lambda subjects: subjects, self.store.filtered_subjects))
+            self.__dict__["_gated_subjects"] = gated
+        return gated
+
+    def bind_active(self, function, *references):
+        """`pn.bind(function, *references)` that skips updates while the view is hidden."""
+
+        def render(active, *values):
+            if not active:
+                raise param.Skip
+            return function(*values)
+
+        return pn.bind(render, self.param.active, *references)
+
+    def dynamic_map(self, function, *references) -> hv.DynamicMap:
+        """A DynamicMap of `function(*values)` that is only redrawn while the view is shown.
+
+        Pass ungated references (e.g. `store.filtered_subjects`): the gate is the Pipe below.
+        """
+        values = pn.bind(lambda *current: current, *references)
+        pipe = hv.streams.Pipe(data=values())
+
+        def push(active, *current):
+            if active:
+                pipe.send(current)
+
+        pn.bind(push, self.param.active, *references, watch=True)
+        return hv.DynamicMap(lambda data: function(*data), streams=[pipe])
+
+
+def link_active(tabs: pn.Tabs, views, parent: TabView | None = None) -> None:
+    """Mark the view of the shown tab active and the others hidden, now and on every change; with a
+    `parent`, views are active only while the parent is too."""
+
+    def update(*_):
+        for index, view in enumerate(views):
+            if isinstance(view, TabView):
+                view.active = index == tabs.active and (parent is None or parent.active)
+
+    update()
+    tabs.param.watch(update, "active")
+    if parent is not None:
+        parent.param.watch(update, "active")
 
 
 def no_patients_message(store: TrialStore) -> pn.pane.Alert:

@@ -142,7 +142,7 @@ class EnrollmentView(TabView):
                                     value=pd.Timestamp(info.planned_enrollment_end).date()
                                     if info.planned_enrollment_end else None)
         show_forecast = pn.widgets.Checkbox(label="Show forecast", value=True, margin=(28, 10, 0, 10))
-        subjects = store.filtered_subjects
+        subjects = self.filtered_subjects
         empty = subjects.rx.len() == 0
         shown = empty.rx.not_()
         plan = (target.param.value, start.param.value, end.param.value)
@@ -155,7 +155,7 @@ class EnrollmentView(TabView):
                                      sizing_mode="stretch_width", styles={"font-size": "12px", "color": "#444"},
                                      margin=(0, 10))
 
-        bars = hv.DynamicMap(pn.bind(self._site_bars, subjects))
+        bars = self.dynamic_map(self._site_bars, store.filtered_subjects)
         tap = hv.streams.Tap(source=bars, transient=True)
         tap.param.watch(self._on_site_tap, ["y"])
         show_all = pn.widgets.Button(label="Show all sites", color="primary", width=140,

@@ -67,7 +67,7 @@ class OverviewView(TabView):
     title = "Overview"
 
     def __panel__(self) -> pn.viewable.Viewable:
-        subjects = self.store.filtered_subjects
+        subjects = self.filtered_subjects
         summary = subjects.rx.pipe(self.summarize)
         empty = no_patients_message(self.store)
         empty.visible = subjects.rx.pipe(lambda s: s.empty)
@@ -76,7 +76,8 @@ class OverviewView(TabView):
             return pn.pane.HTML(summary.rx.pipe(render), stylesheets=[css], margin=(5, 10), **kwargs)
 
         flex = {"min_width": SECTION_MIN_WIDTH, "styles": {"flex": f"1 1 {SECTION_MIN_WIDTH}px"}}
-        chart = pn.pane.HoloViews(hv.DynamicMap(pn.bind(self._site_bars, summary)), margin=(5, 10), **flex)
+        chart = pn.pane.HoloViews(self.dynamic_map(lambda s: self._site_bars(self.summarize(s)), self.store.filtered_subjects),
+                                  margin=(5, 10), **flex)
         content = pn.Column(
             html(self._cards_html, CARDS_CSS, sizing_mode="stretch_width"),
             html(self._arm_table, sizing_mode="stretch_width"),
@@ -87,9 +88,13 @@ class OverviewView(TabView):
         return pn.Column(empty, content, sizing_mode="stretch_width", name=self.title)
 
     def summarize(self, subjects: pd.DataFrame) -> OverviewSummary:
-        """The overview's numbers for the filtered subjects (transforms only, no rendering)."""
+        """The overview's numbers for the filtered subjects (transforms only, no rendering); the last
+        result is reused for the same frame (the store hands out one frame per filter state)."""
+        last = self.__dict__.get("_last_summary")
+        if last is not None and last.subjects is subjects:
+            return last
         arms = self.store.dataset.arms
-        return OverviewSummary(
+        summary = self.__dict__["_last_summary"] = OverviewSummary(
             subjects=subjects,
             randomized=randomized_by_arm(subjects, arms),
             status=study_status_by_arm(subjects, arms),
@@ -97,6 +102,7 @@ class OverviewView(TabView):
             sae=self._sae(subjects),
             sites=enrollment_by_site(subjects, arms=arms),
         )
+        return summary
 
     def _primary(self, subjects: pd.DataFrame) -> pd.DataFrame | str:
         """The primary endpoint status frame, or why it cannot be shown."""

@@ -14,8 +14,7 @@ import panel as pn
 from ..config import RESPONSE_SUBGROUPS
 from ..data.dataset import TrialDataset
 from ..transforms import response as rs
-from .base import TabView, no_patients_message
-from .sections import SectionView, link_sections
+from .base import TabView, link_active, no_patients_message
 from .survival import SurvivalView
 from .swimmer import SwimmerView
 
@@ -50,7 +49,7 @@ def population_line(store, subjects: pd.DataFrame) -> str:
             f"data cut {store.cutoff.isoformat()}")
 
 
-class ResponseByVisitView(SectionView):
+class ResponseByVisitView(TabView):
     """Stacked response categories per visit and arm, overall response with Wilson CIs, the primary endpoint."""
 
     title = "Response by visit"
@@ -61,7 +60,7 @@ class ResponseByVisitView(SectionView):
         visit = pn.widgets.Select(label="Comparison visit", options=visits["AVISIT"].tolist(), value=default, width=200)
         return pn.Column(
             visit,
-            pn.panel(self.bind_active(self._render, self.store.filtered_subjects, visit.param.value)),
+            pn.panel(self.bind_active(self._render, self.filtered_subjects, visit.param.value)),
             sizing_mode="stretch_width",
         )
 
@@ -164,7 +163,7 @@ def _responders(status, visit, arm):
     return int(at["STATUS"].isin(rs.RESPONDER_CATEGORIES).sum()), len(at)
 
 
-class TransitionsView(SectionView):
+class TransitionsView(TabView):
     """How patients move between response categories from one visit to another, by arm (matrix heatmaps)."""
 
     title = "Transitions"
@@ -180,7 +179,7 @@ class TransitionsView(SectionView):
         end = pn.widgets.Select(label="To visit", options=visits, value=to_default, width=180)
         return pn.Column(
             pn.Row(start, end),
-            pn.panel(self.bind_active(self._render, self.store.filtered_subjects, start.param.value, end.param.value)),
+            pn.panel(self.bind_active(self._render, self.filtered_subjects, start.param.value, end.param.value)),
             sizing_mode="stretch_width",
         )
 
@@ -210,7 +209,7 @@ class TransitionsView(SectionView):
         return pn.Column(note, pn.Row(*plots, sizing_mode="stretch_width"), sizing_mode="stretch_width")
 
 
-class SubgroupView(SectionView):
+class SubgroupView(TabView):
     """Forest plot of the between-arm response difference across baseline subgroups, with interaction p."""
 
     title = "Subgroups"
@@ -221,7 +220,7 @@ class SubgroupView(SectionView):
         visit = pn.widgets.Select(label="Visit", options=visits["AVISIT"].tolist(), value=default, width=200)
         return pn.Column(
             visit,
-            pn.panel(self.bind_active(self._render, self.store.filtered_subjects, visit.param.value)),
+            pn.panel(self.bind_active(self._render, self.filtered_subjects, visit.param.value)),
             sizing_mode="stretch_width",
         )
 
@@ -300,5 +299,5 @@ class ResponseView(TabView):
         if dataset.has("adrs"):
             sections.append(("Subgroups", SubgroupView(store=self.store)))
         tabs = pn.Tabs(*sections, dynamic=True, sizing_mode="stretch_width", css_classes=["response-sections"])
-        link_sections(tabs, [view for _, view in sections])
+        link_active(tabs, [view for _, view in sections], parent=self)
         return tabs

@@ -175,7 +175,7 @@ class SafetyView(TabView):
 
     def __panel__(self):
         store = self.store
-        subjects = store.filtered_subjects
+        subjects = self.filtered_subjects
         event_deps = (self.param.serious_only, self.param.related_only, self.param.treatment_emergent_only,
                       self.param.search)
         controls = pn.Row(
@@ -325,7 +325,7 @@ class SafetyView(TabView):
 
     def _volcano(self, shown, subjects, event_deps):
         deps = (subjects, *event_deps, self.param.arm_a, self.param.arm_b)
-        dmap = hv.DynamicMap(pn.bind(lambda *_: self._volcano_points(), *deps))
+        dmap = self.dynamic_map(lambda *_: self._volcano_points(), self.store.filtered_subjects, *deps[1:])
         selection = hv.streams.Selection1D(source=dmap)
         selection.param.watch(lambda event: self._on_volcano_select(dmap, event.new), "index")
         return pn.Column(

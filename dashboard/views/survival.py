@@ -15,8 +15,7 @@ import panel as pn
 from ..config import DAYS_PER_MONTH, TTE_LANDMARK_MONTHS
 from ..transforms import response as rs
 from ..transforms import survival as sv
-from .base import no_patients_message
-from .sections import SectionView
+from .base import TabView, no_patients_message
 
 
 def _steps(curve: pd.DataFrame) -> pd.DataFrame:
@@ -45,7 +44,7 @@ def uses_competing_risks(params: pd.DataFrame, paramcd: str) -> bool:
     return bool(params.loc[params["PARAMCD"] == paramcd, "competing"].sum() > 0)
 
 
-class SurvivalView(SectionView):
+class SurvivalView(TabView):
     """Kaplan-Meier or cumulative-incidence curves by arm for any ADTTE parameter, with the statistics."""
 
     title = "Time to event"
@@ -58,8 +57,8 @@ class SurvivalView(SectionView):
         endpoint = pn.widgets.Select(label="Endpoint", options=options, value=default, width=420)
         return pn.Column(
             endpoint,
-            pn.panel(self.bind_active(self._render, self.store.filtered_subjects, endpoint.param.value)),
-            pn.panel(self.bind_active(self._summary, self.store.filtered_subjects)),
+            pn.panel(self.bind_active(self._render, self.filtered_subjects, endpoint.param.value)),
+            pn.panel(self.bind_active(self._summary, self.filtered_subjects)),
             sizing_mode="stretch_width",
         )
 

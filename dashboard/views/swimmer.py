@@ -14,8 +14,7 @@ import panel as pn
 
 from ..config import SWIMMER_PAGE_SIZE
 from ..transforms import response as rs
-from .base import no_patients_message
-from .sections import SectionView
+from .base import TabView, no_patients_message
 
 SORTS = MappingProxyType({
     "Arm": ("ARM", "END"),
@@ -38,7 +37,7 @@ PROFILE_COLUMNS = ("USUBJID", "ARM", "SITEID", "SITENAME", "AGE", "SEX", "DIAG",
                    "RANDDT", "EOSSTT", "DCSREAS", "DTHDT", "DTHCAUS")
 
 
-class SwimmerView(SectionView):
+class SwimmerView(TabView):
     """Patient lanes over time since randomization; click a lane (or pick a patient) for the profile."""
 
     title = "Swimmer plot"
@@ -48,7 +47,7 @@ class SwimmerView(SectionView):
         page = pn.widgets.IntInput(label="Page", value=1, start=1, width=100)
         window = pn.widgets.Select(label="Time window", options=list(WINDOWS), value="Whole follow-up", width=170)
         patient = pn.widgets.Select(label="Patient profile", options=[""], value="", width=200)
-        lanes = self.store.filtered_subjects.rx.pipe(self._lanes_when_shown, self.param.active)
+        lanes = self.filtered_subjects.rx.pipe(self._lanes_when_shown, self.param.active)
 
         def pages(frame):
             return max(1, math.ceil(len(frame) / SWIMMER_PAGE_SIZE))
