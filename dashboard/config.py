@@ -238,6 +238,9 @@ FORECAST_SIMULATIONS: int = 4000
 FORECAST_LEVELS: tuple[float, ...] = (0.80, 0.95)
 FORECAST_MIN_PATIENTS: int = 10
 FORECAST_MIN_MONTHS: float = 3.0
+# A site's start-up period: its rate in these first months is a fraction of its later rate, the
+# fraction estimated from all sites' data (1 = no start-up effect).
+FORECAST_RAMP_UP_MONTHS: float = 3.0
 # Monthly accrual: months in the rolling recruitment rate.
 ACCRUAL_ROLLING_MONTHS: int = 3
 

@@ -332,7 +332,23 @@ SEASONALITY = (0.85, 0.6, 1.0, 1.05, 1.05, 1.0, 0.95, 0.95, 1.05, 0.85, 1.1, 1.0
 SITE_MONTH_NOISE_SHAPE = 4.0  # gamma(shape, 1/shape) month-to-month noise per site
 RAMP_UP_DAYS = 90             # a site accrues at half rate in its first 90 days
 
+# Accrual models. 'published-window' (the bundled trial: default seed and size) is conditioned on
+# the published enrolment window: each site's quota of patients is placed between R001 and R002 and
+# the first/last randomization are pinned to them, so the window is the same for every seed.
+# 'stochastic' (every other seed or size, or on request) is an unconditioned Poisson-gamma draw
+# (Anisimov & Fedorov 2007): a site's rate is its planned share times a Gamma(SITE_RATE_SHAPE,
+# 1/SITE_RATE_SHAPE) factor drawn once per trial, and the planned rates (shares, activation,
+# ramp-up, seasonality) expect the target number randomized on LAST_RANDOMIZATION; patients are
+# screened as Poisson arrivals until the target is randomized, so the completion date varies.
+ACCRUAL_PUBLISHED = "published-window"
+ACCRUAL_STOCHASTIC = "stochastic"
+ACCRUAL_MODES = (ACCRUAL_PUBLISHED, ACCRUAL_STOCHASTIC)
+SITE_RATE_SHAPE = 4.0         # gamma shape of a site's rate around its share (CV 50%)
+
 SCREEN_FAILURES_PER_RANDOMIZED = 0.16
+# Stochastic accrual: each screened patient fails screening independently with this probability
+# (0.16 failures per randomized patient on average).
+SCREEN_FAILURE_PROBABILITY = SCREEN_FAILURES_PER_RANDOMIZED / (1 + SCREEN_FAILURES_PER_RANDOMIZED)
 SCREEN_FAILURE_REASONS = MappingProxyType({
     "Not steroid-resistant at confirmation": 0.30,
     "Active uncontrolled infection": 0.20,
@@ -467,10 +483,24 @@ ASSUMPTIONS: tuple[Assumption, ...] = (
                "stands for 'Southern Medical University'). Shares, activation dates and targets: "
                + "; ".join(f"{s.siteid} {s.name} ({s.city}) from {s.activation}, {s.share:.0%}, target {s.target}"
                            for s in SITES) + ". Coordinates are approximate."),
-    Assumption("Accrual", f"Randomizations {FIRST_RANDOMIZATION} to {LAST_RANDOMIZATION}; per-site daily rate with a "
-               f"{RAMP_UP_DAYS}-day half-rate ramp-up, monthly seasonality {SEASONALITY} (Jan..Dec) and "
-               f"gamma month-to-month noise (shape {SITE_MONTH_NOISE_SHAPE:g})."),
+    Assumption("Accrual", f"Per-site daily rate from the site's activation date with a {RAMP_UP_DAYS}-day half-rate "
+               f"ramp-up, monthly seasonality {SEASONALITY} (Jan..Dec) and gamma month-to-month noise (shape "
+               f"{SITE_MONTH_NOISE_SHAPE:g}). Two accrual models share it. '{ACCRUAL_PUBLISHED}' (the bundled trial: "
+               f"default seed and size) is conditioned on the published enrolment window: each site's quota of "
+               f"patients is placed between {FIRST_RANDOMIZATION} and {LAST_RANDOMIZATION}, the first and last "
+               "randomization pinned to those dates, with exactly the planned screen failures, so every seed "
+               "finishes on the same day. "
+               f"'{ACCRUAL_STOCHASTIC}' (every other seed or size, or `accrual='{ACCRUAL_STOCHASTIC}'`) is an "
+               "unconditioned Poisson-gamma recruitment draw (Anisimov & Fedorov 2007): a site's rate is its share "
+               f"times a Gamma({SITE_RATE_SHAPE:g}, 1/{SITE_RATE_SHAPE:g}) factor drawn per trial, scaled so the "
+               f"planned rates expect the target randomized on {LAST_RANDOMIZATION}; patients are screened as "
+               f"Poisson arrivals, each failing screening with probability {SCREEN_FAILURE_PROBABILITY:.3f}, until "
+               "the target is randomized (patients still in screening then are not recorded), so the completion "
+               "date varies from seed to seed (over seeds 1-100 at 203 patients, the last randomization spans "
+               "about 2018 to 2020, median early 2019). Its data cut defaults to the later of the bundled cut and "
+               "the end of the last patient's follow-up; the provenance records `accrual`."),
     Assumption("Screening (R009)", f"{SCREEN_FAILURES_PER_RANDOMIZED:.0%} screen failures per randomized patient "
+               "(exactly, with the published window; on average, with stochastic accrual) "
                f"(ARM 'Screen Failure', RANDFL 'N'), reasons {dict(SCREEN_FAILURE_REASONS)}; screen failures are "
                "decided on the screening date; randomized patients are screened "
                f"{SCREEN_TO_RANDOMIZATION_DAYS[0]}-{SCREEN_TO_RANDOMIZATION_DAYS[1]} days before randomization, "

@@ -3,7 +3,8 @@
 `simulate_trial` first simulates the whole trial history (every screened patient, every visit,
 event and dose, to the end of 5-year follow-up), then `cut.tables_at_cutoff` derives the ADaM-shaped
 tables as they stood on the data cut date. Every published number and every assumption comes from
-`calibration.py`.
+`calibration.py`. Accrual is conditioned on the published enrolment window for the bundled trial and
+a stochastic Poisson-gamma recruitment draw otherwise (`accrual_mode`).
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from .sampling import (
 
 VISIT_DAYS = NCT02241018.visit_days
 NEVER = np.inf
+ACCRUAL_BLOCK_MONTHS = 120  # stochastic accrual is simulated ten years at a time until the target is met
 
 # Adverse-event terms: (AEDECOD, AEBODSYS, AECAT, INFTYPE, reported term AETERM).
 _INF = "Infections and infestations"
@@ -136,19 +138,22 @@ class TrialHistory:
     sites: pd.DataFrame
 
 
-def simulate_trial(seed: int | None = None, subjects: int | None = None, cutoff=None) -> TrialDataset:
+def simulate_trial(seed: int | None = None, subjects: int | None = None, cutoff=None,
+                   accrual: str | None = None) -> TrialDataset:
     """The synthetic trial as it stood on the data cut date, validated as a `TrialDataset`.
 
     seed: random seed (default: the bundled trial's); subjects: randomized patients (default 203,
-    the size at which the published counts are reproduced exactly); cutoff: data cut date
-    (default `calibration.DEFAULT_CUTOFF`).
+    the size at which the published counts are reproduced exactly); cutoff: data cut date (default
+    `calibration.DEFAULT_CUTOFF`, or the end of the last patient's follow-up if that is later);
+    accrual: 'published-window' or 'stochastic' (default: see `accrual_mode`).
     """
     from .cut import tables_at_cutoff
 
     seed = cal.DEFAULT_SEED if seed is None else int(seed)
     n = cal.DEFAULT_SUBJECTS if subjects is None else int(subjects)
-    cut = pd.Timestamp(cal.DEFAULT_CUTOFF if cutoff is None else cutoff).normalize()
-    history = simulate_history(seed, n)
+    mode = accrual_mode(seed, n, accrual)
+    history = simulate_history(seed, n, mode)
+    cut = pd.Timestamp(default_cutoff(history) if cutoff is None else cutoff).normalize()
     tables = tables_at_cutoff(history, cut)
     provenance = {
         "generator": cal.GENERATOR_NAME,
@@ -157,12 +162,33 @@ def simulate_trial(seed: int | None = None, subjects: int | None = None, cutoff=
         "subjects": n,
         "cutoff": cut.date().isoformat(),
     }
+    if mode != cal.ACCRUAL_PUBLISHED:
+        provenance["accrual"] = mode
     return TrialDataset.create(tables.pop("adsl"), cutoff=cut, info=NCT02241018, provenance=provenance, **tables)
 
 
-def generate_to_folder(out, seed=None, subjects=None, cutoff=None, fmt: str = "parquet") -> list[Path]:
+def generate_to_folder(out, seed=None, subjects=None, cutoff=None, fmt: str = "parquet",
+                       accrual: str | None = None) -> list[Path]:
     """Simulate a trial and write one file per table plus metadata.json into `out`."""
-    return write_dataset(simulate_trial(seed=seed, subjects=subjects, cutoff=cutoff), out, fmt=fmt)
+    return write_dataset(simulate_trial(seed=seed, subjects=subjects, cutoff=cutoff, accrual=accrual), out, fmt=fmt)
+
+
+def accrual_mode(seed: int, n: int, accrual: str | None = None) -> str:
+    """The accrual model of a draw: `accrual` if given, else 'published-window' for the bundled trial
+    (default seed and size) and 'stochastic' for every other seed or size."""
+    if accrual is None:
+        default = (seed, n) == (cal.DEFAULT_SEED, cal.DEFAULT_SUBJECTS)
+        return cal.ACCRUAL_PUBLISHED if default else cal.ACCRUAL_STOCHASTIC
+    if accrual not in cal.ACCRUAL_MODES:
+        raise ValueError(f"accrual must be one of {', '.join(cal.ACCRUAL_MODES)}, got {accrual!r}")
+    return accrual
+
+
+def default_cutoff(history: TrialHistory) -> pd.Timestamp:
+    """`calibration.DEFAULT_CUTOFF`, or the last end of study if a (stochastic) trial ends later."""
+    last = history.subjects["EOSDT"].max()
+    default = pd.Timestamp(cal.DEFAULT_CUTOFF)
+    return default if pd.isna(last) or last <= default else pd.Timestamp(last).normalize()
 
 
 # ------------------------------------------------------------------------------------------------
@@ -170,13 +196,14 @@ def generate_to_folder(out, seed=None, subjects=None, cutoff=None, fmt: str = "p
 # ------------------------------------------------------------------------------------------------
 
 
-def simulate_history(seed: int, n: int) -> TrialHistory:
+def simulate_history(seed: int, n: int, accrual: str | None = None) -> TrialHistory:
     """Simulate every screened patient's full course for `n` randomized patients."""
     if n < 1:
         raise ValueError(f"subjects must be at least 1, got {n}")
+    mode = accrual_mode(seed, n, accrual)
     rng = np.random.default_rng(seed)
     plan = _plan(n)
-    scr = _screening(rng, n, plan)
+    scr = _screening(rng, n, plan, mode)
     base = _baselines(rng, scr)
     course = _courses(rng, base)
     events = _adverse_events(rng, base, course)
@@ -256,8 +283,21 @@ def _accrual_dates(rng, site, k: int, first: np.datetime64, last: np.datetime64)
     return days[np.minimum(pick, len(days) - 1)]
 
 
-def _screening(rng, n: int, plan: dict) -> pd.DataFrame:
+def _screening(rng, n: int, plan: dict, mode: str) -> pd.DataFrame:
     """Screened patients: site, screening/randomization dates, screen failures, arm and stratum."""
+    scr = _published_window(rng, n, plan) if mode == cal.ACCRUAL_PUBLISHED else _stochastic_accrual(rng, n)
+    scr = scr.sort_values(["SCRNDT", "SITEID"], kind="stable").reset_index(drop=True)
+    seq = scr.groupby("SITEID").cumcount() + 1
+    width = max(3, len(str(int(seq.max()))))
+    scr["SUBJID"] = scr["SITEID"] + seq.astype(str).str.zfill(width)
+    scr["USUBJID"] = cal.STUDYID + "-" + scr["SUBJID"]
+    _randomize(rng, scr, plan)
+    return scr
+
+
+def _published_window(rng, n: int, plan: dict) -> pd.DataFrame:
+    """Accrual conditioned on the published window: exactly n randomized (and the planned screen
+    failures) per site quota, placed between the published first and last randomization dates."""
     first = np.datetime64(cal.FIRST_RANDOMIZATION)
     last = np.datetime64(cal.LAST_RANDOMIZATION)
     shares = [s.share for s in cal.SITES]
@@ -287,13 +327,78 @@ def _screening(rng, n: int, plan: dict) -> pd.DataFrame:
             shift = scr.at[i, "RANDDT"] - scr.at[i, "SCRNDT"]
             scr.at[i, "RANDDT"] = pd.Timestamp(date)
             scr.at[i, "SCRNDT"] = pd.Timestamp(date) - shift
-    scr = scr.sort_values(["SCRNDT", "SITEID"], kind="stable").reset_index(drop=True)
-    seq = scr.groupby("SITEID").cumcount() + 1
-    width = max(3, len(str(int(seq.max()))))
-    scr["SUBJID"] = scr["SITEID"] + seq.astype(str).str.zfill(width)
-    scr["USUBJID"] = cal.STUDYID + "-" + scr["SUBJID"]
-    _randomize(rng, scr, plan)
     return scr
+
+
+def _site_daily_rates(n: int) -> np.ndarray:
+    """Expected randomizations per unit of site intensity and day, scaled so the planned sites
+    (shares, activation dates, ramp-up, seasonality) expect n randomized by the published last date."""
+    last = np.datetime64(cal.LAST_RANDOMIZATION)
+    total = 0.0
+    for site in cal.SITES:
+        days = np.arange(np.datetime64(site.activation), last + np.timedelta64(1, "D"))
+        total += site.share * float(np.sum(_season(days) * _ramp(days, site)))
+    return n / total
+
+
+def _season(days: np.ndarray) -> np.ndarray:
+    return np.asarray(cal.SEASONALITY)[days.astype("datetime64[M]").astype(int) % 12]
+
+
+def _ramp(days: np.ndarray, site) -> np.ndarray:
+    since = (days - np.datetime64(site.activation)).astype(int)
+    return np.where(since < 0, 0.0, np.where(since < cal.RAMP_UP_DAYS, 0.5, 1.0))
+
+
+def _stochastic_accrual(rng, n: int) -> pd.DataFrame:
+    """Poisson-gamma recruitment until n patients are randomized (Anisimov & Fedorov 2007).
+
+    Each site's rate is its planned share times a Gamma(SITE_RATE_SHAPE) factor drawn per trial;
+    from its activation date it screens patients as a Poisson process modulated by ramp-up,
+    calendar seasonality and gamma month-to-month noise; each screened patient fails screening
+    with SCREEN_FAILURE_PROBABILITY, the others are randomized 0-3 days later. Recruitment stops
+    on the day the n-th patient is randomized, so the completion date varies between seeds.
+    """
+    lo, hi = cal.SCREEN_TO_RANDOMIZATION_DAYS
+    p_sf = cal.SCREEN_FAILURE_PROBABILITY
+    scale = _site_daily_rates(n) / (1 - p_sf)
+    factor = rng.gamma(cal.SITE_RATE_SHAPE, 1 / cal.SITE_RATE_SHAPE, len(cal.SITES))
+    start = min(np.datetime64(s.activation) for s in cal.SITES).astype("datetime64[M]")
+    site_ids = np.asarray([s.siteid for s in cal.SITES], dtype=object)
+    parts, randomized = [], 0
+    while True:
+        end = start + np.timedelta64(ACCRUAL_BLOCK_MONTHS, "M")
+        days = np.arange(start.astype("datetime64[D]"), end.astype("datetime64[D]"))
+        month = (days.astype("datetime64[M]") - start).astype(int)
+        noise = rng.gamma(cal.SITE_MONTH_NOISE_SHAPE, 1 / cal.SITE_MONTH_NOISE_SHAPE,
+                          (len(cal.SITES), ACCRUAL_BLOCK_MONTHS))
+        rate = np.stack([scale * s.share * f * _season(days) * _ramp(days, s) * noise[i, month]
+                         for i, (s, f) in enumerate(zip(cal.SITES, factor))])
+        counts = rng.poisson(rate)
+        site_index, day_index = np.nonzero(counts)
+        k = counts[site_index, day_index]
+        scrndt = np.repeat(days[day_index], k)
+        failed = rng.random(len(scrndt)) < p_sf
+        gap = rng.integers(lo, hi + 1, len(scrndt)).astype("timedelta64[D]")
+        parts.append(pd.DataFrame({
+            "SITEID": np.repeat(site_ids[site_index], k),
+            "RANDFL": np.where(failed, "N", "Y"),
+            "RANDDT": np.where(failed, np.datetime64("NaT"), scrndt + gap).astype("datetime64[D]"),
+            "SCRNDT": scrndt,
+        }))
+        randomized += int((~failed).sum())
+        # Stop once the n-th randomization precedes every screening of the next block.
+        if randomized >= n:
+            rand = pd.concat(parts, ignore_index=True)["RANDDT"].dropna().sort_values()
+            if rand.iloc[n - 1] < pd.Timestamp(end.astype("datetime64[D]")):
+                break
+        start = end
+    scr = pd.concat(parts, ignore_index=True)
+    rand = scr.index[scr["RANDFL"] == "Y"]
+    order = scr.loc[rand].sort_values(["RANDDT", "SCRNDT", "SITEID"], kind="stable").index
+    close = scr.at[order[n - 1], "RANDDT"]
+    keep = scr["SCRNDT"].le(close) & ((scr["RANDFL"] == "N") | scr.index.isin(order[:n]))
+    return scr.loc[keep].reset_index(drop=True)
 
 
 def _randomize(rng, scr: pd.DataFrame, plan: dict) -> None:
