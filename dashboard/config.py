@@ -34,7 +34,7 @@ RESPONSE_COLORS: Mapping[str, str] = MappingProxyType(
         "NR": "#fc8d59",
         "PD": "#d73027",
         "NE": "#bdbdbd",
-        "Died": "#252525",
+        "Died": "#636363",  # mid grey: visible on light and dark backgrounds
         "No assessment": "#969696",
         "Pending": "#f0f0f0",
     }

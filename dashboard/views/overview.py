@@ -183,7 +183,8 @@ class OverviewView(TabView):
 
     def _primary_table(self, summary: OverviewSummary) -> str:
         day = self.store.dataset.info.primary_visit_day
-        caption = f"Primary endpoint (overall response at day {day}): status at the data cut"
+        visit = f"at day {day}" if day is not None else "visit not configured"
+        caption = f"Primary endpoint (overall response, {visit}): status at the data cut"
         if isinstance(summary.primary, str):
             return _message(caption, summary.primary)
         rows = [[r["ARM"], r["evaluable"], format_proportion(r["assessed"], r["assessed_or_due"]),

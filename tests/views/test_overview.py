@@ -85,3 +85,11 @@ def test_overview_site_chart_lists_the_largest_site_on_top(store):
     assert bars.data.groupby("Site")["N"].sum().tolist() == [2, 2, 1]
     store.sites = ["03"]
     assert plot.object[()].get_dimension("Site").values == ["03 · Union Hospital (Wuhan)"]
+
+
+def test_trial_without_a_primary_visit_says_so_instead_of_day_none(tiny):
+    from dataclasses import replace
+
+    layout = OverviewView(store=TrialStore(tiny.with_info(replace(tiny.info, primary_visit_day=None)))).__panel__()
+    text = html_text(layout)
+    assert "visit not configured" in text and "day None" not in text
