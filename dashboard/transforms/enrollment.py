@@ -275,6 +275,10 @@ def has_screening_data(screened: pd.DataFrame) -> bool:
     return bool(failures or dated)
 
 
+STATUS_PRECEDENCE = (("Completed", "COMPLETED"), ("Died", "DIED"), ("Withdrawn", "DISCONTINUED"),
+                     ("Ongoing", "ONGOING"))
+
+
 def screening_funnel(screened: pd.DataFrame, arms=()) -> pd.DataFrame:
     """CONSORT flow counts: STAGE, ARM, DETAIL, N.
 
@@ -285,6 +289,9 @@ def screening_funnel(screened: pd.DataFrame, arms=()) -> pd.DataFrame:
     total), 'Ongoing', 'Died', 'Analysed', 'Not analysed'. Within an arm Treated + Not treated,
     Completed + Discontinued + Ongoing and Analysed + Not analysed each equal Randomized;
     Screened = Excluded + all Randomized. 'Died' counts deaths at any time (not a partition).
+    With both EOSSTT and DTHFL, 'Status' partitions each arm with death taking precedence (DETAIL
+    'Completed', 'Died', 'Withdrawn', 'Ongoing', as the Overview's study status) and 'Withdrawn'
+    gives the reasons of the living discontinued patients (DETAIL = reason).
     """
     _require(screened, ["RANDFL", "ARM"], "screening_funnel")
     rows: list[tuple[str, str, str, int]] = []
@@ -313,7 +320,15 @@ def screening_funnel(screened: pd.DataFrame, arms=()) -> pd.DataFrame:
                 rows += [("Discontinued", arm, r, int(c)) for r, c in _reasons(discontinued, "DCSREAS").items()]
             rows.append(("Ongoing", arm, "", n - completed - len(discontinued)))
         if "DTHFL" in group.columns:
-            rows.append(("Died", arm, "", int((group["DTHFL"] == "Y").sum())))
+            died = group["DTHFL"] == "Y"
+            rows.append(("Died", arm, "", int(died.sum())))
+            if "EOSSTT" in group.columns:
+                status = group["EOSSTT"].fillna("ONGOING").where(~died, "DIED")
+                for detail, code in STATUS_PRECEDENCE:
+                    rows.append(("Status", arm, detail, int((status == code).sum())))
+                withdrawn = group.loc[status == "DISCONTINUED"]
+                if len(withdrawn):
+                    rows += [("Withdrawn", arm, r, int(c)) for r, c in _reasons(withdrawn, "DCSREAS").items()]
         if "EFFFL" in group.columns:
             analysed = int((group["EFFFL"] == "Y").sum())
             rows += [("Analysed", arm, "", analysed), ("Not analysed", arm, "", n - analysed)]

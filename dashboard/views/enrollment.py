@@ -25,7 +25,14 @@ from ..transforms.forecast import MODEL_HELP, STATUS_FORECAST, STATUS_REACHED, f
 from ..transforms.labels import site_labels
 from .base import TabView, no_patients_message
 
-BAR_LABEL_CHARS = 32
+SHORT_NAME_CHARS = 22
+TABLE_MAX_ROWS, TABLE_ROW_PX, NAME_COLUMN_PX = 12, 34, 260
+TABLE_CSS = """
+.tabulator .tabulator-row.tabulator-selected, .tabulator .tabulator-row.tabulator-row-even,
+.tabulator .tabulator-row.tabulator-row-odd { background-color: #fff !important; }
+.tabulator .tabulator-row { border-bottom: 1px solid #e5e5e5 !important; }
+.tabulator .tabulator-row .tabulator-cell { padding: 4px 8px !important; }
+"""
 OTHER_SITES = " · other sites"
 PLAN_COLOR, FORECAST_COLOR, TOTAL_COLOR, PAUSE_COLOR = "#555555", "#7B3294", "#222222", "#d9d9d9"
 PERFORMANCE_TITLES = {
@@ -102,7 +109,12 @@ def consort_html(funnel: pd.DataFrame, arms, colors: dict[str, str], missing=(),
             cells.append(f"Received treatment: {n('Treated', arm)}<br>"
                          f"Did not receive treatment: {n('Not treated', arm)}")
         cells.append("</div>")
-        if n("Completed", arm) is not None:
+        if n("Status", arm, "Died") is not None:
+            cells.append('<div class="cf-arrow">&#8595;</div><div class="cf-box"><b>Follow-up</b>'
+                         f"Completed: {n('Status', arm, 'Completed')}<br>Died: {n('Status', arm, 'Died')} · "
+                         f"Withdrawn: {n('Status', arm, 'Withdrawn')}{reasons('Withdrawn', arm)}"
+                         f"Ongoing at data cut: {n('Status', arm, 'Ongoing')}</div>")
+        elif n("Completed", arm) is not None:
             died = n("Died", arm)
             cells.append('<div class="cf-arrow">&#8595;</div><div class="cf-box"><b>Follow-up</b>'
                          f"Completed: {n('Completed', arm)}<br>Withdrawn / discontinued: {n('Discontinued', arm)}"
@@ -131,7 +143,7 @@ class EnrollmentView(TabView):
         info = dataset.info
         self._activation = site_activation(dataset.adsl, dataset.sites)
         self._labels = site_labels(dataset.adsl, dataset.sites)
-        self._bar_labels = {site: _shorten(label, BAR_LABEL_CHARS) for site, label in self._labels.items()}
+        self._bar_labels = _bar_labels(self._labels)
         self._forecasts: dict = {}
         start_default = info.planned_enrollment_start or self._activation["ACTIVDT"].min()
         target = pn.widgets.IntInput(label="Enrollment target (patients; 0 = none)", value=info.target_enrollment or 0,
@@ -171,9 +183,12 @@ class EnrollmentView(TabView):
         else:
             site_map = pn.pane.HoloViews(pn.bind(self._site_map, subjects), width=400)
 
+        n_sites = len(self._labels)
         table = pn.widgets.Tabulator(pn.bind(self._performance_display, subjects), disabled=True, show_index=False,
-                                     sizing_mode="stretch_width", height=300, layout="fit_data_table",
-                                     selectable=False, header_align="center")
+                                     sizing_mode="stretch_width", layout="fit_data_table",
+                                     height=None if n_sites <= TABLE_MAX_ROWS else TABLE_ROW_PX * TABLE_MAX_ROWS + 70,
+                                     selectable=False, header_align="center", widths={"Name": NAME_COLUMN_PX},
+                                     formatters={"Name": {"type": "textarea"}}, stylesheets=[TABLE_CSS])
         download = pn.widgets.FileDownload(callback=self._performance_csv, filename=self._csv_filename(),
                                            label="Site performance (CSV)", color="default", width=200)
         monthly = pn.pane.HoloViews(pn.bind(self._monthly_plot, subjects), sizing_mode="stretch_width",
@@ -544,8 +559,25 @@ def _pale(color: str, amount: float = 0.65) -> str:
     return "#" + "".join(f"{round(c + (255 - c) * amount):02x}" for c in rgb)
 
 
-def _shorten(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1].rstrip(" ,·") + "…"
+def _short_name(label: str) -> str:
+    """'01 · Nanfang Hospital, Southern Medical University (Guangzhou)' -> '01 · Nanfang': the id and the
+    words of the name before 'Hospital' or the first comma, cut at a word boundary."""
+    site, sep, name = label.partition(" · ")
+    if not sep:
+        return label
+    name = name.split(" (")[0]
+    head = name.split(",")[0].split(" Hospital")[0].strip() or name
+    words, short = head.split(), ""
+    for word in words:
+        if short and len(short) + 1 + len(word) > SHORT_NAME_CHARS:
+            break
+        short = f"{short} {word}".strip()
+    return f"{site} · {short}"
+
+
+def _bar_labels(labels: dict[str, str]) -> dict[str, str]:
+    """Short y-axis labels per site (unique: each starts with the site id)."""
+    return {site: _short_name(label) for site, label in labels.items()}
 
 
 def _map_limits(x: pd.Series, y: pd.Series, *, width: int, height: int, pad: float = 0.25):

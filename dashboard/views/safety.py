@@ -74,6 +74,13 @@ def _volcano_guides():
     return threshold * hv.VLine(0).opts(color="#666", line_width=1)
 
 
+def _band_title(band: str) -> str:
+    """Column header of a grade band: the patient's worst grade ('Worst grade 3-4'); 'Any grade' as is."""
+    if band == sf.ANY_BAND:
+        return band
+    return f"Worst {band[0].lower()}{band[1:]}" if band.startswith("Grade") else f"Worst: {band.lower()}"
+
+
 def _plural(n, noun: str) -> str:
     """'1 event', '3 events'."""
     return f"{int(n)} {noun}{'' if int(n) == 1 else 's'}"
@@ -209,7 +216,8 @@ class SafetyView(TabView):
             label="Download incidence (CSV)", color="primary", width=230,
         )
         incidence_tab = pn.Column(
-            controls, pair, summary, table, download,
+            controls, pair, summary, table, pn.pane.HTML(self._worst_grade_note(), sizing_mode="stretch_width"),
+            download,
             pn.Row(self._volcano(shown, subjects, event_deps), self._listing(shown, subjects, event_deps),
                    sizing_mode="stretch_width"),
             sizing_mode="stretch_width",
@@ -279,11 +287,20 @@ class SafetyView(TabView):
         return table
 
     def _titles(self, subjects) -> dict[str, str]:
-        titles = {sf.column_label(a, b): _e(b) for a in self.arms
+        titles = {sf.column_label(a, b): _e(_band_title(b)) for a in self.arms
                   for b in (sf.ANY_BAND, *[x[0] for x in self.bands])}
         if self.arm_a and self.arm_b:
             titles["Risk difference (pp)"] = _e(f"RD {self._label(self.arm_a)} − {self._label(self.arm_b)} (pp)")
         return titles
+
+    def _worst_grade_note(self) -> str:
+        """Why the worst-grade columns can differ from the focus panels' grade 3-4 counts."""
+        if not self.bands:
+            return ""
+        return ("<div style='color:#444;font-size:12px'>“Worst grade” columns count each patient once, at the "
+                "worst grade of their events in that row over the whole follow-up (a patient whose infection "
+                "became fatal counts under grade 5, not 3-4). The focus panels count any grade 3-4 event with "
+                f"onset within {SAFETY_FOCUS_WINDOW_DAYS} days, so their figures can differ.</div>")
 
     def _column_groups(self, subjects) -> dict[str, list[str]]:
         n = sf.safety_denominators(subjects, self.arms)
@@ -328,11 +345,48 @@ class SafetyView(TabView):
         dmap = self.dynamic_map(lambda *_: self._volcano_points(), self.store.filtered_subjects, *deps[1:])
         selection = hv.streams.Selection1D(source=dmap)
         selection.param.watch(lambda event: self._on_volcano_select(dmap, event.new), "index")
+        labels = self.dynamic_map(lambda *_: self._volcano_labels(), self.store.filtered_subjects, *deps[1:])
         return pn.Column(
             pn.pane.HTML(_gated(shown, INCIDENCE_TAB, lambda *_: self._volcano_title(), *deps)),
-            pn.pane.HoloViews(dmap * _volcano_guides(), width=470, height=400),
+            pn.pane.HoloViews(dmap * labels * _volcano_guides(), width=470, height=400),
+            pn.pane.HTML(_gated(shown, INCIDENCE_TAB, lambda *_: self._volcano_key(), *deps), width=470),
             width=480,
         )
+
+    def _volcano_key(self) -> str:
+        """Colour key and caveat under the volcano plot."""
+        caption = ("<div style='color:#444;font-size:12px;margin-top:2px'><i>Fisher exact p, unadjusted for "
+                   "multiple comparisons: a screening tool, not a test.</i></div>")
+        if self.risk() is None:
+            return caption
+
+        def swatch(color: str, text: str) -> str:
+            return (f"<span style='white-space:nowrap'><span style='display:inline-block;width:10px;height:10px;"
+                    f"border-radius:50%;background:{_e(color)};border:1px solid #333;margin-right:4px'></span>"
+                    f"{text}</span>")
+
+        a, b = self.arm_a, self.arm_b
+        keys = [swatch(self.arm_colors.get(a, "#000"), f"p &lt; 0.05, higher in {_e(self._label(a))}"),
+                swatch(self.arm_colors.get(b, "#000"), f"p &lt; 0.05, higher in {_e(self._label(b))}"),
+                swatch(NOT_SIGNIFICANT, "p ≥ 0.05")]
+        return ("<div style='font-size:12px;color:#222'>" + " &nbsp; ".join(keys)
+                + ". Labelled: terms with p &lt; 0.05; point size: number of events.</div>" + caption)
+
+    def _volcano_labels(self):
+        """Term labels of the points with p < 0.05."""
+        risk = self.risk()
+        frame = pd.DataFrame({"RD": [], "NEG_LOG10_P": [], "TERM": []})
+        if risk is not None and not risk.empty:
+            hits = risk[risk["P"] < 0.05]
+            frame = pd.DataFrame({"RD": hits["RD"], "NEG_LOG10_P": hits["NEG_LOG10_P"],
+                                  "TERM": hits["AEDECOD"].astype(str)})
+        # Right of 0 the text runs leftwards (towards the centre) so it stays inside the plot.
+        style = dict(text_font_size="8pt", text_color="#222", yoffset=0.05, text_baseline="bottom")
+        left, right = frame[frame["RD"] < 0], frame[frame["RD"] >= 0]
+        return (hv.Labels(left, kdims=["RD", "NEG_LOG10_P"], vdims=["TERM"]).opts(
+                    text_align="left", xoffset=0.6, **style)
+                * hv.Labels(right, kdims=["RD", "NEG_LOG10_P"], vdims=["TERM"]).opts(
+                    text_align="right", xoffset=-0.6, **style))
 
     def _volcano_title(self) -> str:
         if self.risk() is None:

@@ -157,7 +157,49 @@ def test_consort_counts_add_up_in_the_diagram(tiny):
     assert "Assessed for eligibility (n = 6)" in page and "Excluded: screen failures (n = 1)" in page
     assert "Randomized (n = 5)" in page
     assert f"Allocated to {MSC} (n = 3)" in page and f"Allocated to {CONTROL} (n = 2)" in page
-    assert "Died (any time): 1" in page
+    assert "Completed: 1<br>Died: 0 · Withdrawn: 1" in page  # MSC: S1 completed, S3 withdrew, S5 ongoing
+    assert "Completed: 0<br>Died: 1 · Withdrawn: 0" in page  # control: S4 discontinued and died, S2 ongoing
+
+
+def test_consort_follow_up_gives_death_precedence_and_adds_up(tiny):
+    adsl = tiny.adsl.copy()
+    adsl.loc[adsl["USUBJID"] == "S1", "DTHFL"] = "Y"  # completed, then died: counted as died (as in Overview)
+    funnel = screening_funnel(adsl, arms=tiny.arms)
+    n = {(r.STAGE, r.ARM, r.DETAIL): r.N for r in funnel.itertuples()}
+    assert [n[("Status", MSC, d)] for d in ("Completed", "Died", "Withdrawn", "Ongoing")] == [0, 1, 1, 1]
+    for arm in tiny.arms:
+        assert sum(n[("Status", arm, d)] for d in ("Completed", "Died", "Withdrawn", "Ongoing")) == \
+            n[("Randomized", arm, "")]
+    assert ("Withdrawn", CONTROL, "Death") not in n  # the dead are not listed among withdrawal reasons
+
+
+def test_bundled_consort_matches_overview_status(bundled):
+    from dashboard.transforms.overview import study_status
+
+    page = consort_html(screening_funnel(bundled.adsl, arms=bundled.arms), bundled.arms, bundled.arm_colors)
+    status = study_status(bundled.randomized)
+    for arm in bundled.arms:
+        counts = status[bundled.randomized["ARM"] == arm].value_counts()
+        assert (f"Died: {counts.get('Died', 0)} · Withdrawn: {counts.get('Withdrawn', 0)}") in page
+    assert "Withdrawn / discontinued" not in page
+
+
+def test_site_bars_use_short_unique_labels(bundled):
+    from dashboard.transforms.labels import site_labels
+    from dashboard.views.enrollment import _bar_labels
+
+    labels = _bar_labels(site_labels(bundled.adsl, bundled.sites))
+    assert labels["01"] == "01 · Nanfang"
+    assert all("…" not in v and len(v) <= 27 for v in labels.values())
+    assert len(set(labels.values())) == len(labels)
+    assert _bar_labels({"7": "7", "8": "8 · Lakeside Clinic (Springfield)"}) == {"7": "7", "8": "8 · Lakeside Clinic"}
+
+
+def test_site_table_shows_every_row_without_selection(tiny):
+    layout = render(TrialStore(tiny))
+    table = layout.select(pn.widgets.Tabulator)[0]
+    assert table.height is None and table.selectable is False and table.selection == []
+    assert table.widths["Name"] > 0
 
 
 @pytest.mark.parametrize("sites", [[], ["01"]])

@@ -117,7 +117,7 @@ def test_clicking_a_row_opens_its_listing():
 def test_volcano_point_selection_filters_the_listing():
     view, layout = _view()
     overlay = layout.select(pn.pane.HoloViews)[0].object
-    dmap = overlay.callback.inputs[0]  # the points' DynamicMap (the guides are overlaid on it)
+    dmap = overlay.callback.inputs[0].callback.inputs[0]  # the points' DynamicMap (labels, guides overlaid)
     points = dmap[()]  # render once, as the browser would
     assert isinstance(points, hv.Points)
     index = int(points.data.index[points.data["TERM"] == "Sepsis"][0])
@@ -221,3 +221,27 @@ def test_hidden_inner_tabs_recompute_only_when_shown():
     assert "2/3 (66.7%)" in focus.object  # stale while hidden ...
     inner.active = 2
     assert "1/1 (100.0%)" in focus.object and "2/3 (66.7%)" not in focus.object  # ... fresh when shown
+
+
+def test_volcano_labels_significant_terms_and_explains_its_colours():
+    # MSC 3/3 with an event vs control 0/1 is not significant on the tiny data: nothing is labelled.
+    view, layout = _view()
+    assert sum(len(labels) for labels in view._volcano_labels()) == 0
+    risk = view.risk().assign(P=lambda r: (r["AEDECOD"] == "Sepsis").map({True: 0.01, False: 0.5}))
+    view._memo["risk"] = (view._memo["risk"][0], risk)
+    terms = [t for labels in view._volcano_labels() for t in labels.data["TERM"]]
+    assert terms == ["Sepsis"]
+    key = view._volcano_key()
+    assert "higher in MSC" in key and "higher in Control" in key and "p ≥ 0.05" in key
+    assert view.arm_colors[MSC] in key and view.arm_colors[CONTROL] in key
+    assert "Fisher exact p, unadjusted for multiple comparisons: a screening tool, not a test" in key
+
+
+def test_grade_columns_are_named_as_worst_grade_with_a_note():
+    view, layout = _view()
+    titles = _tables(layout)[0].titles
+    assert titles[sf.column_label(MSC, "Grade 3-4")] == "Worst grade 3-4"
+    assert titles[sf.column_label(MSC, "Grade 5")] == "Worst grade 5"
+    assert titles[sf.column_label(MSC, sf.ANY_BAND)] == sf.ANY_BAND
+    notes = " ".join(str(p.object) for p in layout.select(pn.pane.HTML))
+    assert f"any grade 3-4 event with onset within {SAFETY_FOCUS_WINDOW_DAYS} days" in notes
