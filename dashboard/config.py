@@ -58,6 +58,8 @@ RESPONSE_SUBGROUPS: Mapping[str, str] = MappingProxyType(
         "SITEID": "Site",
     }
 )
+# Forest-plot levels with fewer patients (or none in an arm) are "not estimable" and left out of interaction tests.
+SUBGROUP_MIN_LEVEL_SIZE: int = 10
 # ADTTE parameters drawn on swimmer lanes when the event occurred: PARAMCD -> marker label.
 SWIMMER_TTE_EVENTS: Mapping[str, str] = MappingProxyType(
     {"CGVHD": "cGVHD onset", "RELAPSE": "Relapse", "PFS": "Progression"}

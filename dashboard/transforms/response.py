@@ -389,12 +389,14 @@ def swimmer_events(subjects: pd.DataFrame, adrs: pd.DataFrame | None = None, ade
 
 
 def subgroup_response_differences(status: pd.DataFrame, subjects: pd.DataFrame, visit: str,
-                                  treatment: str, control: str, subgroups) -> pd.DataFrame:
+                                  treatment: str, control: str, subgroups, min_level_size: int = 0) -> pd.DataFrame:
     """Overall response difference (treatment - control) at one visit within each level of each
     baseline subgroup: SUBGROUP (label), VARIABLE, LEVEL, n_t, N_t, n_c, N_c, diff, diff_low,
     diff_high (95% Newcombe, proportions), p_interaction (likelihood-ratio test of arm x subgroup in a
     binomial logistic regression, statsmodels; one value per subgroup). Pending subjects are left out.
     `subgroups` maps ADSL column -> label; columns absent or with one level are skipped.
+    ESTIMABLE is False for a level with no patient in an arm or fewer than `min_level_size` patients:
+    its diff/CI are NaN and it is left out of the interaction test (NaN with fewer than two estimable levels).
     Requires the columns of `response_status_by_visit` and ADSL USUBJID plus the subgroup columns."""
     import statsmodels.api as sm
     import statsmodels.formula.api as smf
@@ -413,31 +415,36 @@ def subgroup_response_differences(status: pd.DataFrame, subjects: pd.DataFrame, 
         levels = sorted(data["level"].unique())
         if len(levels) < 2:
             continue
+        sizes = data.groupby(["level", "trt"]).size().unstack(fill_value=0).reindex(columns=[0, 1], fill_value=0)
+        estimable = {lvl: bool(r[0] > 0 and r[1] > 0 and r[0] + r[1] >= min_level_size) for lvl, r in sizes.iterrows()}
+        fit_data = data.loc[data["level"].map(estimable)]
         p_int = np.nan
-        try:
-            fam = sm.families.Binomial()
-            with warnings.catch_warnings():  # separation in small subgroups: the LR statistic is still defined
-                warnings.simplefilter("ignore")
-                full = smf.glm("resp ~ trt * C(level)", data=data, family=fam).fit()
-                reduced = smf.glm("resp ~ trt + C(level)", data=data, family=fam).fit()
-            df = full.df_model - reduced.df_model
-            if df > 0:
-                p_int = float(stats.chi2.sf(max(reduced.deviance - full.deviance, 0.0), df))
-        except (ValueError, np.linalg.LinAlgError):
-            p_int = np.nan
+        if fit_data["level"].nunique() >= 2:
+            try:
+                fam = sm.families.Binomial()
+                with warnings.catch_warnings():  # separation in small subgroups: the LR statistic is still defined
+                    warnings.simplefilter("ignore")
+                    full = smf.glm("resp ~ trt * C(level)", data=fit_data, family=fam).fit()
+                    reduced = smf.glm("resp ~ trt + C(level)", data=fit_data, family=fam).fit()
+                df = full.df_model - reduced.df_model
+                if df > 0:
+                    p_int = float(stats.chi2.sf(max(reduced.deviance - full.deviance, 0.0), df))
+            except (ValueError, np.linalg.LinAlgError):
+                p_int = np.nan
         for level in levels:
             sub = data.loc[data["level"] == level]
             t, c = sub.loc[sub["trt"] == 1, "resp"], sub.loc[sub["trt"] == 0, "resp"]
             rec = {"SUBGROUP": label, "VARIABLE": column, "LEVEL": level, "n_t": int(t.sum()), "N_t": len(t),
                    "n_c": int(c.sum()), "N_c": len(c), "diff": np.nan, "diff_low": np.nan, "diff_high": np.nan,
-                   "p_interaction": p_int}
-            if len(t) and len(c):
+                   "ESTIMABLE": estimable[level], "p_interaction": p_int}
+            if estimable[level]:
                 rec["diff"] = t.mean() - c.mean()
                 lo, hi = confint_proportions_2indep(int(t.sum()), len(t), int(c.sum()), len(c),
                                                     method="newcomb", compare="diff")
                 rec["diff_low"], rec["diff_high"] = float(lo), float(hi)
             rows.append(rec)
-    cols = ["SUBGROUP", "VARIABLE", "LEVEL", "n_t", "N_t", "n_c", "N_c", "diff", "diff_low", "diff_high", "p_interaction"]
+    cols = ["SUBGROUP", "VARIABLE", "LEVEL", "n_t", "N_t", "n_c", "N_c", "diff", "diff_low", "diff_high", "ESTIMABLE",
+            "p_interaction"]
     return pd.DataFrame(rows, columns=cols)
 
 

@@ -11,12 +11,16 @@ import numpy as np
 import pandas as pd
 import panel as pn
 
-from ..config import RESPONSE_SUBGROUPS
+from ..config import RESPONSE_SUBGROUPS, SUBGROUP_MIN_LEVEL_SIZE
 from ..data.dataset import TrialDataset
 from ..transforms import response as rs
 from .base import TabView, link_active, no_patients_message
-from .survival import SurvivalView
+from .survival import SurvivalView, left_text_css
 from .swimmer import SwimmerView
+
+# Forest plot x edge (percentage points): CIs reaching beyond are drawn to the edge.
+FOREST_X_EDGE = 105
+
 
 NO_ADRS = ("**Response data are not available.** This trial's data include no response assessments "
            "(ADRS), so response by visit, transitions, swimmer response markers and the subgroup forest "
@@ -73,9 +77,10 @@ class ResponseByVisitView(TabView):
         counts = rs.response_by_visit(status, arms)
         overall = rs.overall_response_by_visit(status, arms)
         return pn.Column(
-            pn.pane.Markdown(population_line(self.store, subjects), styles={"color": "#444"}),
+            pn.pane.Markdown(population_line(self.store, subjects), styles={"opacity": "0.85"}),
             self._primary(status, arms, visit),
-            pn.Row(*[self._bars(counts, arm, legend=arm == arms[-1]) for arm in arms], sizing_mode="stretch_width"),
+            pn.Row(*[self._bars(counts, arm) for arm in arms], sizing_mode="stretch_width"),
+            self._legend(counts),
             pn.Row(self._overall_plot(overall, arms, visit), self._table(overall, arms), sizing_mode="stretch_width"),
             sizing_mode="stretch_width",
         )
@@ -96,7 +101,18 @@ class ResponseByVisitView(TabView):
         return pn.pane.Alert(f"**{heading}, overall response (CR+PR) at {html.escape(visit)}.** {text}",
                              alert_type="primary", sizing_mode="stretch_width", css_classes=["response-primary"])
 
-    def _bars(self, counts, arm, legend: bool):
+    @staticmethod
+    def _legend(counts):
+        """One legend shared by the arms' stacked bars (keeps their frames equally wide)."""
+        colors = rs.category_colors(list(counts["STATUS"].cat.categories))
+        swatches = "".join(
+            f'<span style="white-space:nowrap;margin-right:14px"><span style="display:inline-block;width:12px;'
+            f'height:12px;background:{color};border:1px solid #666;margin-right:4px;vertical-align:-1px"></span>'
+            f"{html.escape(str(cat))}</span>" for cat, color in colors.items())
+        return pn.pane.HTML(f"<div>Response category: {swatches}</div>", css_classes=["response-legend"],
+                            sizing_mode="stretch_width", margin=(0, 10, 10, 60))
+
+    def _bars(self, counts, arm):
         dataset = self.store.dataset
         d = counts.loc[counts["ARM"] == arm].copy()
         cats = list(d["STATUS"].cat.categories)
@@ -106,8 +122,8 @@ class ResponseByVisitView(TabView):
         n_arm = int(d["N"].iloc[0]) if len(d) else 0
         bars = hv.Bars(d, kdims=["AVISIT", "STATUS"], vdims=["pct", "n/N"]).opts(
             stacked=True, cmap=colors, tools=["hover"], ylim=(0, 100), responsive=True, height=320,
-            ylabel="Patients (%)", xlabel="Visit", legend_position="right", line_color="#666666",
-            title=f"{arm_label(dataset, arm)} (N={n_arm})", show_legend=legend, active_tools=[],
+            ylabel="Patients (%)", xlabel="Visit", line_color="#666666",
+            title=f"{arm_label(dataset, arm)} (N={n_arm})", show_legend=False, active_tools=[],
         )
         return pn.pane.HoloViews(bars, sizing_mode="stretch_width", min_width=320)
 
@@ -128,6 +144,8 @@ class ResponseByVisitView(TabView):
                 hv.Scatter(d, "x", ["pct", "label", "AVISIT", "arm"], label=label).opts(
                     color=colors[arm], size=7, tools=["hover"]),
             ]
+        days = sorted(overall["DAY"].dropna().unique())
+        pad = max(3.0, 0.05 * (days[-1] - days[0])) if days else 3.0
         day = overall.loc[overall["AVISIT"] == visit, "DAY"]
         if len(day):
             layers.append(hv.VLine(float(day.iloc[0])).opts(color="#999999", line_dash="dashed"))
@@ -135,6 +153,7 @@ class ResponseByVisitView(TabView):
             hv.Overlay(layers).opts(
                 title="Overall response (CR+PR) with 95% Wilson CI", xlabel="Study day", ylabel="Responders (%)",
                 ylim=(0, 105), responsive=True, height=320, legend_position="bottom_right", active_tools=[],
+                xlim=(days[0] - pad, days[-1] + pad) if days else None, xticks=[int(d) for d in days] or None,
             ),
             sizing_mode="stretch_width", min_width=380,
         )
@@ -234,42 +253,58 @@ class SubgroupView(TabView):
         control = rs.control_arm(arms)
         treatment = next(a for a in arms if a != control)
         status = status_for(self.store, subjects)
-        sub = rs.subgroup_response_differences(status, subjects, visit, treatment, control, RESPONSE_SUBGROUPS)
+        sub = rs.subgroup_response_differences(status, subjects, visit, treatment, control, RESPONSE_SUBGROUPS,
+                                               min_level_size=SUBGROUP_MIN_LEVEL_SIZE)
         overall = rs.compare_response(status, visit, treatment, control)
         t, c = arm_label(dataset, treatment), arm_label(dataset, control)
         if sub.empty:
             return pn.pane.Alert("No baseline subgroup with at least two levels in the filtered patients.", alert_type="info")
-        sub = sub.reset_index(drop=True)
-        sub["y"] = np.arange(len(sub))[::-1]
-        sub["row"] = [f"{g}: {lvl} ({nt + nc})" for g, lvl, nt, nc in zip(sub["SUBGROUP"], sub["LEVEL"], sub["N_t"], sub["N_c"])]
+        low, high = overall["diff_ci"]
+        everyone = pd.DataFrame([{
+            "SUBGROUP": "All patients", "LEVEL": "", "n_t": overall["n_t"], "N_t": overall["N_t"], "n_c": overall["n_c"],
+            "N_c": overall["N_c"], "diff": overall["diff"], "diff_low": low, "diff_high": high,
+            "ESTIMABLE": bool(overall["N_t"] and overall["N_c"]), "p_interaction": np.nan}])
+        sub = pd.concat([everyone, sub], ignore_index=True)
+        sub["y"] = np.arange(len(sub))[::-1].astype(float)
+        sub["row"] = [f"{g}: {lvl} ({nt + nc})" if lvl else f"{g} ({nt + nc})"
+                      for g, lvl, nt, nc in zip(sub["SUBGROUP"], sub["LEVEL"], sub["N_t"], sub["N_c"])]
         for col in ("diff", "diff_low", "diff_high"):
-            sub[col + "_pp"] = 100 * sub[col]
+            sub[col + "_pp"] = (100 * sub[col]).clip(-FOREST_X_EDGE, FOREST_X_EDGE)
         sub[t] = [rs.format_proportion(n, N) for n, N in zip(sub["n_t"], sub["N_t"])]
         sub[c] = [rs.format_proportion(n, N) for n, N in zip(sub["n_c"], sub["N_c"])]
+        sub["Difference (95% CI)"] = [
+            f"{100 * d:+.1f} ({100 * lo:+.1f} to {100 * hi:+.1f})" if e and not np.isnan(lo) else "not estimable"
+            for d, lo, hi, e in zip(sub["diff"], sub["diff_low"], sub["diff_high"], sub["ESTIMABLE"])]
         sub["p interaction"] = sub["p_interaction"].map(lambda p: "" if pd.isna(p) else f"{p:.3f}")
-        ok = sub.dropna(subset=["diff_low"])
-        height = max(300, 24 * len(sub) + 80)
+        ok = sub.loc[sub["ESTIMABLE"]].dropna(subset=["diff_low"])
+        missing = sub.loc[~sub.index.isin(ok.index)].assign(x=-FOREST_X_EDGE + 2, text="not estimable")
         forest = (
             hv.Segments(ok.assign(y1=ok["y"]), ["diff_low_pp", "y", "diff_high_pp", "y1"]).opts(color="#333333", line_width=2)
-            * hv.Scatter(ok, "diff_pp", ["y", "row", t, c, "p interaction"]).opts(
+            * hv.Scatter(ok, "diff_pp", ["y", "row", t, c, "Difference (95% CI)", "p interaction"]).opts(
                 color=dataset.arm_colors[treatment], size=9, marker="square", tools=["hover"])
+            * hv.Labels(missing, ["x", "y"], "text").opts(text_align="left", text_color="#777777", text_font_size="9pt")
             * hv.VLine(0).opts(color="#999999")
         )
         if not np.isnan(overall["diff"]):
             forest *= hv.VLine(100 * overall["diff"]).opts(color=dataset.arm_colors[treatment], line_dash="dashed")
         forest = forest.opts(
-            xlim=(-100, 100), yticks=list(zip(sub["y"], sub["row"])), ylim=(-0.7, len(sub) - 0.3), height=height, responsive=True,
+            xlim=(-FOREST_X_EDGE, FOREST_X_EDGE), yticks=list(zip(sub["y"], sub["row"])), ylim=(-0.7, len(sub) - 0.3),
+            height=24 * len(sub) + 90, responsive=True,
             xlabel=f"Difference in overall response, {t} minus {c} (percentage points, 95% Newcombe CI)",
             ylabel="", title=f"Overall response at {visit}: subgroup differences (dashed line: all patients)",
             active_tools=[],
         )
-        table = sub[["SUBGROUP", "LEVEL", t, c, "p interaction"]].rename(columns={"SUBGROUP": "Subgroup", "LEVEL": "Level"})
+        table = sub[["SUBGROUP", "LEVEL", t, c, "Difference (95% CI)", "p interaction"]].rename(
+            columns={"SUBGROUP": "Subgroup", "LEVEL": "Level"})
         return pn.Column(
             pn.pane.Markdown(
-                f"Interaction p: likelihood-ratio test of arm × subgroup in a logistic regression (statsmodels GLM "
-                f"binomial). Subgroups are small; read interaction p-values as exploratory. Pending patients are left out."),
+                "Interaction p: likelihood-ratio test of arm × subgroup in a logistic regression (statsmodels GLM "
+                f"binomial). Levels with no patient in an arm or fewer than {SUBGROUP_MIN_LEVEL_SIZE} patients are "
+                "not estimable: no difference is drawn and they are left out of the interaction test. Subgroups are "
+                "small; read interaction p-values as exploratory. Pending patients are left out."),
             pn.pane.HoloViews(forest, sizing_mode="stretch_width"),
-            pn.pane.DataFrame(table, index=False, escape=True, sizing_mode="stretch_width", css_classes=["subgroup-table"]),
+            pn.pane.DataFrame(table, index=False, escape=True, sizing_mode="stretch_width", css_classes=["subgroup-table"],
+                              stylesheets=[left_text_css(2)]),
             sizing_mode="stretch_width",
         )
 

@@ -26,6 +26,11 @@ def _steps(curve: pd.DataFrame) -> pd.DataFrame:
     return both.sort_values("_k").drop(columns="_k").reset_index(drop=True)
 
 
+def left_text_css(columns: int) -> str:
+    """Stylesheet left-aligning the first `columns` header and body cells of a DataFrame pane's table."""
+    return f"table th:nth-child(-n+{columns}), table td:nth-child(-n+{columns}) {{text-align: left;}}"
+
+
 def format_p(p: float) -> str:
     """'p = 0.042' or 'p < 0.001'."""
     return "p < 0.001" if p < 0.001 else f"p = {p:.3f}"
@@ -160,6 +165,9 @@ class SurvivalView(TabView):
             if tte.empty:
                 continue
             row = {"Endpoint": f"{p.PARAMCD}: {p.PARAM}", "Method": "Aalen-Johansen" if p.competing else "Kaplan-Meier"}
+            if len(arms) == 2:
+                row["HR and p"] = ("cause-specific Cox HR, cause-specific log-rank p" if p.competing
+                                   else "Cox HR, log-rank p")
             for arm in arms:
                 d = tte[tte["ARM"] == arm]
                 row[dataset.info.arm_short_labels.get(arm, arm)] = f"{int((d['EVENT'] == sv.EVENT).sum())}/{len(d)}"
@@ -171,7 +179,10 @@ class SurvivalView(TabView):
                 row["Log-rank p"] = "" if math.isnan(p_lr) else ("< 0.001" if p_lr < 0.001 else f"{p_lr:.3f}")
             rows.append(row)
         return pn.Column(
-            pn.pane.Markdown("**All endpoints**: events/patients per arm; HR from Cox regression "
-                             "(cause-specific where there are competing events)."),
-            pn.pane.DataFrame(pd.DataFrame(rows), index=False, escape=True, css_classes=["tte-all"]),
+            pn.pane.Markdown("**All endpoints**: events/patients per arm. Kaplan-Meier endpoints: Cox HR and "
+                             "log-rank p. Aalen-Johansen (competing-risk) endpoints: cause-specific Cox HR and "
+                             "cause-specific log-rank p (competing events censored); these compare event rates, "
+                             "not the cumulative incidence curves."),
+            pn.pane.DataFrame(pd.DataFrame(rows), index=False, escape=True, css_classes=["tte-all"],
+                              stylesheets=[left_text_css(3 if len(arms) == 2 else 2)]),
         )

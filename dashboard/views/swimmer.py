@@ -45,7 +45,7 @@ class SwimmerView(TabView):
     def __panel__(self):
         sort = pn.widgets.Select(label="Sort lanes by", options=list(SORTS), value="Arm", width=180)
         page = pn.widgets.IntInput(label="Page", value=1, start=1, width=100)
-        window = pn.widgets.Select(label="Time window", options=list(WINDOWS), value="Whole follow-up", width=170)
+        window = pn.widgets.Select(label="Time window", options=list(WINDOWS), value="First 100 days", width=170)
         patient = pn.widgets.Select(label="Patient profile", options=[""], value="", width=200)
         lanes = self.filtered_subjects.rx.pipe(self._lanes_when_shown, self.param.active)
 
@@ -111,12 +111,12 @@ class SwimmerView(TabView):
         events = events.merge(shown[["USUBJID", "y"]], on="USUBJID")
         colors = dataset.arm_colors
         shown["arm"] = shown["ARM"].map(lambda a: dataset.info.arm_short_labels.get(a, a))
-        shown["color"] = shown["ARM"].map(colors)
         shown["x0"] = 0.0
-        layers = [hv.Segments(shown, ["x0", "y", "END", "y"], ["USUBJID", "arm", "SITEID", "BEST", "END_STATUS", "color"])
-                  .opts(color="color", line_width=7, alpha=0.45, tools=["hover", "tap"])]
-        for arm in [a for a in dataset.arms if a in set(shown["ARM"])]:  # legend entries for the arm colours
-            layers.append(hv.Curve([], label=dataset.info.arm_short_labels.get(arm, arm)).opts(color=colors[arm], line_width=7, alpha=0.45))
+        layers = [  # one lane layer per arm, in the arm colour, so the legend shows each arm's swatch
+            hv.Segments(shown[shown["ARM"] == arm], ["x0", "y", "END", "y"], ["USUBJID", "arm", "SITEID", "BEST", "END_STATUS"],
+                        label=dataset.info.arm_short_labels.get(arm, arm))
+            .opts(color=colors[arm], line_width=7, alpha=0.5, tools=["hover", "tap"])
+            for arm in dataset.arms if arm in set(shown["ARM"])]
         ongoing = shown[shown["END_STATUS"] == "Ongoing"]
         if len(ongoing):
             layers.append(hv.Scatter(ongoing, "END", ["y", "USUBJID"], label="Ongoing at data cut").opts(
@@ -137,7 +137,7 @@ class SwimmerView(TabView):
             yticks=list(zip(shown["y"], shown["USUBJID"] + " " + shown["arm"])), ylim=(-1, len(shown)),
             xlim=(-0.02 * last, last * 1.03), xlabel="Days from randomization", ylabel="",
             height=max(320, 150 + 15 * len(shown)), width=660, legend_position="top", legend_cols=4,
-            title=f"Patients by {sort.lower()}", active_tools=[], fontsize={"legend": "8pt", "yticks": "8pt"},
+            title=f"Patients by {sort.lower()}", active_tools=[], fontsize={"legend": "9pt", "yticks": "9pt"},
         )
         tap = hv.streams.Tap(source=overlay, x=None, y=None)
 

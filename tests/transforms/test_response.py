@@ -168,6 +168,28 @@ def test_subgroup_differences_with_interaction_p():
     assert 0 < g["p_interaction"].iloc[0] < 0.05
 
 
+def test_small_subgroup_levels_not_estimable_and_left_out_of_interaction():
+    # Grade II 8 patients, III 8 patients, IV 3 treatment-only patients: IV never estimable (no control).
+    rows = []
+    for grade, t_resp, c_resp in (("II", [1, 1, 1, 1], [0, 0, 0, 0]), ("III", [1, 1, 0, 0], [1, 1, 0, 0]),
+                                  ("IV", [1, 0, 1], [])):
+        rows += [(grade, "T", r) for r in t_resp] + [(grade, "C", r) for r in c_resp]
+    ids = [f"P{i}" for i in range(len(rows))]
+    subjects = pd.DataFrame({"USUBJID": ids, "GRADE": [r[0] for r in rows]})
+    status = pd.DataFrame({"USUBJID": ids, "ARM": [r[1] for r in rows], "AVISIT": "Day 28", "DAY": 28.0,
+                           "STATUS": ["CR" if r[2] else "NR" for r in rows]})
+    out = rs.subgroup_response_differences(status, subjects, "Day 28", "T", "C", {"GRADE": "Grade"}).set_index("LEVEL")
+    assert out["ESTIMABLE"].tolist() == [True, True, False]
+    assert math.isnan(out.loc["IV", "diff"]) and (out.loc["IV", "n_t"], out.loc["IV", "N_t"], out.loc["IV", "N_c"]) == (2, 3, 0)
+    # IV is excluded from the interaction test: same p as with grades II and III only.
+    two = rs.subgroup_response_differences(status[~subjects["GRADE"].eq("IV")], subjects, "Day 28", "T", "C",
+                                           {"GRADE": "Grade"})
+    assert out["p_interaction"].iloc[0] == pytest.approx(two["p_interaction"].iloc[0])
+    # With a minimum of 10 patients per level no level is estimable: no interaction p.
+    small = rs.subgroup_response_differences(status, subjects, "Day 28", "T", "C", {"GRADE": "Grade"}, min_level_size=10)
+    assert not small["ESTIMABLE"].any() and small["diff"].isna().all() and small["p_interaction"].isna().all()
+
+
 def test_inputs_not_modified():
     adsl, adrs = _adsl(), _adrs()
     a, b = adsl.copy(), adrs.copy()

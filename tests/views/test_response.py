@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import holoviews as hv
 import pandas as pd
 import panel as pn
 import pytest
@@ -81,6 +82,14 @@ def test_overall_table_shows_pending_and_wilson(store):
     assert table.loc["Day 28", "Control"].startswith("0/2 (0.0%)")
 
 
+def test_stacked_bars_share_one_legend(store):
+    layout = _rendered(ResponseByVisitView(store=store))
+    bars = [p.object for p in layout.select(pn.pane.HoloViews) if "STATUS" in getattr(p.object, "data", {})]
+    assert len(bars) == 2 and not any(hv.Store.lookup_options("bokeh", b, "plot").kwargs.get("show_legend") for b in bars)
+    legend = [p.object for p in layout.select(pn.pane.HTML) if "response-legend" in p.css_classes]
+    assert len(legend) == 1 and all(f">{cat}<" in legend[0] for cat in ("CR", "PR", "SD", "NR", "No assessment", "Pending"))
+
+
 def test_no_patients_message(store):
     layout = _rendered(ResponseByVisitView(store=store))
     store.arms = [NCT02241018.arm_order[0]]
@@ -93,7 +102,13 @@ def test_transitions_and_subgroups_render(store):
     text = _texts(_rendered(TransitionsView(store=store)))
     assert "Rows: status at Day 7" in text
     sub = _rendered(SubgroupView(store=store))
-    assert "likelihood-ratio test" in _texts(sub)
+    assert "likelihood-ratio test" in _texts(sub) and "not estimable" in _texts(sub)
+    table = [p.object for p in sub.select(pn.pane.DataFrame)][0]
+    # Tiny trial: 4 evaluable at Day 28, so the overall row comes first and every level (< 10 patients) is not estimable.
+    assert table["Subgroup"].iloc[0] == "All patients" and table["Level"].iloc[0] == ""
+    assert table[NCT02241018.arm_short_labels[NCT02241018.arm_order[0]]].iloc[0] == "2/2 (100.0%)"
+    assert (table["Difference (95% CI)"].iloc[1:] == "not estimable").all()
+    assert (table["p interaction"] == "").all()
 
 
 def test_swimmer_profile_is_escaped_and_lanes_paginate(store):
@@ -109,6 +124,19 @@ def test_swimmer_profile_is_escaped_and_lanes_paginate(store):
     assert {"Response", "Exposure"} <= set(tables[0]["Event"])
 
 
+def test_swimmer_defaults_to_first_100_days_and_colours_lanes_by_arm(store):
+    view = SwimmerView(store=store)
+    layout = _rendered(view)
+    window = [w for w in layout.select(pn.widgets.Select) if w.name == "Time window"][0]
+    assert window.value == "First 100 days"
+    overlay = view._plot(view._lanes(store.subjects()), "Arm", 1, window.value, lambda usubjid: None).object
+    lanes = [el for el in overlay if isinstance(el, hv.Segments)]
+    ds = store.dataset
+    assert [el.label for el in lanes] == [ds.info.arm_short_labels[a] for a in ds.arms]
+    assert [hv.Store.lookup_options("bokeh", el, "style").kwargs["color"] for el in lanes] == [ds.arm_colors[a] for a in ds.arms]
+    assert hv.Store.lookup_options("bokeh", overlay, "plot").kwargs["xlim"][1] == pytest.approx(103)
+
+
 def test_survival_uses_aalen_johansen_for_competing_events(store):
     view = SurvivalView(store=store)
     text = _texts(view._render(store.subjects(), "CGVHD"))
@@ -120,6 +148,9 @@ def test_survival_uses_aalen_johansen_for_competing_events(store):
     table = [p.object for p in summary.select(pn.pane.DataFrame)][0]
     assert table.set_index("Endpoint").loc["CGVHD: Chronic GVHD", "Method"] == "Aalen-Johansen"
     assert table.set_index("Endpoint").loc["OS: Overall survival", "Method"] == "Kaplan-Meier"
+    assert table.set_index("Endpoint").loc["CGVHD: Chronic GVHD", "HR and p"].startswith("cause-specific Cox HR, cause-specific log-rank p")
+    assert table.set_index("Endpoint").loc["OS: Overall survival", "HR and p"] == "Cox HR, log-rank p"
+    assert "cause-specific log-rank p" in _texts(summary)
 
 
 def test_without_adrs_explains_and_keeps_survival():
