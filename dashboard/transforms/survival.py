@@ -21,6 +21,16 @@ def _arms(tte: pd.DataFrame, arms) -> list[str]:
     return [a for a in (arms if arms is not None else pd.unique(tte["ARM"])) if (tte["ARM"] == a).any()]
 
 
+def _km_fits(tte: pd.DataFrame, arms, alpha: float):
+    """(arm, its rows, fitted lifelines KaplanMeierFitter) per arm present; competing events censor."""
+    from lifelines import KaplanMeierFitter
+
+    _check_tte(tte)
+    for arm in _arms(tte, arms):
+        d = tte.loc[tte["ARM"] == arm]
+        yield arm, d, KaplanMeierFitter(alpha=alpha).fit(d["TIME"], d["EVENT"] == EVENT)
+
+
 def tte_parameters(adtte: pd.DataFrame) -> pd.DataFrame:
     """The ADTTE parameters: PARAMCD, PARAM (label, PARAMCD when absent), events, competing (number
     of competing events: CNSR == 1 and CMPEVFL == 'Y'). Requires PARAMCD, CNSR."""
@@ -64,13 +74,8 @@ def km_by_arm(tte: pd.DataFrame, arms=None, alpha: float = 0.05) -> pd.DataFrame
     """Kaplan-Meier survival per arm (competing events treated as censoring): ARM, TIME, estimate,
     lower, upper (pointwise log-log Greenwood CI from lifelines), one row per distinct time from 0.
     Requires ARM, TIME, EVENT."""
-    from lifelines import KaplanMeierFitter
-
-    _check_tte(tte)
     parts = []
-    for arm in _arms(tte, arms):
-        d = tte.loc[tte["ARM"] == arm]
-        kmf = KaplanMeierFitter(alpha=alpha).fit(d["TIME"], d["EVENT"] == EVENT)
+    for arm, _, kmf in _km_fits(tte, arms, alpha):
         ci = kmf.confidence_interval_survival_function_
         parts.append(pd.DataFrame({
             "ARM": arm,
@@ -135,14 +140,10 @@ def median_by_arm(tte: pd.DataFrame, arms=None, alpha: float = 0.05) -> pd.DataF
     """Kaplan-Meier median time per arm with its 95% CI (lifelines median_survival_times on the
     pointwise CI): ARM, N, events, median, lower, upper (days; inf when not reached).
     Requires ARM, TIME, EVENT."""
-    from lifelines import KaplanMeierFitter
     from lifelines.utils import median_survival_times
 
-    _check_tte(tte)
     rows = []
-    for arm in _arms(tte, arms):
-        d = tte.loc[tte["ARM"] == arm]
-        kmf = KaplanMeierFitter(alpha=alpha).fit(d["TIME"], d["EVENT"] == EVENT)
+    for arm, d, kmf in _km_fits(tte, arms, alpha):
         ci = median_survival_times(kmf.confidence_interval_)
         rows.append({"ARM": arm, "N": len(d), "events": int((d["EVENT"] == EVENT).sum()),
                      "median": float(kmf.median_survival_time_),
