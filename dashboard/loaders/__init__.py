@@ -19,7 +19,8 @@ from ..data.dataset import TrialDataset, read_model_folder
 from ..data.validation import DatasetValidationError, ValidationReport
 from . import adam, sdtm
 from .detect import ADAM_ROLES, SDTM_ROLES, Detected, data_files, detect, is_adam_name, is_model_folder
-from .mapping import ColumnMapping, load_mapping, mapping_from_dict, missing_required, suggest_mapping
+from .mapping import (ColumnMapping, apply_mapping, load_mapping, mapping_file_in, mapping_from_dict, missing_required,
+                      suggest_export_mapping, suggest_mapping)
 from .readers import read_table
 from .report import FindingLog, format_json, format_text
 
@@ -71,7 +72,7 @@ def _as_mapping(mapping) -> ColumnMapping:
 
 
 def _load(paths, mapping=None) -> LoadResult:
-    mapping = _as_mapping(mapping)
+    mapping = _as_mapping(mapping if mapping is not None else mapping_file_in(paths))
     if is_model_folder(paths):
         folder = paths[0] if isinstance(paths, (list, tuple)) else paths
         try:
@@ -91,6 +92,7 @@ def _load(paths, mapping=None) -> LoadResult:
         detected.append(detect(table, mapping.role_of(path.name)))
     files = [{"path": str(d.table.path), "sha256": d.table.sha256, "format": d.table.fmt, "role": d.role or "ignored"}
              for d in detected]
+    detected = apply_mapping(detected, mapping, log)  # raw exports: the tables the mapping builds (joins, recodes, dates)
     roles = _assign_roles(detected, log)
     tables = _renamed(roles, mapping, log)
     if log.has_errors:
@@ -126,7 +128,7 @@ def _assign_roles(detected: list[Detected], log: FindingLog) -> dict[str, Detect
     if standard is None:
         names = ", ".join(d.table.name for d in detected) or "none"
         log.error("files", None, f"no subject-level dataset found (ADSL for ADaM, DM for SDTM) among: {names}",
-                  count=0, suggestion="files:\n  <your subject file name>: adsl")
+                  count=0, suggestion=suggest_export_mapping([d.table for d in detected]))
         return {}
     roles: dict[str, Detected] = {}
     for role, found in by_role.items():
