@@ -166,6 +166,8 @@ SYNONYMS: Mapping[str, tuple[str, ...]] = MappingProxyType({
 PLACEHOLDER = re.compile(r"^<.*>$", re.DOTALL)
 SECTION_KEYS = ("file", "join", "columns")
 RULE_KEYS = ("column", "value", "recode", "format")
+# Prefix of the bookkeeping columns a join adds (file rows of the joined file); file columns are upper case.
+ROW_TAG = "__row"
 # Date formats tried on a raw column's values (ISO 8601 and SAS DATE9 text need none: dates.py reads them).
 NATIVE_DATE_FORMATS = ("%Y-%m-%d", "%d%b%Y")
 DATE_FORMATS = NATIVE_DATE_FORMATS + ("%d/%m/%Y", "%m/%d/%Y", "%d-%b-%Y", "%d %b %Y", "%d.%m.%Y", "%d-%m-%Y",
@@ -179,7 +181,7 @@ class MappingError(ValueError):
 
 @dataclass(frozen=True)
 class ColumnRule:
-    """How one standard column is filled: a file column (renamed) or a constant, optionally recoded or parsed as dates."""
+    """How one standard column is filled: a file column (renamed) or a constant; maybe recoded or read as dates."""
 
     column: str | None = None
     value: str | None = None
@@ -268,7 +270,7 @@ def load_mapping(path) -> ColumnMapping:
     text = path.read_text(encoding="utf-8")
     is_toml = path.suffix.lower() == ".toml"
     try:
-        data = tomllib.loads(text) if is_toml else yaml.load(text, Loader=_TextLoader)  # noqa: S506 (safe loader)
+        data = tomllib.loads(text) if is_toml else yaml.load(text, Loader=_TextLoader)  # a SafeLoader
     except (tomllib.TOMLDecodeError, yaml.YAMLError) as exc:
         raise MappingError(f"{path}: not a valid {'TOML' if is_toml else 'YAML'} file: {exc}") from exc
     return mapping_from_dict(data or {}, source=str(path))
@@ -279,8 +281,8 @@ def mapping_file_in(paths) -> Path | None:
     items = [paths] if isinstance(paths, (str, Path)) else list(paths)
     if len(items) != 1 or not Path(items[0]).is_dir():
         return None
-    return next((p for name in ("mapping.yaml", "mapping.yml", "mapping.toml") if (p := Path(items[0]) / name).is_file()),
-                None)
+    candidates = (Path(items[0]) / name for name in ("mapping.yaml", "mapping.yml", "mapping.toml"))
+    return next((path for path in candidates if path.is_file()), None)
 
 
 def mapping_from_dict(data: Mapping, source: str | None = None) -> ColumnMapping:
@@ -296,7 +298,8 @@ def mapping_from_dict(data: Mapping, source: str | None = None) -> ColumnMapping
                 raise MappingError(f"{where}: 'files' must map file names to dataset roles")
             for name, role in value.items():
                 if _role_key(str(role)) is None:
-                    raise MappingError(f"{where}: files: {name!r} has unknown role {role!r}; roles are {', '.join(ROLES)}")
+                    raise MappingError(f"{where}: files: {name!r} has unknown role {role!r}; "
+                                       f"roles are {', '.join(ROLES)}")
                 files[str(name)] = str(role).lower()
         elif key_l == "cutoff":
             cutoff = _text(value, f"{where}: cutoff")
@@ -349,7 +352,8 @@ def _join(value, where: str) -> Join:
 
 
 def _columns(value: Mapping, where: str) -> Mapping[str, ColumnRule]:
-    return MappingProxyType({str(std).upper(): _rule(spec, f"{where}: {str(std).upper()}") for std, spec in value.items()})
+    return MappingProxyType({str(std).upper(): _rule(spec, f"{where}: {str(std).upper()}")
+                             for std, spec in value.items()})
 
 
 def _rule(spec, where: str) -> ColumnRule:
@@ -437,7 +441,8 @@ def apply_mapping(detected: list[Detected], mapping: ColumnMapping, log: Finding
             base, joined = found[0], []
         else:
             base = _find_file(section.file, detected, where, role, mapping.source, log)
-            joined = [(join, _find_file(join.file, detected, where, role, mapping.source, log)) for join in section.joins]
+            joined = [(join, _find_file(join.file, detected, where, role, mapping.source, log))
+                      for join in section.joins]
             if base is None:
                 consumed.update(id(d) for _, d in joined if d is not None)
                 continue
@@ -470,7 +475,7 @@ def build_table(role: str, section: RoleMapping, base: RawTable, joins: list[tup
     frame = base.frame
     origin = {col: (base, None) for col in frame.columns}
     for number, (join, table) in enumerate(joins):
-        frame = _left_join(role, frame, origin, join, table, f"__row{number}", log)
+        frame = _left_join(role, frame, origin, join, table, f"{ROW_TAG}{number}", log)
     subject = section.columns.get("USUBJID")
     context = [subject.column] if subject is not None and subject.column else []
     out: dict[str, pd.Series] = {}
@@ -479,10 +484,9 @@ def build_table(role: str, section: RoleMapping, base: RawTable, joins: list[tup
             out[std] = pd.Series(rule.value, index=frame.index, dtype=object)
             continue
         if rule.column not in frame.columns:
-            available = ", ".join(c for c in frame.columns if not c.startswith("__row"))
             log.error(role, std, f"unknown column: the mapping takes {std} from {rule.column}, which "
                       f"{' joined with '.join([base.name, *(t.name for _, t in joins)])} does not have "
-                      f"(columns: {available})", source=base.path, count=0)
+                      f"(columns: {_visible(frame)})", source=base.path, count=0)
             continue
         values = frame[rule.column]
         report = _Reporter(log, role, std, frame, origin, rule.column, context)
@@ -492,25 +496,36 @@ def build_table(role: str, section: RoleMapping, base: RawTable, joins: list[tup
             values = _parse_dates(values, rule.date_format, report)
         out[std] = values
     renamed = {rule.column for rule in section.columns.values()}
-    rest = {c: frame[c] for c in frame.columns if c not in out and c not in renamed and not c.startswith("__row")}
+    rest = {c: frame[c] for c in frame.columns if c not in out and c not in renamed and not c.startswith(ROW_TAG)}
     return pd.DataFrame({**out, **rest}, index=pd.RangeIndex(len(frame)))
+
+
+def _text_of(values: pd.Series) -> pd.Series:
+    """`conform.to_text` computed once per distinct value (a column of a million rows has few)."""
+    distinct = values.dropna().unique()
+    text = dict(zip(distinct, to_text(pd.Series(distinct, dtype=object))))
+    return values.map(text).astype(object)
+
+
+def _visible(frame: pd.DataFrame) -> str:
+    """The file columns of a table being built, for messages (not the join's bookkeeping)."""
+    return ", ".join(c for c in frame.columns if not c.startswith(ROW_TAG))
 
 
 def _left_join(role: str, left: pd.DataFrame, origin: dict, join: Join, table: RawTable, row_column: str,
                log: FindingLog) -> pd.DataFrame:
     """`left` LEFT JOIN `table` on the join's keys; duplicate and unmatched keys of `table` warned."""
     right = table.frame
-    for side, frame, names, owner in (("table", left, [a for a, _ in join.on], "the table so far"),
-                                      ("file", right, [b for _, b in join.on], table.name)):
+    for frame, names, owner in ((left, [a for a, _ in join.on], "the table so far"),
+                                (right, [b for _, b in join.on], table.name)):
         absent = [n for n in names if n not in frame.columns]
         if absent:
             log.error(role, absent[0], f"unknown column: the join of {table.name} is on {absent[0]}, which "
-                      f"{owner} does not have (columns: {', '.join(c for c in frame.columns if not c.startswith('__row'))})",
-                      source=table.path, count=0)
+                      f"{owner} does not have (columns: {_visible(frame)})", source=table.path, count=0)
             return left
     keys = [f"__key{i}" for i in range(len(join.on))]
-    left_keys = pd.DataFrame({k: to_text(left[a]) for k, (a, _) in zip(keys, join.on)}, index=left.index)
-    right_keys = pd.DataFrame({k: to_text(right[b]) for k, (_, b) in zip(keys, join.on)}, index=right.index)
+    left_keys = pd.DataFrame({k: _text_of(left[a]) for k, (a, _) in zip(keys, join.on)}, index=left.index)
+    right_keys = pd.DataFrame({k: _text_of(right[b]) for k, (_, b) in zip(keys, join.on)}, index=right.index)
     key_columns = [b for _, b in join.on]
     complete = right_keys.notna().all(axis=1)
     repeated = complete & right_keys.duplicated(keep="first")
@@ -551,7 +566,8 @@ class _Reporter:
             frame, rows = table.frame, mask
         else:
             picked = self.frame.loc[mask, row_column].dropna().astype(int).unique()
-            frame, rows = table.frame, pd.Series(np.isin(np.arange(len(table.frame)), picked), index=table.frame.index)
+            frame = table.frame
+            rows = pd.Series(np.isin(np.arange(len(frame)), picked), index=frame.index)
         columns = [c for c in dict.fromkeys([*self.context, self.column]) if c in frame.columns]
         self.log.add(severity, self.role, self.std, rule, source=table.path, frame=frame, mask=rows,
                      columns=columns, count=int(mask.sum()))
@@ -559,7 +575,7 @@ class _Reporter:
 
 def _recode(values: pd.Series, recode: Mapping[str, str | None], report: _Reporter) -> pd.Series:
     """Values replaced through the recode list (keys compared as text, case-insensitively)."""
-    text = to_text(values)
+    text = _text_of(values)
     lookup = {k.upper(): v for k, v in recode.items()}
     upper = text.str.upper()
     listed = upper.isin(list(lookup))
@@ -567,15 +583,15 @@ def _recode(values: pd.Series, recode: Mapping[str, str | None], report: _Report
     if unlisted.any():
         shown = ", ".join(repr(v) for v in text[unlisted].unique()[:5])
         report("warning", f"values not in the mapping's recode list kept as they are ({shown})", unlisted)
-    recoded = upper[listed].map(lookup)
-    return text.where(~listed, recoded).astype(object).where(lambda s: s.notna(), np.nan)
+    recoded = text.mask(listed, upper.map(lookup))
+    return recoded.where(recoded.notna(), np.nan)
 
 
 def _parse_dates(values: pd.Series, date_format: str, report: _Reporter) -> pd.Series:
     """Text dates read with the mapping's format; numbers (SAS dates) and dates pass unchanged."""
     if pd.api.types.is_datetime64_any_dtype(values) or pd.api.types.is_numeric_dtype(values):
         return values
-    text = to_text(values)
+    text = _text_of(values)
     dates = pd.to_datetime(text, format=date_format, errors="coerce").dt.normalize()
     unread = text.notna() & dates.isna()
     if unread.any():
@@ -662,13 +678,12 @@ REQUIRED_SCORE, OPTIONAL_SCORE = 0.6, 0.8
 def suggest_export_mapping(tables: list[RawTable]) -> str:
     """A whole mapping for a raw export, as ready-to-edit YAML with `<...>` where names and values cannot tell.
 
-    The subject key is each file's best identifier column; files with one row per subject are
-    joined into ADSL onto the largest (the screening log holds every screened patient; on a tie, the
-    one with a site column); files with
-    several rows per subject become the event role whose required columns they match best (ADAE,
-    ADRS, ADEX, ADTTE); a file of unique sites without subjects becomes SITES. In each, standard
-    columns are matched by name and synonyms; text dates get their format from the values, codes
-    their recode list."""
+    The subject key is each file's best identifier column; files with one row per subject are joined
+    into ADSL onto the largest (the screening log holds every screened patient; on a tie, the one
+    with a site column); files with several rows per subject become the event role whose required
+    columns they match best (ADAE, ADRS, ADEX, ADTTE); a file of unique sites without subjects
+    becomes SITES. In each, standard columns are matched by name and synonyms; text dates get their
+    format from the values, codes their recode list."""
     keys = {id(t): key for t in tables if (key := _subject_column(t)) is not None}
     per_subject = [t for t in tables if id(t) in keys and t.frame[keys[id(t)]].notna().all()
                    and t.frame[keys[id(t)]].is_unique]
@@ -727,7 +742,8 @@ def _event_roles(events: list[RawTable]) -> dict[str, RawTable]:
     for table in events:
         for role in EVENT_ROLES:
             needs = [n if isinstance(n, tuple) else (n,) for n in REQUIRED[role] if n not in ("USUBJID", "PARAMCD")]
-            fit = np.mean([max(name_score(o, c) for o in options for c in table.frame.columns) for options in needs])
+            fit = np.mean([max(name_score(o, c) for o in options for c in table.frame.columns)
+                           for options in needs])
             scored.append((fit, role, table))
     out: dict[str, RawTable] = {}
     for fit, role, table in sorted(scored, key=lambda s: -s[0]):
@@ -777,7 +793,8 @@ def _column_lines(role: str, frame: pd.DataFrame, fixed: dict[str, str]) -> list
             else:
                 lines.append(f"    {std}: {_yaml(f'<name of the column holding {_label_of(std).lower()}>')}")
     order = [*_required_names(role), *(TABLE_SPECS[role].column_names if role in TABLE_SPECS else ())]
-    for std, col in sorted(assigned.items(), key=lambda item: order.index(item[0]) if item[0] in order else len(order)):
+    rank = {std: number for number, std in reversed(list(enumerate(order)))}
+    for std, col in sorted(assigned.items(), key=lambda item: rank.get(item[0], len(order))):
         parts = _rule_parts(role, std, frame[col])
         if col == std and not parts:
             continue  # passes through under its own name
@@ -792,10 +809,9 @@ def _rule_parts(role: str, std: str, values: pd.Series) -> list[str]:
     """The `format:` / `recode:` a column needs, judged from its values."""
     spec = TABLE_SPECS.get(role)
     column = spec.column(std) if spec and std in spec.column_names else None
-    text = to_text(values).dropna()
-    if text.empty or pd.api.types.is_numeric_dtype(values) or pd.api.types.is_datetime64_any_dtype(values):
+    distinct = _text_of(pd.Series(values.dropna().unique(), dtype=object)).dropna().drop_duplicates()
+    if distinct.empty or pd.api.types.is_numeric_dtype(values) or pd.api.types.is_datetime64_any_dtype(values):
         return []
-    distinct = pd.Series(text.unique())
     if column is not None and column.dtype == "date":
         fmt = guess_date_format(distinct)
         return [] if fmt in NATIVE_DATE_FORMATS else [f"format: {_yaml(fmt)}"]

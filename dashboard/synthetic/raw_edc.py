@@ -137,7 +137,8 @@ sites:
 
 
 def write_raw_edc(dataset: TrialDataset, out) -> list[Path]:
-    """Write `dataset` as a raw EDC extract (one CSV per form, see FORMS) plus its mapping.yaml; returns the paths."""
+    """Write a synthetic trial (`simulate_trial`) as a raw EDC extract, one CSV per form (see FORMS), plus
+    its mapping.yaml; returns the paths."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     codes = {arm: str(number) for number, arm in enumerate(dataset.arms, start=1)}
@@ -167,9 +168,10 @@ def raw_forms(dataset: TrialDataset, codes: dict[str, str]) -> dict[str, pd.Data
     """Every form of the extract as a frame of text, by file name."""
     adsl = dataset.adsl
     randomized = adsl["RANDFL"] == "Y"
-    subjid = adsl["SUBJID"] if "SUBJID" in adsl else adsl["USUBJID"]
+    subjid = adsl["SUBJID"]
     by_subject = dict(zip(adsl["USUBJID"], subjid))
     rand = adsl.loc[randomized]
+    by_date = rand.sort_values("RANDDT", kind="stable")  # the IxRS lists patients as they were randomized
     return {
         "site_list.csv": _sites(dataset),
         "screening_log.csv": pd.DataFrame({
@@ -188,12 +190,12 @@ def raw_forms(dataset: TrialDataset, codes: dict[str, str]) -> dict[str, pd.Data
             "upper_gi": _yes_no(adsl["UGIFL"]), "lower_gi": _yes_no(adsl["LGIFL"]),
         }),
         "randomization_list.csv": pd.DataFrame({
-            "randno": range(1001, 1001 + len(rand)), "subjid": subjid[randomized],
-            "rand_dt": rand["RANDDT"].dt.strftime(IXRS_DATE).str.upper(), "trt_code": rand["ARM"].map(codes),
-            "stratum": rand["STRATGR"],
-        }).sort_values("rand_dt", key=lambda s: pd.to_datetime(s, format=IXRS_DATE), kind="stable"),
+            "randno": range(1001, 1001 + len(rand)), "subjid": by_date["SUBJID"],
+            "rand_dt": by_date["RANDDT"].dt.strftime(IXRS_DATE).str.upper(), "trt_code": by_date["ARM"].map(codes),
+            "stratum": by_date["STRATGR"],
+        }),
         "end_of_study.csv": pd.DataFrame({
-            "subjid": subjid[randomized], "first_dose_dt": _day_first(rand["TRTSDT"]),
+            "subjid": rand["SUBJID"], "first_dose_dt": _day_first(rand["TRTSDT"]),
             "last_dose_dt": _day_first(rand["TRTEDT"]), "eos_status": rand["EOSSTT"].str.capitalize(),
             "eos_dt": _day_first(rand["EOSDT"]), "eos_reason": rand["DCSREAS"],
             "died": _yes_no(rand["DTHFL"]), "death_dt": _day_first(rand["DTHDT"]), "death_cause": rand["DTHCAUS"],
@@ -207,58 +209,52 @@ def raw_forms(dataset: TrialDataset, codes: dict[str, str]) -> dict[str, pd.Data
 
 def _sites(dataset: TrialDataset) -> pd.DataFrame:
     sites = dataset.sites
-    if sites is None:
-        sites = dataset.adsl.drop_duplicates("SITEID")[["SITEID"]]
     return pd.DataFrame({
-        "siteid": sites["SITEID"], "site_name": sites.get("SITENAME"), "city": sites.get("CITY"),
-        "activation_dt": _day_first(sites["ACTIVDT"]) if "ACTIVDT" in sites else None,
-        "target_n": sites.get("TARGET"),
+        "siteid": sites["SITEID"], "site_name": sites["SITENAME"], "city": sites["CITY"],
+        "activation_dt": _day_first(sites["ACTIVDT"]), "target_n": sites["TARGET"],
     })
 
 
-def _adverse_events(adae: pd.DataFrame | None, by_subject: dict) -> pd.DataFrame:
-    adae = adae if adae is not None else pd.DataFrame(columns=["USUBJID", "AESEQ", "AETERM", "AEDECOD", "AEBODSYS"])
+def _adverse_events(adae: pd.DataFrame, by_subject: dict) -> pd.DataFrame:
     return pd.DataFrame({
         "subjid": adae["USUBJID"].map(by_subject), "aespid": adae["AESEQ"], "aeterm": adae["AETERM"],
         "aeterm_pt": adae["AEDECOD"], "aeterm_soc": adae["AEBODSYS"],
-        "aest_dt": _day_first(adae.get("ASTDT")), "aeen_dt": _day_first(adae.get("AENDT")),
-        "grade": adae.get("AETOXGRN", pd.Series(dtype="Int64")).map(lambda g: f"Grade {g}", na_action="ignore"),
-        "severity": _capitalized(adae.get("AESEV")), "aeser": _yes_no(adae.get("AESER")),
-        "relationship": _capitalized(adae.get("AEREL")), "outcome": _capitalized(adae.get("AEOUT")),
-        "category": _capitalized(adae.get("AECAT")), "infection_type": adae.get("INFTYPE"),
+        "aest_dt": _day_first(adae["ASTDT"]), "aeen_dt": _day_first(adae["AENDT"]),
+        "grade": adae["AETOXGRN"].map(lambda g: f"Grade {g}", na_action="ignore"),
+        "severity": _capitalized(adae["AESEV"]), "aeser": _yes_no(adae["AESER"]),
+        "relationship": _capitalized(adae["AEREL"]), "outcome": _capitalized(adae["AEOUT"]),
+        "category": _capitalized(adae["AECAT"]), "infection_type": adae["INFTYPE"],
     })
 
 
-def _responses(adrs: pd.DataFrame | None, by_subject: dict) -> pd.DataFrame:
+def _responses(adrs: pd.DataFrame, by_subject: dict) -> pd.DataFrame:
     """Overall-response assessments only: the baseline grade/stage rows are an ADaM derivation."""
-    rows = adrs.loc[adrs["PARAMCD"] == "OVRLRESP"] if adrs is not None else pd.DataFrame(
-        columns=["USUBJID", "AVISIT", "AVISITN", "ADT", "AVALC", "SKINSTG", "LIVERSTG", "GISTG"])
+    rows = adrs.loc[adrs["PARAMCD"] == "OVRLRESP"]
     return pd.DataFrame({
         "subjid": rows["USUBJID"].map(by_subject), "visit": rows["AVISIT"],
         "visit_day": rows["AVISITN"].round().astype("Int64"), "assess_dt": _day_first(rows["ADT"]),
-        "overall_response": rows["AVALC"], "skin_stage": rows.get("SKINSTG"), "liver_stage": rows.get("LIVERSTG"),
-        "gi_stage": rows.get("GISTG"),
+        "overall_response": rows["AVALC"], "skin_stage": rows["SKINSTG"], "liver_stage": rows["LIVERSTG"],
+        "gi_stage": rows["GISTG"],
     })
 
 
-def _doses(adex: pd.DataFrame | None, by_subject: dict) -> pd.DataFrame:
-    adex = adex if adex is not None else pd.DataFrame(columns=["USUBJID", "EXTRT", "EXDOSE", "EXDOSU", "EXCYCLE", "ASTDT"])
+def _doses(adex: pd.DataFrame, by_subject: dict) -> pd.DataFrame:
     return pd.DataFrame({
-        "subjid": adex["USUBJID"].map(by_subject), "drug": adex["EXTRT"], "dose": adex.get("EXDOSE"),
-        "dose_unit": adex.get("EXDOSU"), "cycle": adex.get("EXCYCLE"), "dose_dt": _day_first(adex.get("ASTDT")),
+        "subjid": adex["USUBJID"].map(by_subject), "drug": adex["EXTRT"], "dose": adex["EXDOSE"],
+        "dose_unit": adex["EXDOSU"], "cycle": adex["EXCYCLE"], "dose_dt": _day_first(adex["ASTDT"]),
     })
 
 
-def _day_first(dates: pd.Series | None) -> pd.Series | None:
-    return None if dates is None else pd.to_datetime(dates).dt.strftime(DAY_FIRST)
+def _day_first(dates: pd.Series) -> pd.Series:
+    return pd.to_datetime(dates).dt.strftime(DAY_FIRST)
 
 
-def _yes_no(flags: pd.Series | None) -> pd.Series | None:
-    return None if flags is None else flags.map({"Y": "Yes", "N": "No"})
+def _yes_no(flags: pd.Series) -> pd.Series:
+    return flags.map({"Y": "Yes", "N": "No"})
 
 
-def _capitalized(text: pd.Series | None) -> pd.Series | None:
-    return None if text is None else text.astype("string").str.capitalize()
+def _capitalized(text: pd.Series) -> pd.Series:
+    return text.astype("string").str.capitalize()
 
 
 def _quoted(text: str) -> str:
