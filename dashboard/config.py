@@ -235,11 +235,11 @@ class TrialInfo:
             values["sources"] = MappingProxyType({**given, **values.get("sources", {})})
         return cls(**values)
 
-    def updated(self, data: Mapping, source: str) -> "TrialInfo":
-        """This info with the fields in `data` replaced (values typed as in `from_dict`), each
-        recorded as read from `source`."""
-        return TrialInfo.from_dict({**self.as_dict(), "sources": {**self.sources, **{k: source for k in data}},
-                                    **data})
+    def updated(self, data: Mapping, source: str | Mapping[str, str]) -> "TrialInfo":
+        """This info with the fields in `data` replaced (values typed as in `from_dict`), each recorded
+        as read from `source` (one text for all, or one per field). Raises ValueError like `from_dict`."""
+        given = {k: source for k in data} if isinstance(source, str) else {k: source[k] for k in data}
+        return TrialInfo.from_dict({**self.as_dict(), **data, "sources": {**self.sources, **given}})
 
 
 def _plain(value):
@@ -290,7 +290,8 @@ def generic_trial_info(study_id: str, arms, visit_days=()) -> TrialInfo:
         short_name=study_id,
         visit_days=tuple(visit_days),
         arm_order=tuple(arms),
-        sources=MappingProxyType({"title": "STUDYID", "registry_id": "STUDYID", "short_name": "STUDYID"}),
+        sources=MappingProxyType({"title": "STUDYID", "registry_id": "STUDYID", "short_name": "STUDYID",
+                                  "arm_order": "ARM of the randomized subjects"}),
     )
 
 
