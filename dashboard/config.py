@@ -255,9 +255,13 @@ def _plain(value):
 def _typed(name: str, value):
     """A metadata value converted to the type of TrialInfo field `name`."""
     if value is None:
+        if name in ("title", "registry_id", "short_name"):
+            raise TypeError("expected text")
         return None
     if name in ("title", "registry_id", "short_name", "planned_enrollment_start", "planned_enrollment_end",
                 "sponsor", "phase"):
+        if isinstance(value, (list, tuple, dict)):
+            raise TypeError("expected text")
         return str(value)
     if name in ("target_enrollment", "primary_visit_day", "durable_visit_day"):
         return _whole(value)

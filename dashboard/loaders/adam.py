@@ -115,16 +115,23 @@ def adsl_from_adam(raw: pd.DataFrame, log: FindingLog, source=None) -> pd.DataFr
     df = raw.copy()
     table = "adsl"
     for flag in POPULATION_FLAGS:
-        if flag in df.columns and to_text(df[flag]).isna().all():
+        if flag not in df.columns:
+            continue
+        flags, bad = to_flag(df[flag])
+        if bad.any():
+            log.warning(table, flag, "values must be Y or N; read as 'N'", source=source, frame=raw, mask=bad)
+        if to_text(df[flag]).isna().all():
             df = df.drop(columns=flag)
             log.warning(table, flag, f"{flag} is blank in every row: treated as absent", source=source, count=len(df))
+        else:
+            df[flag] = flags.where(~bad, "N")
     no_arm = not_randomized_arm(df)
     if "RANDFL" not in df.columns:
         has_rand = to_dates(df["RANDDT"]).dates.notna() if "RANDDT" in df.columns else False
         df["RANDFL"] = np.where(has_rand | ~no_arm, "Y", "N")
         log.warning(table, "RANDFL", "RANDFL absent: derived as 'Y' when RANDDT is present or ARM is a real arm "
                     "(not screen failure / not assigned)", source=source, count=int((df["RANDFL"] == "Y").sum()))
-    randomized = to_flag(df["RANDFL"])[0].eq("Y")
+    randomized = df["RANDFL"].eq("Y")
     df["ARM"] = to_text(_first(df, "ARM", "TRT01P"))
     df.loc[~randomized & df["ARM"].isna(), "ARM"] = SCREEN_FAILURE
     if "TRT01A" not in df.columns and "ACTARM" in df.columns:

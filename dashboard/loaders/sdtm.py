@@ -88,7 +88,7 @@ def _latest_date(subjects: pd.Series, sources) -> tuple[pd.Series, pd.Series]:
     return subjects.map(latest["DATE"]).astype("datetime64[ns]"), subjects.map(latest["SOURCE"])
 
 
-def with_supplements(tables: dict[str, tuple[pd.DataFrame, str]], log: FindingLog) -> dict[str, tuple[pd.DataFrame, str]]:
+def with_supplements(tables: dict[str, tuple[pd.DataFrame, str]], log: FindingLog) -> dict:
     """The SDTM tables with every SUPP-- dataset merged into its parent (and no longer listed itself)."""
     out = dict(tables)
     for role in [r for r in tables if r.startswith("supp")]:
@@ -111,39 +111,40 @@ def merge_supp(parent: pd.DataFrame, supp: pd.DataFrame, log: FindingLog | None 
     A qualifier whose IDVAR is set (e.g. AESEQ) applies to the parent record with that IDVARVAL; a
     blank IDVAR applies to every record of the subject. Columns the parent already has are kept, and
     qualifiers that match no parent record (or name a column the parent lacks) are reported.
+    Requires USUBJID in both, QNAM and QVAL in `supp`.
     """
     log = log or FindingLog()
-    table = f"supp{str(supp['RDOMAIN'].dropna().iloc[0]).lower()}" if "RDOMAIN" in supp and supp["RDOMAIN"].notna().any() else "supp"
+    domain = upper_text(supp.get("RDOMAIN"), supp.index).dropna()
+    table = f"supp{domain.iloc[0].lower()}" if len(domain) else "supp"
     qnam = upper_text(supp["QNAM"]).map(lambda q: (renames or {}).get(q, q))
-    idvar = upper_text(supp.get("IDVAR"), supp.index).fillna("")
-    quals = pd.DataFrame({"USUBJID": to_text(supp["USUBJID"]), "IDVAR": idvar, "QNAM": qnam, "QVAL": supp["QVAL"],
-                          "KEY": to_text(supp["IDVARVAL"]) if "IDVARVAL" in supp else np.nan}).loc[qnam.notna()]
-    out = parent.copy()
-    subjects = to_text(parent["USUBJID"])
+    quals = pd.DataFrame({"USUBJID": to_text(supp["USUBJID"]), "IDVAR": upper_text(supp.get("IDVAR"), supp.index),
+                          "KEY": to_text(supp["IDVARVAL"]) if "IDVARVAL" in supp else np.nan,
+                          "QNAM": qnam, "QVAL": supp["QVAL"]}).loc[qnam.notna()]
     kept = [q for q in dict.fromkeys(quals["QNAM"]) if q in parent.columns]
     if kept:
         log.warning(table, None, f"qualifiers {', '.join(kept)} are also columns of the parent: the parent's "
                     "values are kept", source=source, count=int(quals["QNAM"].isin(kept).sum()))
     quals = quals.loc[~quals["QNAM"].isin(kept)]
-    unmatched = pd.Series(False, index=quals.index)
-    for var, group in quals.groupby("IDVAR", sort=False):
+    out = parent.copy()
+    subjects = to_text(parent["USUBJID"])
+    unmatched = pd.Series(False, index=supp.index)
+    for var, group in quals.groupby(quals["IDVAR"].fillna(""), sort=False):
         if var and var not in parent.columns:
             log.warning(table, "IDVAR", f"IDVAR {var} is not a column of the parent dataset: its qualifiers are "
                         "ignored", source=source, frame=supp, mask=supp.index.to_series().isin(group.index),
-                        columns=["IDVAR", "QNAM"])
+                        columns=["QNAM"])
             continue
-        key = subjects if not var else subjects + "\x00" + to_text(parent[var]).fillna("")
-        group_key = group["USUBJID"] if not var else group["USUBJID"] + "\x00" + group["KEY"].fillna("")
-        unmatched |= group_key.reindex(quals.index).notna() & ~group_key.reindex(quals.index).isin(set(key))
-        wide = group.assign(_K=group_key).drop_duplicates(["_K", "QNAM"]).pivot(index="_K", columns="QNAM",
-                                                                                  values="QVAL")
+        parent_key = subjects if not var else subjects + "|" + to_text(parent[var]).fillna("")
+        key = group["USUBJID"] if not var else group["USUBJID"] + "|" + group["KEY"].fillna("")
+        unmatched[group.index] = ~key.isin(set(parent_key))
+        wide = group.assign(_KEY=key).drop_duplicates(["_KEY", "QNAM"]).pivot(index="_KEY", columns="QNAM",
+                                                                                values="QVAL")
         for name in wide.columns:
-            values = key.map(wide[name])
+            values = parent_key.map(wide[name])
             out[name] = values if name not in out.columns else out[name].where(out[name].notna(), values)
     if unmatched.any():
         log.warning(table, "IDVARVAL", "qualifiers that match no record of the parent dataset are ignored",
-                    source=source, frame=supp, mask=unmatched.reindex(supp.index, fill_value=False),
-                    columns=["IDVAR", "IDVARVAL", "QNAM"])
+                    source=source, frame=supp, mask=unmatched, columns=["IDVAR", "QNAM"])
     return out
 
 
@@ -177,7 +178,8 @@ def adsl_from_sdtm(tables: dict[str, tuple[pd.DataFrame, str]], log: FindingLog)
     df["TRTSDT"] = _first_date(df.index, [("DM.RFXSTDTC", _dates(df, "RFXSTDTC")),
                                           ("EX.EXSTDTC", subjects.map(_per_subject(ex, "EXSTDTC", "min")))])[0]
     df["TRTEDT"], last_dose_origin = _first_date(df.index, [
-        ("DM.RFXENDTC", _dates(df, "RFXENDTC", END)), ("EX.EXENDTC", subjects.map(_per_subject(ex, "EXENDTC", "max", END)))])
+        ("DM.RFXENDTC", _dates(df, "RFXENDTC", END)),
+        ("EX.EXENDTC", subjects.map(_per_subject(ex, "EXENDTC", "max", END)))])
     consent = _per_subject(_ds_rows(ds, lambda d: d.eq("INFORMED CONSENT OBTAINED")), "DSSTDTC", "min")
     df["SCRNDT"], screen_origin = _first_date(df.index, [
         ("DM.RFICDTC", _dates(df, "RFICDTC")), ("DS.DSSTDTC informed consent", subjects.map(consent)),
@@ -194,9 +196,9 @@ def adsl_from_sdtm(tables: dict[str, tuple[pd.DataFrame, str]], log: FindingLog)
         alive_origin = alive_origin.where(~randomization_later, "RANDDT")
     if "DTHDTC" in df.columns:
         _death_date(df, log, dm_source)
-        keep_order(df, "LSTALVDT", "DTHDT", "LSTALVDT", df["USUBJID"].notna(), alive_origin, log, dm_source)
-        keep_order(df, "EOSDT", "DTHDT", "EOSDT", df["EOSDT"].notna() if "EOSDT" in df else df["USUBJID"].isna(),
-                   pd.Series("DS.DSSTDTC", index=df.index), log, dm_source)
+        derived = pd.Series(True, index=df.index)  # LSTALVDT and EOSDT always are, in SDTM
+        keep_order(df, "LSTALVDT", "DTHDT", "LSTALVDT", derived, alive_origin, log, dm_source)
+        keep_order(df, "EOSDT", "DTHDT", "EOSDT", derived, pd.Series("DS.DSSTDTC", index=df.index), log, dm_source)
         keep_order(df, "TRTEDT", "DTHDT", "TRTEDT", last_dose_origin.notna(), last_dose_origin, log, dm_source)
     keep_order(df, "SCRNDT", "RANDDT", "SCRNDT", screen_origin.isin(SCREENING_FALLBACKS), screen_origin, log,
                dm_source)

@@ -142,14 +142,15 @@ def test_upper_text_on_all_missing_and_mixed_columns():
 
 
 def test_y_blank_flags_read_as_n_and_y_n_flags_report_their_blanks(tmp_path):
-    adsl = ADSL.assign(DTHFL=["Y", "", "", "", ""], ITTFL=["Y", "Y", "", "N", "N"])
+    adsl = ADSL.assign(DTHFL=["Y", "", "", "", ""], ITTFL=["Y", "Y", "", "N", "maybe"])
     adae = pd.DataFrame({"USUBJID": ["S-1", "S-1", "S-2"], "AESEQ": [1, 2, 1], "AEDECOD": ["Rash", "Fever", "Cough"],
                          "AEBODSYS": ["Skin", "General", "Resp"], "AESER": ["Y", "", "N"], "TRTEMFL": ["Y", "", "Y"]})
     ds = load_dataset(_write(tmp_path / "d", adsl=adsl, adae=adae))
     assert ds.adsl["DTHFL"].tolist() == ["Y", "N", "N", "N", "N"]
     assert ds.adsl["ITTFL"].tolist() == ["Y", "Y", "N", "N", "N"]
     assert ds.adae["AESER"].tolist() == ["Y", "N", "N"] and ds.adae["TRTEMFL"].tolist() == ["Y", "N", "Y"]
-    warned = {(f.column, f.count) for f in ds.report.warnings if "read as 'N'" in f.rule}
+    warned = {(f.column, f.count) for f in ds.report.warnings if "blank: read as 'N'" in f.rule}
+    assert any(f.column == "ITTFL" and "'maybe'" in f.examples[0] for f in ds.report.warnings)
     # Y/N flags (SAFFL is blank for the two screen failures); DTHFL and TRTEMFL are Y/blank by convention
     assert warned == {("ITTFL", 1), ("SAFFL", 2), ("AESER", 1)}
 

@@ -86,10 +86,12 @@ def test_cdisc_pilot_identity_from_its_data_and_a_trial_yaml(pilot_dir, tmp_path
     assert info.title.startswith("Safety and Efficacy of the Xanomeline") and info.target_enrollment == 300
     assert info.visit_days[-1] == 182 and info.arm_short_labels["Xanomeline Low Dose"] == "Low"
     assert info.sources["title"] == info.sources["target_enrollment"] == "trial.yaml"
-    (copy / "trial.yaml").write_text("title: [not, a, title]\ntarget_enrolment: 300\n")
-    broken = load_dataset(copy)
-    assert broken.info.title == "Study CDISCPILOT01"
-    assert any(f.table == "trial" and "target_enrolment" in f.rule for f in broken.report.warnings)
+    for text, named in (("title: Pilot\ntarget_enrolment: 300\n", "target_enrolment"),
+                        ("title: [not, a, title]\n", "title"), ("- a list\n", "expected keys")):
+        (copy / "trial.yaml").write_text(text)
+        broken = load_dataset(copy)
+        assert broken.info.title == "Study CDISCPILOT01"
+        assert any(f.table == "trial" and named in f.rule for f in broken.report.warnings), text
 
 
 def test_model_folder_identity_is_its_metadata_json(tmp_path):
