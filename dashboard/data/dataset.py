@@ -11,7 +11,7 @@ from typing import Mapping
 
 import pandas as pd
 
-from ..config import NCT02241018, TrialInfo, generic_trial_info
+from ..config import TrialInfo, generic_trial_info
 from .schema import TABLE_SPECS
 from .validation import ValidationReport, coerce_table, cross_table_findings
 
@@ -170,7 +170,7 @@ def write_dataset(dataset: TrialDataset, out_dir, fmt: str = "parquet") -> list[
         paths.append(path)
     meta = {
         "cutoff": dataset.cutoff.date().isoformat(),
-        "registry_id": dataset.info.registry_id,
+        "trial": dataset.info.as_dict(),
         "provenance": {k: v for k, v in dataset.provenance.items() if k != "files"},
     }
     meta_path = out / METADATA_FILE
@@ -211,7 +211,7 @@ def read_model_folder(folder) -> TrialDataset:
                 files[name] = {"path": str(path), "sha256": file_sha256(path)}
                 break
     provenance = {**meta.get("provenance", {}), "files": files}
-    info = NCT02241018 if meta.get("registry_id") == NCT02241018.registry_id else None
+    info = TrialInfo.from_dict(meta["trial"], source=METADATA_FILE) if "trial" in meta else None
     adsl = frames.pop("adsl")
     if adsl is None:
         raise FileNotFoundError(f"{folder}: no adsl file (adsl.parquet, adsl.csv or adsl.xpt)")

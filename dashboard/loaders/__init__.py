@@ -17,8 +17,9 @@ import pandas as pd
 
 from ..data.dataset import TrialDataset, read_model_folder
 from ..data.validation import DatasetValidationError, ValidationReport
-from . import adam, sdtm
-from .detect import ADAM_ROLES, SDTM_ROLES, Detected, data_files, detect, is_adam_name, is_model_folder
+from . import adam, sdtm, trial_design
+from .detect import (ADAM_ROLES, SDTM_ROLES, TRIAL_DESIGN_ROLES, Detected, data_files, detect, is_adam_name,
+                     is_model_folder)
 from .mapping import (ColumnMapping, apply_mapping, load_mapping, mapping_file_in, mapping_from_dict, missing_required,
                       suggest_export_mapping, suggest_mapping)
 from .readers import read_table
@@ -94,6 +95,7 @@ def _load(paths, mapping=None) -> LoadResult:
              for d in detected]
     detected = apply_mapping(detected, mapping, log)  # raw exports: the tables the mapping builds (joins, recodes, dates)
     roles = _assign_roles(detected, log)
+    design = {r: roles.pop(r) for r in TRIAL_DESIGN_ROLES if r in roles}
     tables = _renamed(roles, mapping, log)
     if log.has_errors:
         return LoadResult(None, ValidationReport(log.findings), files)
@@ -106,10 +108,15 @@ def _load(paths, mapping=None) -> LoadResult:
     provenance = {
         "standard": standard,
         "files": {role: {"path": str(d.table.path), "sha256": d.table.sha256, "format": d.table.fmt}
-                  for role, d in roles.items()},
+                  for role, d in {**roles, **design}.items()},
     }
+    subject_file = roles["adsl" if standard == "ADaM" else "dm"].table
+    info = trial_design.trial_info(
+        model["adsl"], {r: (d.table.frame, str(d.table.path)) for r, d in design.items()},
+        trial_design.search_folders(paths, [d.table.path for d in roles.values()]), log,
+        labels=subject_file.labels, labels_source=f"variable labels of {subject_file.name}")
     try:
-        dataset = TrialDataset.create(model.pop("adsl"), cutoff=mapping.cutoff, provenance=provenance,
+        dataset = TrialDataset.create(model.pop("adsl"), cutoff=mapping.cutoff, info=info, provenance=provenance,
                                       warnings=log.findings, **model)
     except DatasetValidationError as exc:
         return LoadResult(None, ValidationReport(exc.findings), files)
@@ -132,16 +139,16 @@ def _assign_roles(detected: list[Detected], log: FindingLog) -> dict[str, Detect
         return {}
     roles: dict[str, Detected] = {}
     for role, found in by_role.items():
-        if (role in ADAM_ROLES) != (standard == "ADaM"):
+        if role not in TRIAL_DESIGN_ROLES and (role in ADAM_ROLES) != (standard == "ADaM"):
             for d in found:
                 log.warning("files", None, f"file ignored: {d.standard} dataset '{role}' in a {standard} load",
                             source=d.table.path, count=len(d.table.frame))
             continue
-        if role.startswith("supp") and role != "suppdm":
-            log.warning("files", None, f"file ignored: supplemental qualifiers {role.upper()} are not used",
-                        source=found[0].table.path, count=len(found[0].table.frame))
+        if role.startswith("supp") and role[4:] not in SDTM_ROLES:
+            log.warning("files", None, f"file ignored: supplemental qualifiers {role.upper()} of a dataset the "
+                        "dashboard does not use", source=found[0].table.path, count=len(found[0].table.frame))
             continue
-        if role not in ADAM_ROLES + SDTM_ROLES + ("suppdm",):
+        if role not in ADAM_ROLES + SDTM_ROLES + TRIAL_DESIGN_ROLES and not role.startswith("supp"):
             continue
         if len(found) > 1:
             names = ", ".join(d.table.name for d in found)
@@ -193,6 +200,7 @@ def _from_adam(tables, log) -> dict[str, pd.DataFrame | None]:
 
 
 def _from_sdtm(tables, log) -> dict[str, pd.DataFrame | None]:
+    tables = sdtm.with_supplements(tables, log)
     dm, dm_source = tables["dm"]
     adsl = sdtm.adsl_from_sdtm(tables, log)
     model = {"adsl": adsl, "sites": None}

@@ -595,8 +595,8 @@ class SafetyView(TabView):
             serious = sf.topic_events(events, AETopic("Serious", serious_only=True))
             counts = sf.subjects_by_category(serious, subjects, categories, arms=arms)
             rows = [(c.label, counts[counts["CATEGORY"] == c.label]) for c in categories]
-            parts.append(self._html_table("Serious adverse events by the publication's categories (Table 4)",
-                                          rows, arms))
+            caption = dataset.info.captions.get("sae_categories", "Serious adverse events by the trial's categories")
+            parts.append(self._html_table(caption, rows, arms))
         elif "AESER" in events.columns:
             serious = sf.topic_events(events, AETopic("Serious", serious_only=True))
             inc = sf.ae_incidence_by_arm(serious, subjects, arms=arms, bands=())

@@ -11,7 +11,8 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from dashboard.config import NCT02241018, SAFETY_FOCUS_WINDOW_DAYS, SAFETY_TOPICS, AETopic, EventCategory
+from dashboard.config import SAFETY_FOCUS_WINDOW_DAYS, SAFETY_TOPICS, AETopic, EventCategory
+from dashboard.synthetic.calibration import NCT02241018
 from dashboard.transforms import safety as s
 
 ROOT = Path(__file__).resolve().parents[2]

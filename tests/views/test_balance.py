@@ -8,7 +8,7 @@ import panel as pn
 import pytest
 from bokeh.document import Document
 
-from dashboard.config import NCT02241018
+from dashboard.synthetic.calibration import NCT02241018
 from dashboard.data.dataset import TrialDataset
 from dashboard.store import TrialStore
 from dashboard.views.balance import BalanceView

@@ -10,7 +10,7 @@ import pandas as pd
 import panel as pn
 import pytest
 
-from dashboard.config import NCT02241018
+from dashboard.synthetic.calibration import NCT02241018
 from dashboard.data.dataset import TrialDataset
 from dashboard.store import TrialStore
 from dashboard.views.enrollment import OTHER_SITES, EnrollmentView, consort_html

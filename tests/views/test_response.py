@@ -11,7 +11,7 @@ import pytest
 from bokeh.document import Document
 
 from dashboard.app import VIEWS
-from dashboard.config import NCT02241018
+from dashboard.synthetic.calibration import NCT02241018
 from dashboard.data.dataset import TrialDataset
 from dashboard.store import TrialStore
 from dashboard.views.balance import BalanceView
