@@ -175,6 +175,12 @@ class TrialInfo:
     arm_short_labels: Mapping[str, str] = field(default_factory=dict)
     # Serious-event categories of the trial's publication (shown as a focus panel when present).
     sae_categories: tuple[EventCategory, ...] = ()
+    # Last study day on which adverse events are collected (None: the latest onset in the data).
+    ae_collection_days: int | None = None
+    # Population of the trial's primary analysis ("ITT", "Safety", "Evaluable"; None: not recorded).
+    primary_population: str | None = None
+    # Response visit windows: nominal study day -> days either side (visits absent: window from the data).
+    visit_window_days: Mapping[int, int] = field(default_factory=dict)
 
     def arm_colors(self, arms) -> dict[str, str]:
         """Colour per arm: protocol arm order first, then any further arms in the given order."""
@@ -220,6 +226,9 @@ NCT02241018 = TrialInfo(
         EventCategory("Secondary malignancy",
                       any_of=("Myelodysplastic syndrome", "Post transplant lymphoproliferative disorder")),
     ),
+    ae_collection_days=180,  # AEs are collected from randomization to study day 180
+    primary_population="Evaluable",  # Zhao et al. 2022: day-28 response in the 99 + 99 evaluable patients
+    visit_window_days=MappingProxyType({7: 1, 14: 1, 21: 1, 28: 1, 56: 3, 90: 7}),
 )
 
 
