@@ -196,6 +196,14 @@ def overall_response_by_visit(status: pd.DataFrame, arms=None) -> pd.DataFrame:
     ]
 
 
+def responders_at(status: pd.DataFrame, visit: str, arm: str) -> tuple[int, int]:
+    """(responders, patients whose visit is due) of one arm at one visit: CR+PR over everyone but the
+    pending. Requires ARM, AVISIT, STATUS (from `response_status_by_visit`)."""
+    _require(status, ["ARM", "AVISIT", "STATUS"], "response status")
+    at = status.loc[(status["AVISIT"] == visit) & (status["ARM"] == arm) & (status["STATUS"] != RESPONSE_PENDING)]
+    return int(at["STATUS"].isin(RESPONDER_CATEGORIES).sum()), len(at)
+
+
 def format_proportion(n: int, total: int) -> str:
     """'82/99 (82.8%)'; '0/0' when there is no denominator."""
     return f"{int(n)}/{int(total)} ({100 * n / total:.1f}%)" if total else f"{int(n)}/0"

@@ -660,10 +660,10 @@ def exposure_adjusted_rates(events: pd.DataFrame, subjects: pd.DataFrame, cutoff
     """Per arm of the safety population: crude incidence next to the event rate and the incidence rate
     per 100 patient-months over each patient's AE observation period (`ae_observation_period`).
 
-    EVENT rate: all events with onset inside the period / patient-months in the period, with a 95% CI
-    from the robust (sandwich) variance, which allows for patients with many events
-    (`robust_poisson_rate`). INCIDENCE rate: patients with a first event in the period / patient-months
-    at risk (to the first event's onset day, else the period's end), exact Poisson (Garwood) 95% CI.
+    EVENT rate: all events with onset inside the period / patient-months in the period, with the 95% CI
+    of `event_rate_interval` (robust to patients with many events). INCIDENCE rate: patients with a
+    first event in the period / patient-months at risk (to the first event's onset day, else the
+    period's end), exact Poisson (Garwood) 95% CI.
     `events` from `select_events` / `topic_events` (USUBJID, ARM; ASTDT or ASTDY place the onset).
     Returns RATE_COLUMNS: CRUDE is 'n/N (x.x%)' of all the given events; EVENTS_OUTSIDE counts events
     whose onset is unknown or outside the period (left out of both rates).
@@ -692,7 +692,7 @@ def exposure_adjusted_rates(events: pd.DataFrame, subjects: pd.DataFrame, cutoff
         months, at_risk = mine["DAYS"] / DAYS_PER_MONTH, mine["AT_RISK"] / DAYS_PER_MONTH
         first = int(mine["FIRST"].notna().sum())
         rows.append((int(mine["EVENTS"].sum()), int(outside.get(arm, 0)), float(months.sum()),
-                     *robust_poisson_rate(mine["EVENTS"].to_numpy(), months.to_numpy()),
+                     *event_rate_interval(mine["EVENTS"].to_numpy(), months.to_numpy()),
                      first, float(at_risk.sum()), *exact_poisson_rate(first, float(at_risk.sum()))))
     rates = pd.DataFrame(rows, index=crude.index, columns=RATE_COLUMNS[4:])
     return pd.concat([crude, rates], axis=1)[RATE_COLUMNS]
@@ -726,6 +726,8 @@ def exposure_rate_text(rates: pd.DataFrame) -> pd.DataFrame:
 
 
 def _rate(value: float) -> str:
+    if value == 0:
+        return "0"
     return f"{value:.1f}" if abs(value) >= 1 else f"{value:.2f}"
 
 
@@ -737,6 +739,15 @@ def exact_poisson_rate(events: int, months: float, per: float = 100) -> tuple[fl
     high = stats.chi2.ppf(0.975, 2 * (events + 1)) / 2
     scale = per / months
     return (events * scale, low * scale, high * scale)
+
+
+def event_rate_interval(counts, months, per: float = 100) -> tuple[float, float, float]:
+    """Event rate per `per` patient-months with a 95% CI that allows for repeated events in a patient:
+    the robust (sandwich) interval of `robust_poisson_rate`, widened to the exact Poisson interval
+    wherever that is wider (few events or patients, where the sandwich variance is too small)."""
+    rate, low, high = robust_poisson_rate(counts, months, per)
+    _, exact_low, exact_high = exact_poisson_rate(int(np.sum(counts)), float(np.sum(months)), per)
+    return (rate, min(low, exact_low), max(high, exact_high))
 
 
 def robust_poisson_rate(counts, months, per: float = 100, z: float = 1.959964) -> tuple[float, float, float]:

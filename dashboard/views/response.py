@@ -136,7 +136,7 @@ class ResponseByVisitView(TabView):
         """The between-arm comparison at a visit in words (escaped), or one arm's responders."""
         if len(arms) < 2:
             return (f"Only {html.escape(labels[arms[0]])} patients match the filters: no between-arm comparison. "
-                    + rs.format_proportion(*_responders(status, visit, arms[0]))
+                    + rs.format_proportion(*rs.responders_at(status, visit, arms[0]))
                     + f" responded at {html.escape(visit)}.")
         control = rs.control_arm(arms)
         return " ".join(html.escape(rs.comparison_sentence(rs.compare_response(status, visit, arm, control), labels))
@@ -216,11 +216,6 @@ class ResponseByVisitView(TabView):
             pn.pane.DataFrame(table, escape=True, sizing_mode="stretch_width", css_classes=["response-table"]),
             sizing_mode="stretch_width", min_width=360,
         )
-
-
-def _responders(status, visit, arm):
-    at = status.loc[(status["AVISIT"] == visit) & (status["ARM"] == arm) & (status["STATUS"] != rs.RESPONSE_PENDING)]
-    return int(at["STATUS"].isin(rs.RESPONDER_CATEGORIES).sum()), len(at)
 
 
 class TransitionsView(TabView):

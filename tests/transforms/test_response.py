@@ -80,6 +80,14 @@ def test_a_visit_whose_window_is_still_open_at_the_cut_is_pending_not_missed():
     assert closed[("P2", "Day 28")] == "No assessment"
 
 
+def test_responders_at_a_visit_leave_out_the_pending():
+    adsl, adrs = _window_inputs()
+    status = rs.response_status_by_visit(adsl, adrs, "2020-01-30")
+    assert rs.responders_at(status, "Day 28", "T") == (1, 1)  # P1 CR; P2 pending
+    assert rs.responders_at(status, "Day 28", "C") == (0, 1)  # P3 died without an assessment
+    assert rs.responders_at(status, "Day 7", "T") == (1, 2)  # P1 PR, P2 SD
+
+
 def test_protocol_visit_windows_override_the_observed_ones():
     adsl, adrs = _window_inputs()
     visits = rs.response_visits(adrs, windows={28: 1}).set_index("AVISIT")

@@ -302,10 +302,13 @@ def test_event_and_incidence_rates_over_the_collection_window_by_hand():
     months = 105 / DAYS_PER_MONTH
     assert a["PATIENT_MONTHS"] == pytest.approx(months)
     assert a["EVENT_RATE"] == pytest.approx(5 / months * 100)
-    # Robust (sandwich) SE of the log rate: residuals y - rate * t are 3 - 45/21, 2 - 30/21, 0 - 30/21.
+    # Robust (sandwich) SE of the log rate: residuals y - rate * t are 3 - 45/21, 2 - 30/21, 0 - 30/21;
+    # the event-rate CI is the wider of that interval and the exact Poisson one (5 events).
     se = math.sqrt(3 / 2 * ((3 - 45 / 21) ** 2 + (2 - 30 / 21) ** 2 + (30 / 21) ** 2)) / 5
-    assert a["EVENT_RATE_LOW"] == pytest.approx(5 / months * 100 * math.exp(-1.959964 * se))
-    assert a["EVENT_RATE_HIGH"] == pytest.approx(5 / months * 100 * math.exp(1.959964 * se))
+    robust = (5 / months * 100 * math.exp(-1.959964 * se), 5 / months * 100 * math.exp(1.959964 * se))
+    exact = (stats.chi2.ppf(0.025, 10) / 2 / months * 100, stats.chi2.ppf(0.975, 12) / 2 / months * 100)
+    assert a["EVENT_RATE_LOW"] == pytest.approx(min(robust[0], exact[0]))
+    assert a["EVENT_RATE_HIGH"] == pytest.approx(max(robust[1], exact[1]))
     # Incidence: 2 patients with a first event; at risk 3 (a) + 10 (b) + 30 (c) days; Garwood CI.
     at_risk = 43 / DAYS_PER_MONTH
     assert (a["FIRST_EVENTS"], a["AT_RISK_MONTHS"]) == (2, pytest.approx(at_risk))
@@ -329,12 +332,15 @@ def test_robust_event_rate_ci_agrees_with_a_poisson_glm_sandwich():
     assert (low, high) == pytest.approx((math.exp(fit.params[0] - 1.959964 * se), math.exp(fit.params[0] + 1.959964 * se)))
 
 
-def test_robust_event_rate_ci_widens_when_events_cluster_in_one_patient():
+def test_event_rate_ci_widens_when_events_cluster_in_one_patient_and_is_never_narrower_than_poisson():
     spread = s.robust_poisson_rate([1] * 10, [1.0] * 10, per=1)
     clustered = s.robust_poisson_rate([10] + [0] * 9, [1.0] * 10, per=1)
     exact = s.exact_poisson_rate(10, 10.0, per=1)
     assert spread[0] == clustered[0] == exact[0] == 1.0
     assert clustered[2] - clustered[1] > exact[2] - exact[1] > spread[2] - spread[1]
+    # The interval shown: the robust one where events cluster, the exact Poisson one where that is wider.
+    assert s.event_rate_interval([10] + [0] * 9, [1.0] * 10, per=1) == clustered
+    assert s.event_rate_interval([1] * 10, [1.0] * 10, per=1) == exact
     # No events: 0 with the exact upper limit; no person-time: undefined.
     assert s.robust_poisson_rate([0, 0], [1.0, 1.0], per=1) == s.exact_poisson_rate(0, 2.0, per=1)
     assert all(math.isnan(v) for v in s.robust_poisson_rate([1], [0.0]))
@@ -348,6 +354,9 @@ def test_rate_text_carries_numerators_and_denominators():
     assert text.loc["A", "First events / patient-months at risk"] == "2 / 1.4"  # 43 days
     assert text.loc["A", "Event rate per 100 patient-months (95% robust CI)"].startswith("144.9 (")
     assert text.loc["B", "Patients with ≥ 1 event, n/N (%)"] == "2/2 (100.0%)"
+    nothing = s.exposure_adjusted_rates(s.select_events(ADAE, SUBJECTS).iloc[:0], SUBJECTS, "2020-12-31",
+                                        window_days=45, arms=["A"])
+    assert s.exposure_rate_text(nothing).iloc[0, 5].startswith("0 (0 to ")
 
 
 def test_treatment_emergent_definition_in_words():
