@@ -601,11 +601,12 @@ def ae_onset_cumulative_incidence(events: pd.DataFrame, subjects: pd.DataFrame, 
 
 def ae_collection_days(adae: pd.DataFrame, subjects: pd.DataFrame, setting: int | None = None) -> tuple[int | None, str]:
     """The last study day of adverse-event collection and where it comes from: the trial's setting
-    when given, else the latest onset study day in the data (ASTDY, else ASTDT - TRTSDT (else RANDDT)
-    + 1), else None. Pass the whole trial's ADAE and ADSL so the window does not move with filters."""
+    when given, else the latest onset study day in the data (ASTDT - TRTSDT (else RANDDT) + 1, else
+    ASTDY), else None. Pass the whole trial's ADAE and ADSL so the window does not move with filters."""
     if setting is not None:
         return int(setting), "the trial's AE collection period"
-    days = _onset_day(adae, _period_start(subjects))
+    dated = {"TRTSDT", "RANDDT"} & set(subjects.columns)
+    days = _onset_day(adae, _period_start(subjects) if dated else None)
     if days.notna().any():
         return int(days.max()), "the latest adverse-event onset in the data"
     return None, "no adverse-event onset days in the data"
@@ -621,10 +622,11 @@ def _period_start(subjects: pd.DataFrame) -> pd.Series:
     return pd.Series(pd.to_datetime(start).to_numpy(), index=subjects["USUBJID"].astype(object).to_numpy())
 
 
-def _onset_day(events: pd.DataFrame, start: pd.Series) -> pd.Series:
-    """Onset study day of each event (day 1 = the observation start): from ASTDT when known, else ASTDY."""
+def _onset_day(events: pd.DataFrame, start: pd.Series | None) -> pd.Series:
+    """Onset study day of each event (day 1 = the observation `start` per USUBJID): from ASTDT when
+    known (and `start` given), else ASTDY."""
     day = pd.Series(np.nan, index=events.index, dtype=float)
-    if "ASTDT" in events.columns:
+    if "ASTDT" in events.columns and start is not None:
         begin = pd.to_datetime(pd.Series(_lookup(events["USUBJID"], start), index=events.index))
         day = ((pd.to_datetime(events["ASTDT"]) - begin).dt.days + 1).astype(float)
     if "ASTDY" in events.columns:

@@ -553,9 +553,10 @@ class SafetyView(TabView):
         )
 
     def _patient_listing(self, subjects, patient) -> pd.DataFrame:
-        events = self._all_events()
+        """Every recorded adverse event of one patient, treatment-emergent or not (a column says which)."""
         if not patient:
-            return sf.ae_listing(events.iloc[:0])
+            return sf.ae_listing(self._all_events().iloc[:0])
+        events = sf.select_events(prepared_adae(self.store.dataset), subjects[subjects["USUBJID"] == patient])
         return sf.ae_listing(events, subject=patient)
 
     def _patient_note(self, subjects, patient) -> str:
@@ -568,7 +569,9 @@ class SafetyView(TabView):
         if not is_yes(match["SAFFL"]).iloc[0]:
             return f"Patient {_e(patient)} is not in the safety population."
         n = len(self._patient_listing(subjects, patient))
-        return f"<b>Patient {_e(patient)}</b> ({_e(self._label(row['ARM']))}): {_plural(n, 'adverse event')}."
+        recorded = " recorded, treatment-emergent or not (see the Treatment-emergent column)" if self.te_flag else ""
+        return (f"<b>Patient {_e(patient)}</b> ({_e(self._label(row['ARM']))}): "
+                f"{_plural(n, 'adverse event')}{recorded}.")
 
     # ---- focus panels and exposure-adjusted rates -------------------------------------------
 
@@ -662,7 +665,8 @@ class SafetyView(TabView):
                 "<b>Incidence rate</b>: patients with a first event / patient-months at risk (to the first event, "
                 "else to the end of their person-time); exact Poisson (Garwood) 95% CI. <b>Event rate</b>: all "
                 "events, repeated events of a patient included / patient-months; 95% CI from the robust (sandwich) "
-                "variance, which allows for repeated events in the same patient (a plain Poisson CI would not). "
+                "variance, which allows for repeated events in the same patient (a plain Poisson CI would not), "
+                "widened to the exact Poisson CI where that is wider (few events or patients). "
                 f"Topic rows count {_e(self._definition(self.te_flag))}."
                 + (f" {_plural(outside, 'event')} with an onset outside the person-time or unknown are left out of "
                    "the rates." if outside else "") + "</p>")

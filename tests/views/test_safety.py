@@ -193,6 +193,11 @@ def test_ae_tab_counts_treatment_emergent_events_by_default_and_says_so():
     header = next(p for p in layout.select(pn.pane.HTML) if "Safety population" in str(p.object))
     assert "Incidence table: treatment-emergent AEs (TRTEMFL)." in header.object
     assert "Counted: treatment-emergent AEs (TRTEMFL)" in view._focus_html(view.store.subjects())
+    # A patient's own listing keeps every recorded event and says which are treatment-emergent.
+    listing = view._patient_listing(view.store.subjects(), "S1")
+    assert listing["Preferred term"].tolist() == ["Nausea", "Pneumonia"]
+    assert listing["Treatment-emergent"].fillna("").tolist() == ["", "Y"]
+    assert "2 adverse events recorded, treatment-emergent or not" in view._patient_note(view.store.subjects(), "S1")
     view.treatment_emergent_only = False
     assert "Nausea" in set(table.value[TERM_COLUMN])
     assert "all recorded AEs, treatment-emergent or not (TRTEMFL not applied)" in header.object
