@@ -193,6 +193,12 @@ class TrialInfo:
         "Captions citing the publication, by what they caption (e.g. sae_categories: 'Table 4')"))
     variable_labels: Mapping[str, str] = field(default_factory=dict, metadata=_doc(
         "Labels of ADSL variables from the data (SAS labels of the subject-level file)"))
+    ae_collection_days: int | None = field(default=None, metadata=_doc(
+        "Last study day on which adverse events are collected (None: the latest onset in the data)"))
+    primary_population: str | None = field(default=None, metadata=_doc(
+        "Population of the primary analysis: ITT, Safety or Evaluable (None: not recorded)"))
+    visit_window_days: Mapping[int, int] = field(default_factory=dict, metadata=_doc(
+        "Response visit windows: nominal study day -> days either side (absent: from the data)"))
     sources: Mapping[str, str] = field(default_factory=dict, metadata=_doc(
         "Where each field was read from (e.g. title: 'TS TITLE (ts.xpt)')"))
 
@@ -259,11 +265,11 @@ def _typed(name: str, value):
             raise TypeError("expected text")
         return None
     if name in ("title", "registry_id", "short_name", "planned_enrollment_start", "planned_enrollment_end",
-                "sponsor", "phase"):
+                "sponsor", "phase", "primary_population"):
         if isinstance(value, (list, tuple, dict)):
             raise TypeError("expected text")
         return str(value)
-    if name in ("target_enrollment", "primary_visit_day", "durable_visit_day"):
+    if name in ("target_enrollment", "primary_visit_day", "durable_visit_day", "ae_collection_days"):
         return _whole(value)
     if name == "visit_days":
         return tuple(_whole(v) for v in value)
@@ -271,6 +277,8 @@ def _typed(name: str, value):
         if isinstance(value, str):
             raise TypeError("expected a list")
         return tuple(str(v) for v in value)
+    if name == "visit_window_days":
+        return MappingProxyType({_whole(k): _whole(v) for k, v in dict(value).items()})
     if name == "visit_names":
         return MappingProxyType({_whole(k): str(v) for k, v in dict(value).items()})
     if name == "sae_categories":

@@ -69,6 +69,9 @@ NCT02241018 = TrialInfo(
         EventCategory("Secondary malignancy",
                       any_of=("Myelodysplastic syndrome", "Post transplant lymphoproliferative disorder")),
     ),
+    ae_collection_days=180,  # AEs are collected from randomization to study day 180
+    primary_population="Evaluable",  # Zhao et al. 2022: day-28 response in the 99 + 99 evaluable patients
+    visit_window_days=MappingProxyType({7: 1, 14: 1, 21: 1, 28: 1, 56: 3, 90: 7}),
     captions=MappingProxyType({"sae_categories": "Serious adverse events by the publication's categories (Table 4)"}),
 )
 
