@@ -156,6 +156,8 @@ def _column_out(values: pd.Series, dataset: str, name: str, label: str) -> tuple
     """(column metadata, JSON-ready values) for one column; missing values become null."""
     meta = {"itemOID": f"IT.{dataset}.{name}", "name": name, "label": label}
     present = values.notna()
+    if values.dtype == object and pd.api.types.infer_dtype(values, skipna=True) == "date":
+        values = pd.to_datetime(values)  # date objects (pyreadstat's SAS dates) are dates, not text
     if pd.api.types.is_datetime64_any_dtype(values):
         meta.update(dataType="date", targetDataType="integer", displayFormat="E8601DA.")
         out = values.dt.strftime("%Y-%m-%d")
