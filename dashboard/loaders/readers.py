@@ -221,7 +221,9 @@ def _sas_truncation(path: Path, fmt: str, meta, rows: int) -> tuple[ReadIssue, .
 def _xpt_trailing_bytes(path: Path, row_length: int, rows: int) -> str | None:
     """Why an .xpt file is not whole, or None. SAS transport is 80-byte records; the rows (each
     `row_length` bytes) follow the OBS header and end with blank padding to the next 80 bytes, so
-    anything else after the last whole row means the file was cut (or is damaged)."""
+    anything else after the last whole row means the file was cut (or is damaged). Version 8 files
+    also state their row count in the OBS header; version 5 files do not, so a v5 file cut exactly
+    at a row boundary that is also a multiple of 80 bytes cannot be told from a shorter file."""
     size = path.stat().st_size
     if size == 0 or row_length == 0:
         return None
@@ -229,8 +231,11 @@ def _xpt_trailing_bytes(path: Path, row_length: int, rows: int) -> str | None:
         header = data.find(_XPT_OBS_HEADER)
         if header < 0:
             return "no observation header: the file is truncated"
+        promised = data[header + 48:header + _XPT_RECORD].split()
         end = header + _XPT_RECORD + rows * row_length
         trailing = data[end:end + row_length + _XPT_RECORD]
+    if promised and promised[0].isdigit() and int(promised[0]) not in (0, rows):  # v5 holds zeros here
+        return f"the file is truncated: its header promises {int(promised[0])} rows but only {rows} could be read"
     if trailing.startswith(_XPT_MEMBER_HEADER):
         return None  # another dataset follows in the same transport file
     if size % _XPT_RECORD == 0 and not trailing.strip(b" "):

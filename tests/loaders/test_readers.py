@@ -118,6 +118,16 @@ def test_whole_xpt_files_have_no_issues(pilot_dir, tmp_path):
             assert len(table.frame) == rows and table.issues == (), path.name
 
 
+def test_v8_xpt_cut_at_a_row_boundary_is_caught_by_its_row_count(tmp_path):
+    frame = pd.DataFrame({"A": ["x"] * 254, "B": [1.0] * 254})  # 9-byte rows: 80 rows end on a record boundary
+    pyreadstat.write_xport(frame, str(tmp_path / "whole.xpt"), file_format_version=8, table_name="T")
+    raw = (tmp_path / "whole.xpt").read_bytes()
+    rows_start = raw.find(b"HEADER RECORD*******OBSV8") + 80
+    (tmp_path / "cut.xpt").write_bytes(raw[: rows_start + 160 * 9])
+    issue, = read_table(tmp_path / "cut.xpt").issues
+    assert issue.blocking and "promises 254 rows but only 160 could be read" in issue.rule
+
+
 def test_xpt_cut_inside_its_header_is_a_read_error_saying_truncated(pilot_dir, tmp_path):
     _truncated_copy(pilot_dir / "adsl.xpt", tmp_path / "adsl.xpt", 3001)
     with pytest.raises(ReadError, match="not a whole number of 80-byte records: it is truncated"):
