@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import codecs
 import errno
-import io
 import mmap
 import os
 from dataclasses import dataclass, field
@@ -39,6 +38,7 @@ UTF8 = "utf-8"
 _BOMS = ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"), (codecs.BOM_UTF8, "utf-8-sig"),
          (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
 _DELIMITERS = (";", "\t", "|")  # used when a CSV header has no comma but one of these
+_CHUNK = 1 << 24  # bytes read at a time when checking a text file's encoding
 _XPT_RECORD = 80
 _XPT_OBS_HEADER = b"HEADER RECORD*******OBS"  # OBS (v5) or OBSV8 (v8): rows start on the next record
 _XPT_MEMBER_HEADER = b"HEADER RECORD*******MEMBER"
@@ -246,45 +246,63 @@ def _xpt_trailing_bytes(path: Path, row_length: int, rows: int) -> str | None:
 
 def _read_text(path: Path, fmt: str) -> _Read:
     """A CSV or Dataset-JSON file decoded as the module docstring says; every CSV column read as text."""
-    raw = path.read_bytes()
-    if not raw.strip():
+    if path.stat().st_size == 0:
         raise ReadError("empty file")
-    text, encoding, why = decode_text(raw)
+    encoding, why = text_encoding(path)
     if fmt == "dataset-json":
         try:
-            dataset = parse_dataset_json(text, ndjson=path.suffix.lower() == ".ndjson")
+            dataset = parse_dataset_json(path.read_text(encoding=encoding), ndjson=path.suffix.lower() == ".ndjson")
         except DatasetJsonError as exc:
             raise ReadError(str(exc)) from None
         issues = (_encoding_issue(encoding, why, dataset.frame),) if why else ()
         if dataset.records != len(dataset.frame):
             issues += (ReadIssue(f"the file declares {dataset.records} records but holds {len(dataset.frame)}: it is "
-                                "truncated or incomplete", blocking=True, count=len(dataset.frame)),)
+                                 "truncated or incomplete", blocking=True, count=len(dataset.frame)),)
         return _Read(dataset.frame, encoding, {k.upper(): v for k, v in dataset.labels.items()}, dataset.name,
                      dataset.label, issues)
-    header = text.split("\n", 1)[0]
+    with open(path, encoding=encoding) as fh:
+        header = fh.readline()
     sep = next((d for d in _DELIMITERS if "," not in header and d in header), ",")
     try:
-        frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, sep=sep)
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False, sep=sep, encoding=encoding)
     except pd.errors.ParserError as exc:
         raise ReadError(f"not a well-formed CSV file (text read as {encoding}): {exc}") from None
     return _Read(frame, encoding, issues=(_encoding_issue(encoding, why, frame),) if why else ())
 
 
-def decode_text(raw: bytes) -> tuple[str, str, str | None]:
-    """(text, encoding, why it is not plain UTF-8 or None): a byte-order mark decides, else UTF-8,
-    else cp1252, else latin-1 (which decodes any byte)."""
+def text_encoding(path: Path) -> tuple[str, str | None]:
+    """(encoding, why it is not plain UTF-8 or None) of a text file: a byte-order mark decides, else
+    UTF-8, else cp1252, else latin-1 (which decodes any byte). Read in chunks, never held whole."""
+    with open(path, "rb") as fh:
+        start = fh.read(4)
     for bom, encoding in _BOMS:
-        if raw.startswith(bom):
-            return raw.decode(encoding), encoding, None if encoding == "utf-8-sig" else "byte-order mark"
-    try:
-        return raw.decode(UTF8), UTF8, None
-    except UnicodeDecodeError as exc:
-        line = raw.count(b"\n", 0, exc.start) + 1
-        why = f"byte 0x{raw[exc.start]:02x} at line {line} is not UTF-8"
-    try:
-        return raw.decode("cp1252"), "cp1252", why
-    except UnicodeDecodeError:
-        return raw.decode("latin-1"), "latin-1", why
+        if start.startswith(bom):
+            return encoding, None if encoding == "utf-8-sig" else "byte-order mark"
+    why = _first_undecodable(path, UTF8)
+    if why is None:
+        return UTF8, None
+    return ("cp1252" if _first_undecodable(path, "cp1252") is None else "latin-1"), why
+
+
+def _first_undecodable(path: Path, encoding: str) -> str | None:
+    """Where `encoding` first fails on the file ('byte 0x92 at line 5 is not UTF-8'), or None."""
+    decoder = codecs.getincrementaldecoder(encoding)()
+    lines = 1
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(_CHUNK), b""):
+            pending = decoder.getstate()[0]  # an unfinished character carried over (never a newline)
+            try:
+                decoder.decode(chunk)
+            except UnicodeDecodeError as exc:
+                data = pending + chunk
+                line = lines + data.count(b"\n", 0, exc.start)
+                return f"byte 0x{data[exc.start]:02x} at line {line} is not {encoding.upper()}"
+            lines += chunk.count(b"\n")
+        try:
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            return f"the file ends inside a character at line {lines}, which is not {encoding.upper()}"
+    return None
 
 
 def _encoding_issue(encoding: str, why: str, frame: pd.DataFrame) -> ReadIssue:

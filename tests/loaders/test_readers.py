@@ -11,7 +11,7 @@ import pandas as pd
 import pyreadstat
 import pytest
 
-from dashboard.loaders.readers import ReadError, clean_frame, decode_text, read_table
+from dashboard.loaders.readers import ReadError, clean_frame, read_table, text_encoding
 
 
 def test_clean_frame_decodes_bytes_zeroes_ibm_noise_and_blanks_missing():
@@ -51,15 +51,23 @@ def test_csv_is_read_as_text_keeping_leading_zeros(tmp_path):
     assert pd.isna(frame.loc[1, "SITEID"]) and pd.isna(frame.loc[1, "AGE"])
 
 
-@pytest.mark.parametrize("raw, text, encoding, why", [
-    ("a,b\nx,\u00e9\n".encode("utf-8"), "a,b\nx,\u00e9\n", "utf-8", None),
-    ("a,b\nx,\u00e9\n".encode("utf-8-sig"), "a,b\nx,\u00e9\n", "utf-8-sig", None),
-    ("a,b\nx,\u00e9\n".encode("utf-16"), "a,b\nx,\u00e9\n", "utf-16", "byte-order mark"),
-    ("a,b\nO\u2019Brien,1\n".encode("cp1252"), "a,b\nO\u2019Brien,1\n", "cp1252", "byte 0x92 at line 2 is not UTF-8"),
-    (b"a,b\nx\x81,1\n", "a,b\nx\x81,1\n", "latin-1", "byte 0x81 at line 2 is not UTF-8"),  # 0x81 is not cp1252
+@pytest.mark.parametrize("raw, encoding, why", [
+    ("a,b\nx,\u00e9\n".encode("utf-8"), "utf-8", None),
+    ("a,b\nx,\u00e9\n".encode("utf-8-sig"), "utf-8-sig", None),
+    ("a,b\nx,\u00e9\n".encode("utf-16"), "utf-16", "byte-order mark"),
+    ("a,b\nO\u2019Brien,1\n".encode("cp1252"), "cp1252", "byte 0x92 at line 2 is not UTF-8"),
+    (b"a,b\nx\x81,1\n", "latin-1", "byte 0x81 at line 2 is not UTF-8"),  # 0x81 is not cp1252
+    (b"a\n" * 5 + "\u00e9".encode("utf-8")[:1], "cp1252", "the file ends inside a character at line 6, which is not UTF-8"),
 ])
-def test_text_is_decoded_by_bom_then_utf8_then_cp1252_then_latin1(raw, text, encoding, why):
-    assert decode_text(raw) == (text, encoding, why)
+def test_text_encoding_is_bom_then_utf8_then_cp1252_then_latin1(tmp_path, raw, encoding, why):
+    (tmp_path / "x.csv").write_bytes(raw)
+    assert text_encoding(tmp_path / "x.csv") == (encoding, why)
+
+
+def test_encoding_errors_are_found_across_chunk_boundaries(tmp_path, monkeypatch):
+    monkeypatch.setattr("dashboard.loaders.readers._CHUNK", 7)
+    (tmp_path / "x.csv").write_bytes("ab\u00e9\u00e9\u00e9\n\u00e9\u00e9\n".encode("utf-8") + b"ok\nno\x92\n")
+    assert text_encoding(tmp_path / "x.csv") == ("cp1252", "byte 0x92 at line 4 is not UTF-8")
 
 
 def test_utf16_csv_with_bom_loads_and_says_so(tmp_path):
