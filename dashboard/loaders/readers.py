@@ -131,7 +131,9 @@ def log_read_issues(tables, used, log: FindingLog) -> None:
     for table in tables:
         for issue in table.issues:
             blocks = issue.blocking and id(table) in in_use
-            rule = issue.rule if blocks or not issue.blocking else f"{issue.rule} (the file is not used, so it does not block loading)"
+            rule = issue.rule
+            if issue.blocking and not blocks:
+                rule += " (the file is not used, so it does not block loading)"
             log.add(ERROR if blocks else WARNING, "files", issue.column, rule, source=table.path,
                     count=issue.count, examples=issue.examples)
 
@@ -337,10 +339,12 @@ def duplicate_name_issues(frame: pd.DataFrame) -> list[ReadIssue]:
         kept, dropped = frame.iloc[:, first[name]], frame.iloc[:, position]
         label = f"columns {frame.columns[first[name]]!r} and {col!r}"
         if clean_column(kept).equals(clean_column(dropped)):
-            issues.append(ReadIssue(f"{label} differ only by case and hold the same values; the first is used", column=name))
+            issues.append(ReadIssue(f"{label} differ only by case and hold the same values; the first is used",
+                                    column=name))
         elif name == SUBJECT_ID:
             issues.append(ReadIssue(f"{label} differ only by case and hold different subject ids; the file cannot "
-                                    "be read safely: rename or remove one", blocking=True, column=name, count=len(frame)))
+                                    "be read safely: rename or remove one", blocking=True, column=name,
+                                    count=len(frame)))
         else:
             issues.append(ReadIssue(f"{label} differ only by case and hold different values; the first is used, "
                                     "the second ignored", column=name, count=len(frame)))
