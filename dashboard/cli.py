@@ -16,7 +16,7 @@ def _parser() -> argparse.ArgumentParser:
     gen.add_argument("--seed", type=int, default=None, help="random seed (default: the bundled trial's)")
     gen.add_argument("--subjects", type=int, default=None, help="randomized subjects (default 203)")
     gen.add_argument("--cutoff", default=None, help="data cut date YYYY-MM-DD (the trial as it stood that day)")
-    gen.add_argument("--format", choices=("parquet", "xpt", "csv", "raw-edc"), default="parquet",
+    gen.add_argument("--format", choices=("parquet", "xpt", "csv", "dataset-json", "raw-edc"), default="parquet",
                      help="raw-edc: a non-CDISC EDC extract (CSV forms) plus the mapping.yaml that loads it")
 
     serve = sub.add_parser("serve", help="serve the dashboard (bundled trial unless DATA is given)")

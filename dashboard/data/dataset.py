@@ -18,7 +18,8 @@ from .validation import ValidationReport, coerce_table, cross_table_findings
 OPTIONAL_TABLES = ("sites", "adrs", "adae", "adtte", "adex")
 BUNDLED_DIR = Path(__file__).resolve().parents[2] / "data" / "nct02241018"
 METADATA_FILE = "metadata.json"
-FORMATS = ("parquet", "csv", "xpt")
+FORMATS = ("parquet", "csv", "xpt", "dataset-json")
+EXTENSIONS = {"parquet": "parquet", "csv": "csv", "xpt": "xpt", "dataset-json": "json"}
 
 
 @dataclass(frozen=True)
@@ -156,7 +157,7 @@ def write_dataset(dataset: TrialDataset, out_dir, fmt: str = "parquet") -> list[
     out.mkdir(parents=True, exist_ok=True)
     paths = []
     for name, df in dataset.tables().items():
-        path = out / f"{name}.{fmt}"
+        path = out / f"{name}.{EXTENSIONS[fmt]}"
         if fmt == "parquet":
             df.to_parquet(path, index=False)
         elif fmt == "csv":
@@ -165,6 +166,10 @@ def write_dataset(dataset: TrialDataset, out_dir, fmt: str = "parquet") -> list[
                 if pd.api.types.is_datetime64_any_dtype(frame[col]):
                     frame[col] = frame[col].dt.strftime("%Y-%m-%d")
             frame.to_csv(path, index=False)
+        elif fmt == "dataset-json":
+            from ..loaders.dataset_json import write_dataset_json
+
+            write_dataset_json(df, path, name.upper(), _column_labels(name, df.columns), TABLE_SPECS[name].label)
         else:
             _write_xpt(df, path, name)
         paths.append(path)
@@ -191,9 +196,15 @@ def _write_xpt(df: pd.DataFrame, path: Path, name: str) -> None:
             frame[col] = frame[col].astype(object).where(frame[col].notna(), "")
         elif isinstance(frame[col].dtype, pd.Int64Dtype):
             frame[col] = frame[col].astype("float64")
-    labels = [TABLE_SPECS[name].column(c).label[:40] if c in TABLE_SPECS[name].column_names else c for c in frame.columns]
+    labels = [label[:40] for label in _column_labels(name, frame.columns).values()]
     pyreadstat.write_xport(frame, str(path), file_label=name.upper(), column_labels=labels,
                            table_name=name.upper()[:8], variable_format=formats, file_format_version=5)
+
+
+def _column_labels(name: str, columns) -> dict[str, str]:
+    """{column: label} from the table's spec (a column outside the spec is its own label)."""
+    spec = TABLE_SPECS[name]
+    return {c: spec.column(c).label if c in spec.column_names else c for c in columns}
 
 
 def read_model_folder(folder) -> TrialDataset:
@@ -205,7 +216,7 @@ def read_model_folder(folder) -> TrialDataset:
     for name in TABLE_SPECS:
         frames[name] = None
         for fmt in FORMATS:
-            path = folder / f"{name}.{fmt}"
+            path = folder / f"{name}.{EXTENSIONS[fmt]}"
             if path.exists():
                 frames[name] = _read_model_file(path, name)
                 files[name] = {"path": str(path), "sha256": file_sha256(path)}
@@ -214,7 +225,7 @@ def read_model_folder(folder) -> TrialDataset:
     info = TrialInfo.from_dict(meta["trial"], source=METADATA_FILE) if "trial" in meta else None
     adsl = frames.pop("adsl")
     if adsl is None:
-        raise FileNotFoundError(f"{folder}: no adsl file (adsl.parquet, adsl.csv or adsl.xpt)")
+        raise FileNotFoundError(f"{folder}: no adsl file (adsl.parquet, adsl.csv, adsl.xpt or adsl.json)")
     return TrialDataset.create(adsl, cutoff=meta["cutoff"], info=info, provenance=provenance, **frames)
 
 
@@ -223,6 +234,10 @@ def _read_model_file(path: Path, name: str) -> pd.DataFrame:
         return pd.read_parquet(path)
     if path.suffix == ".csv":
         df = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""])
+    elif path.suffix == ".json":
+        from ..loaders.dataset_json import read_dataset_json
+
+        df = read_dataset_json(path).frame
     else:
         import pyreadstat
 

@@ -18,12 +18,12 @@ import pandas as pd
 from ..data.dataset import TrialDataset, read_model_folder
 from ..data.validation import DatasetValidationError, ValidationReport
 from . import adam, sdtm, trial_design
-from .detect import (ADAM_ROLES, SDTM_ROLES, TRIAL_DESIGN_ROLES, Detected, data_files, detect, is_adam_name,
-                     is_model_folder)
+from .detect import (ADAM_ROLES, SDTM_ROLES, TRIAL_DESIGN_ROLES, Detected, blocks_when_unreadable, data_files, detect,
+                     is_adam_name, is_model_folder)
 from .mapping import (ColumnMapping, apply_mapping, load_mapping, mapping_file_in, mapping_from_dict, missing_required,
                       suggest_export_mapping, suggest_mapping)
-from .readers import read_table
-from .report import FindingLog, format_json, format_text
+from .readers import log_read_issues, read_table
+from .report import ERROR, WARNING, FindingLog, format_json, format_text
 
 __all__ = ["load_dataset", "validate_path", "validate_cli", "ColumnMapping", "load_mapping", "DatasetValidationError"]
 
@@ -88,14 +88,17 @@ def _load(paths, mapping=None) -> LoadResult:
         try:
             table = read_table(path)
         except Exception as exc:  # a corrupt or unreadable file is a finding, not a crash
-            log.error("files", None, f"cannot read file: {type(exc).__name__}: {exc}", source=path, count=0)
+            log.add(ERROR if blocks_when_unreadable(path) else WARNING, "files", None, f"cannot read file: {exc}",
+                    source=path, count=0)
             continue
         detected.append(detect(table, mapping.role_of(path.name)))
-    files = [{"path": str(d.table.path), "sha256": d.table.sha256, "format": d.table.fmt, "role": d.role or "ignored"}
-             for d in detected]
+    files = [{"path": str(d.table.path), "sha256": d.table.sha256, "format": d.table.fmt, "role": d.role or "ignored",
+              "encoding": d.table.encoding} for d in detected]
+    read = [d.table for d in detected]
     detected = apply_mapping(detected, mapping, log)  # raw exports: the tables the mapping builds (joins, recodes, dates)
     roles = _assign_roles(detected, log)
     design = {r: roles.pop(r) for r in TRIAL_DESIGN_ROLES if r in roles}
+    log_read_issues(read, [t for d in roles.values() for t in (d.table, *d.origins)], log)
     tables = _renamed(roles, mapping, log)
     if log.has_errors:
         return LoadResult(None, ValidationReport(log.findings), files)

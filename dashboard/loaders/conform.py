@@ -73,6 +73,8 @@ def conform(table: str, frame: pd.DataFrame, log: FindingLog, source=None) -> pd
         raw = out[col.name]
         if col.dtype == "date":
             conv = to_dates(raw, END if col.name in END_DATES else START)
+            if conv.note:  # a format decided from the whole column (YYYYMMDD, day/month order) or refused
+                log.warning(table, col.name, conv.note, source=source, frame=frame, mask=conv.noted)
             if conv.invalid.any():
                 log.warning(table, col.name, "unreadable or impossible dates set to missing", source=source,
                             frame=frame, mask=conv.invalid)

@@ -31,6 +31,7 @@ class Detected:
     table: RawTable
     role: str | None
     reason: str
+    origins: tuple[RawTable, ...] = ()  # the files a mapping built this table from (empty: the file itself)
 
     @property
     def standard(self) -> str | None:
@@ -53,7 +54,7 @@ def data_files(paths) -> list[Path]:
             if not found:
                 found = sorted(p for p in path.rglob("*") if is_data_file(p))
             files += found
-        elif path.exists():
+        elif path.exists() or path.is_symlink():  # a broken symlink is read, and reported, like any file
             files.append(path)
         else:
             raise FileNotFoundError(f"{path}: no such file or folder")
@@ -69,9 +70,18 @@ def is_model_folder(paths) -> bool:
 
 def name_hint(table: RawTable) -> str | None:
     """The role a file's name (or SAS member name) announces: a known dataset name among its tokens."""
+    return _role_in_names(table.stem, (table.member or "").lower())
+
+
+def blocks_when_unreadable(path: Path) -> bool:
+    """Whether a file that cannot be read blocks loading: only when its name announces a dataset the
+    dashboard uses (adsl.xpt, ae.csv, ...); an unreadable file of any other name is reported and ignored."""
+    return _role_in_names(Path(path).name.split(".")[0].lower()) in ADAM_ROLES + SDTM_ROLES
+
+
+def _role_in_names(*names: str) -> str | None:
     known = ADAM_ROLES + SDTM_ROLES + TRIAL_DESIGN_ROLES
-    candidates = [table.stem, (table.member or "").lower()]
-    for text in candidates:
+    for text in names:
         for token in (t for t in re.split(r"[^a-z0-9]+", text) if t):
             if token in known:
                 return token

@@ -59,7 +59,7 @@ import difflib
 import json
 import re
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import MappingProxyType
 from typing import Mapping
@@ -71,7 +71,6 @@ import yaml
 from ..data.schema import TABLE_SPECS
 from .conform import CATEGORY_SYNONYMS, NO, YES, to_text
 from .detect import Detected
-from .readers import RawTable
 from .report import FindingLog
 
 # Every dataset role the loaders know, with the columns it cannot do without (alternatives in a tuple).
@@ -449,8 +448,9 @@ def apply_mapping(detected: list[Detected], mapping: ColumnMapping, log: Finding
         consumed.update(id(d) for d in (base, *(d for _, d in joined)) if d is not None)
         frame = build_table(role, section, base.table, [(j, d.table) for j, d in joined if d is not None], log)
         names = " LEFT JOIN ".join(d.table.name for d in (base, *(d for _, d in joined)) if d is not None)
-        table = RawTable(base.table.path, frame, base.table.fmt, base.table.sha256, {}, "")
-        built.append(Detected(table, role, f"built by the mapping file from {names}"))
+        table = replace(base.table, frame=frame, labels={}, member="", issues=())
+        origins = tuple(d.table for d in (base, *(d for _, d in joined)) if d is not None)
+        built.append(Detected(table, role, f"built by the mapping file from {names}", origins))
     return [d for d in detected if id(d) not in consumed] + built
 
 
