@@ -95,6 +95,11 @@ AE_GRADE_BANDS: Mapping[str, tuple[tuple[str, int, int], ...]] = MappingProxyTyp
 )
 # Safety focus panels count events with onset within this many study days.
 SAFETY_FOCUS_WINDOW_DAYS: int = 180
+# Executive summary: the MedDRA body system counted as infections (matched case-insensitively), the
+# unadjusted Fisher p below which a preferred term is named as a possible signal, and how many are named.
+INFECTION_SOC: str = "Infections and infestations"
+AE_SIGNAL_P: float = 0.05
+AE_SIGNAL_MAX_TERMS: int = 5
 
 
 @dataclass(frozen=True)
@@ -175,6 +180,8 @@ class TrialInfo:
     arm_short_labels: Mapping[str, str] = field(default_factory=dict)
     # Serious-event categories of the trial's publication (shown as a focus panel when present).
     sae_categories: tuple[EventCategory, ...] = ()
+    # Population of the protocol's primary analysis (a store population: ITT / Safety / Evaluable).
+    primary_population: str | None = None
 
     def arm_colors(self, arms) -> dict[str, str]:
         """Colour per arm: protocol arm order first, then any further arms in the given order."""
@@ -220,6 +227,8 @@ NCT02241018 = TrialInfo(
         EventCategory("Secondary malignancy",
                       any_of=("Myelodysplastic syndrome", "Post transplant lymphoproliferative disorder")),
     ),
+    # Zhao et al. 2022 analysed the primary endpoint in the evaluable patients (82/99 vs 70/99).
+    primary_population="Evaluable",
 )
 
 

@@ -28,6 +28,7 @@ from ..transforms.balance import (
     variable_label,
 )
 from .base import TabView, no_patients_message
+from .help import help_toggle
 
 HIGHLIGHT_NOTE = ("highlighted: the largest difference beyond the 1 that equal allocation cannot avoid "
                   "when a total is not a multiple of the number of arms")
@@ -262,7 +263,8 @@ class BalanceView(TabView):
             )),
         ])
         alert = pn.Column(no_patients_message(store), visible=empty)
-        return pn.Column(header, pn.Row(threshold, show_p, csv, word), alert, tabs, sizing_mode="stretch_width")
+        return pn.Column(header, pn.Row(threshold, show_p, csv, word), help_toggle("smd"), alert, tabs,
+                         sizing_mode="stretch_width")
 
     def _arms(self, selected) -> list[str]:
         return [a for a in self.all_arms if not selected or a in selected]
