@@ -99,7 +99,7 @@ SAFETY_FOCUS_WINDOW_DAYS: int = 180
 # unadjusted Fisher p below which a preferred term is named as a possible signal, and how many are named.
 INFECTION_SOC: str = "Infections and infestations"
 AE_SIGNAL_P: float = 0.05
-AE_SIGNAL_MAX_TERMS: int = 5
+AE_SIGNAL_MAX_TERMS: int = 3
 
 
 @dataclass(frozen=True)

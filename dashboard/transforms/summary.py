@@ -231,11 +231,21 @@ class ExecutiveSummary:
     grade_basis: str
 
 
-def executive_summary(subjects: pd.DataFrame, randomized: pd.DataFrame, cutoff, info: TrialInfo, arms, *,
-                      adrs: pd.DataFrame | None = None, adae: pd.DataFrame | None = None,
-                      primary_subjects: pd.DataFrame | None = None, primary_population: str = "") -> ExecutiveSummary:
-    """The summary's numbers: enrollment pace of the whole trial (`randomized`: every randomized
-    subject), the primary endpoint in `primary_subjects` (the filtered primary analysis population,
+def trial_enrollment(randomized: pd.DataFrame, cutoff, info: TrialInfo) -> EnrollmentPace | Omitted:
+    """`enrollment_pace` of the whole trial (`randomized`: every randomized subject) against the
+    trial's target and plan; Omitted without randomization dates."""
+    if "RANDDT" not in randomized.columns or randomized["RANDDT"].isna().all():
+        return Omitted("The data have no randomization dates (RANDDT), so the pace cannot be shown.")
+    return enrollment_pace(randomized, cutoff, info.target_enrollment, info.planned_enrollment_start,
+                           info.planned_enrollment_end)
+
+
+def executive_summary(subjects: pd.DataFrame, cutoff, info: TrialInfo, arms, *,
+                      enrollment: EnrollmentPace | Omitted, adrs: pd.DataFrame | None = None,
+                      adae: pd.DataFrame | None = None, primary_subjects: pd.DataFrame | None = None,
+                      primary_population: str = "") -> ExecutiveSummary:
+    """The summary's numbers: the trial's `enrollment` (from `trial_enrollment`, the same for every
+    filter), the primary endpoint in `primary_subjects` (the filtered primary analysis population,
     named `primary_population`; default the filtered `subjects`), and deaths, serious AEs, severe
     infections and the AE signal screen of the filtered `subjects`. `arms`: protocol order."""
     present = tuple(a for a in arms if a in set(subjects["ARM"]))
@@ -250,7 +260,7 @@ def executive_summary(subjects: pd.DataFrame, randomized: pd.DataFrame, cutoff, 
         cutoff=pd.Timestamp(cutoff),
         patients=len(subjects),
         arms=present,
-        enrollment=_enrollment(randomized, cutoff, info),
+        enrollment=enrollment,
         primary=_primary(subjects if primary_subjects is None else primary_subjects, adrs, cutoff, info, present),
         primary_population=primary_population,
         deaths=_deaths(subjects, present),
@@ -262,18 +272,11 @@ def executive_summary(subjects: pd.DataFrame, randomized: pd.DataFrame, cutoff, 
     )
 
 
-def _enrollment(randomized, cutoff, info) -> EnrollmentPace | Omitted:
-    if "RANDDT" not in randomized.columns or randomized["RANDDT"].isna().all():
-        return Omitted("The data have no randomization dates (RANDDT), so the pace cannot be shown.")
-    return enrollment_pace(randomized, cutoff, info.target_enrollment, info.planned_enrollment_start,
-                           info.planned_enrollment_end)
-
-
 def _primary(subjects, adrs, cutoff, info, arms) -> PrimaryEndpoint | Omitted:
-    if info.primary_visit_day is None:
-        return Omitted("The trial's primary endpoint is not configured.")
     if adrs is None or adrs.empty:
         return Omitted("The data have no response assessments (ADRS).")
+    if info.primary_visit_day is None:
+        return Omitted("The trial's primary endpoint (its visit day) is not configured.")
     try:
         return primary_endpoint_result(subjects, adrs, cutoff, info.primary_visit_day, arms)
     except (KeyError, ValueError) as exc:

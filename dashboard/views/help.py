@@ -14,7 +14,6 @@ import panel as pn
 from ..config import SMD_THRESHOLD
 
 HELP_CSS = """
-:host { width: 100%; }
 details { font-size: 0.88rem; line-height: 1.4; border: 1px solid rgba(128, 128, 128, 0.45); border-radius: 6px;
           padding: 4px 10px; }
 summary { cursor: pointer; font-weight: 600; }

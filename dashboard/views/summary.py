@@ -29,15 +29,18 @@ from ..transforms.summary import (
     PrimaryEndpoint,
     SignalScreen,
     executive_summary,
+    trial_enrollment,
 )
+from .safety import prepared_adae
 from .survival import format_p
 
 SUMMARY_CSS = """
 :host { width: 100%; }
-.line { display: grid; grid-template-columns: 11.5rem 1fr; column-gap: 12px; font-size: 0.92rem; line-height: 1.4; }
+.line { display: grid; grid-template-columns: 10.5rem 1fr; column-gap: 12px; font-size: 0.92rem; line-height: 1.4; }
 .what { font-weight: 600; }
 .omitted { opacity: 0.8; font-style: italic; }
 .caveat { font-style: italic; }
+.nb { white-space: nowrap; }
 """
 HEAD_CSS = """
 :host { width: 100%; }
@@ -70,8 +73,12 @@ class ExecutiveSummaryView(pn.viewable.Viewer):
             primary_subjects = filter_subjects(dataset.adsl, spec)
         else:
             primary = store.population
-        result = executive_summary(subjects, dataset.randomized, dataset.cutoff, dataset.info, dataset.arms,
-                                   adrs=dataset.adrs, adae=dataset.adae, primary_subjects=primary_subjects,
+        enrollment = self.__dict__.get("_enrollment")
+        if enrollment is None:  # the whole trial's pace: the same for every filter
+            enrollment = self.__dict__["_enrollment"] = trial_enrollment(dataset.randomized, dataset.cutoff, dataset.info)
+        adae = prepared_adae(dataset) if dataset.has("adae") else dataset.adae
+        result = executive_summary(subjects, dataset.cutoff, dataset.info, dataset.arms, enrollment=enrollment,
+                                   adrs=dataset.adrs, adae=adae, primary_subjects=primary_subjects,
                                    primary_population=primary)
         self.__dict__["_last"] = (subjects, result)
         return result
@@ -123,12 +130,14 @@ class ExecutiveSummaryView(pn.viewable.Viewer):
         pace = s.enrollment
         if isinstance(pace, Omitted):
             return _omitted(pace)
+        filtered = s.patients != pace.randomized
+        text = "Whole trial: " if filtered else ""
         if pace.target:
-            text = f"<b>{pace.randomized}</b> randomized of the target of {pace.target} ({pace.pct_of_target:.1f}%)."
+            text += f"<b>{pace.randomized}</b> randomized of the target of {pace.target} ({pace.pct_of_target:.1f}%)."
         else:
-            text = f"<b>{pace.randomized}</b> randomized; no enrollment target is recorded."
+            text += f"<b>{pace.randomized}</b> randomized; no enrollment target is recorded."
         text += " " + _pace_sentence(pace)
-        if s.patients != pace.randomized:
+        if filtered:
             text += (f" {s.patients} patients of the {html.escape(self.store.population)} population match the "
                      "current filters.")
         return text
@@ -138,9 +147,12 @@ class ExecutiveSummaryView(pn.viewable.Viewer):
         result = s.primary
         if isinstance(result, Omitted):
             return _omitted(result)
-        population = html.escape(s.primary_population)
-        if self.store.dataset.info.primary_population == s.primary_population:
+        population, planned = html.escape(s.primary_population), self.store.dataset.info.primary_population
+        if planned == s.primary_population:
             where = f"in the {population} population (the trial's primary analysis population)"
+        elif planned:
+            where = (f"in the {population} population (the trial's primary analysis population, "
+                     f"{html.escape(planned)}, is not flagged in these data)")
         else:
             where = f"in the {population} population (no primary analysis population is recorded for this trial)"
         rows = result.by_arm
@@ -183,13 +195,11 @@ class ExecutiveSummaryView(pn.viewable.Viewer):
         if isinstance(s.infections, Omitted):
             return _omitted(s.infections)
         grade = f"grade ≥ {SEVERE_GRADE}" if s.grade_basis == "CTCAE" else "severe"
-        scope = [f"body system {html.escape(INFECTION_SOC)}"]
+        scope = html.escape(INFECTION_SOC) + (", treatment-emergent" if s.treatment_emergent else "")
         if s.grade_basis != "CTCAE":
-            scope.append("severity SEVERE: the data have no CTCAE grades")
-        if s.treatment_emergent:
-            scope.append("treatment-emergent")
+            scope += "; AE severity, as the data have no CTCAE grades"
         counts = self._per_arm(s.infections, "SUBJECTS", "N", s.arms)
-        return f"Patients with ≥ 1 {grade} infection ({'; '.join(scope)}): {counts} (safety population)."
+        return f"Patients with ≥ 1 {grade} infection ({scope}): {counts} (safety population)."
 
     def signals_html(self, s: ExecutiveSummary) -> str:
         """Preferred terms flagged by the unadjusted Fisher screen, with the caveat."""
@@ -204,8 +214,8 @@ class ExecutiveSummaryView(pn.viewable.Viewer):
         if found.empty:
             return (f"No preferred term differs between {others} and {control} at {test} "
                     f"({screen.terms_screened} terms screened; {caveat}).")
-        shown = [f"{html.escape(str(r.AEDECOD))} ({self._arm(r.ARM)} {format_proportion(r.N_A, r.D_A)} vs "
-                 f"{control} {format_proportion(r.N_B, r.D_B)}, {html.escape(format_p(r.P))})"
+        shown = [f"{html.escape(str(r.AEDECOD))} ({self._arm(r.ARM)} {_share(r.N_A, r.D_A)} vs "
+                 f"{control} {_share(r.N_B, r.D_B)}, {html.escape(format_p(r.P))})"
                  for r in found.head(AE_SIGNAL_MAX_TERMS).itertuples()]
         more = len(found) - len(shown)
         listed = "; ".join(shown) + (f"; and {more} more" if more else "")
@@ -231,11 +241,11 @@ class ExecutiveSummaryView(pn.viewable.Viewer):
 def _pace_sentence(pace: EnrollmentPace) -> str:
     """When the target was reached or where enrollment is heading, and the rate (HTML-safe: no data text)."""
     if pace.status == PACE_REACHED:
-        text = f"Target reached on {pace.target_reached_on.date().isoformat()}"
+        text = f"Target reached on {_date(pace.target_reached_on)}"
         if pace.planned_end is not None:
             days = (pace.target_reached_on - pace.planned_end).days
             when = "on" if days == 0 else f"{abs(days)} days {'after' if days > 0 else 'before'}"
-            text += f", {when} the planned end of enrollment ({pace.planned_end.date().isoformat()})"
+            text += f", {when} the planned end of enrollment ({_date(pace.planned_end)})"
         return text + "." + _average(pace)
     recent, window = "", f"the last {pace.window_months} complete months before the cut"
     if pace.recent_rate == 0:
@@ -248,7 +258,7 @@ def _pace_sentence(pace: EnrollmentPace) -> str:
     if pace.projected_completion is not None:
         heading = f" At that pace the target is reached around {pace.projected_completion.strftime('%B %Y')}."
     if pace.status in (PACE_ON_TRACK, PACE_BEHIND):
-        end = pace.planned_end.date().isoformat()
+        end = _date(pace.planned_end)
         plan = f" ({pace.planned_by_cut:.0f} planned by the cut)" if pace.planned_by_cut is not None else ""
         verdict = (f" <b>On track</b> for the planned end of enrollment ({end}){plan}." if pace.status == PACE_ON_TRACK
                    else f" <b>Behind plan</b>: the planned end of enrollment is {end}{plan}.")
@@ -259,8 +269,18 @@ def _pace_sentence(pace: EnrollmentPace) -> str:
 def _average(pace: EnrollmentPace) -> str:
     if pace.average_rate is None:
         return ""
-    return (f" Randomized {pace.first_randomized.date().isoformat()} to {pace.last_randomized.date().isoformat()}, "
+    return (f" Randomized {_date(pace.first_randomized)} to {_date(pace.last_randomized)}, "
             f"{pace.average_rate:.1f} patients/month on average.")
+
+
+def _share(n, total) -> str:
+    """'10/101 (10%)': whole percentages keep the signal list short."""
+    return f"{int(n)}/{int(total)} ({100 * n / total:.0f}%)" if total else f"{int(n)}/0"
+
+
+def _date(value: pd.Timestamp) -> str:
+    """An ISO date that never breaks across lines."""
+    return f'<span class="nb">{value.date().isoformat()}</span>'
 
 
 def _line(label: str, body: str) -> str:

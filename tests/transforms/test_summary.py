@@ -23,6 +23,7 @@ from dashboard.transforms.summary import (
     has_infection_soc,
     primary_endpoint_result,
     severe_infections_by_arm,
+    trial_enrollment,
 )
 
 A, C = "Active", "Control"
@@ -200,7 +201,8 @@ INFO = TrialInfo(title="T", registry_id="T", short_name="T", target_enrollment=1
 def test_summary_gathers_every_part_and_leaves_inputs_alone():
     subjects, adrs, events = trial_subjects(), trial_adrs(), adae()
     before = (subjects.copy(), adrs.copy(), events.copy())
-    s = executive_summary(subjects, subjects, "2020-06-30", INFO, [A, C], adrs=adrs, adae=events)
+    s = executive_summary(subjects, "2020-06-30", INFO, [A, C], enrollment=trial_enrollment(subjects, "2020-06-30", INFO),
+                          adrs=adrs, adae=events)
     assert s.arms == (A, C) and s.patients == 7 and s.treatment_emergent and s.grade_basis == "CTCAE"
     assert s.enrollment.randomized == 7 and s.enrollment.target == 10
     assert s.primary.comparisons["DIFF"].iloc[0] == pytest.approx(100 / 3)
@@ -215,27 +217,32 @@ def test_summary_gathers_every_part_and_leaves_inputs_alone():
 
 def test_summary_omits_what_the_data_cannot_answer_with_a_reason():
     subjects = trial_subjects()
-    bare = executive_summary(subjects.drop(columns=["DTHFL"]), subjects.drop(columns="RANDDT"), "2020-06-30",
-                             TrialInfo(title="T", registry_id="T", short_name="T"), [A, C])
-    assert isinstance(bare.enrollment, Omitted) and "RANDDT" in bare.enrollment.reason
-    assert "not configured" in bare.primary.reason
+    bare_info = TrialInfo(title="T", registry_id="T", short_name="T")
+    no_dates = trial_enrollment(subjects.drop(columns="RANDDT"), "2020-06-30", bare_info)
+    assert isinstance(no_dates, Omitted) and "RANDDT" in no_dates.reason
+    bare = executive_summary(subjects.drop(columns=["DTHFL"]), "2020-06-30", bare_info, [A, C], enrollment=no_dates)
+    assert "(ADRS)" in bare.primary.reason
+    unplanned = executive_summary(subjects, "2020-06-30", bare_info, [A, C], enrollment=no_dates, adrs=trial_adrs())
+    assert "not configured" in unplanned.primary.reason
     assert "DTHFL" in bare.deaths.reason
     for part in (bare.serious, bare.infections, bare.signals):
         assert part == Omitted("The data have no adverse events (ADAE).")
-    no_infection = executive_summary(subjects, subjects, "2020-06-30", INFO, [A, C], adae=adae().iloc[[1]])
+    pace = trial_enrollment(subjects, "2020-06-30", INFO)
+    no_infection = executive_summary(subjects, "2020-06-30", INFO, [A, C], enrollment=pace, adae=adae().iloc[[1]])
     assert "ADRS" in no_infection.primary.reason
     assert "Infections and infestations" in no_infection.infections.reason
-    one_arm = executive_summary(subjects[subjects["ARM"] == A], subjects, "2020-06-30", INFO, [A, C],
+    one_arm = executive_summary(subjects[subjects["ARM"] == A], "2020-06-30", INFO, [A, C], enrollment=pace,
                                 adrs=trial_adrs(), adae=adae())
     assert one_arm.arms == (A,) and "one arm" in one_arm.signals.reason
-    wrong_day = executive_summary(subjects, subjects, "2020-06-30", TrialInfo(title="T", registry_id="T", short_name="T",
-                                  primary_visit_day=56), [A, C], adrs=trial_adrs())
+    wrong_day = executive_summary(subjects, "2020-06-30", TrialInfo(title="T", registry_id="T", short_name="T",
+                                  primary_visit_day=56), [A, C], enrollment=pace, adrs=trial_adrs())
     assert "no response visit on day 56" in wrong_day.primary.reason
 
 
 def test_summary_of_nobody_does_not_raise():
     nobody = trial_subjects().iloc[:0]
-    s = executive_summary(nobody, trial_subjects(), "2020-06-30", INFO, [A, C], adrs=trial_adrs(), adae=adae())
+    s = executive_summary(nobody, "2020-06-30", INFO, [A, C], enrollment=trial_enrollment(trial_subjects(), "2020-06-30", INFO),
+                          adrs=trial_adrs(), adae=adae())
     assert s.patients == 0 and s.arms == ()
     assert s.primary.by_arm.empty
     assert s.deaths.set_index("ARM").loc["All arms", ["n", "N"]].tolist() == [0, 0]
