@@ -249,9 +249,10 @@ class BalanceView(TabView):
             ("Table 1", pn.Column(
                 pn.Card(variables, title="Choose Table 1 variables", collapsed=True, sizing_mode="stretch_width",
                         header_background="#f7f7f7", margin=(5, 10)),
+                help_toggle("smd"),
                 pn.pane.HTML(pn.bind(self._table1_html, table_in), sizing_mode="stretch_width"),
             )),
-            ("Love plot", pn.pane.HoloViews(_live_plot(self._love, love_in), **plot)),
+            ("Love plot", pn.Column(help_toggle("smd"), pn.pane.HoloViews(_live_plot(self._love, love_in), **plot))),
             ("Allocation", pn.Column(
                 pn.pane.HoloViews(_live_plot(self._site_plot, allocation_in), **plot),
                 pn.pane.HTML(pn.bind(self._site_table, allocation_in), sizing_mode="stretch_width"),
@@ -263,8 +264,7 @@ class BalanceView(TabView):
             )),
         ])
         alert = pn.Column(no_patients_message(store), visible=empty)
-        return pn.Column(header, pn.Row(threshold, show_p, csv, word), help_toggle("smd"), alert, tabs,
-                         sizing_mode="stretch_width")
+        return pn.Column(header, pn.Row(threshold, show_p, csv, word), alert, tabs, sizing_mode="stretch_width")
 
     def _arms(self, selected) -> list[str]:
         return [a for a in self.all_arms if not selected or a in selected]

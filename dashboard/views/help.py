@@ -52,7 +52,7 @@ HELP_TEXTS = MappingProxyType({
         "Unlike a p-value, the SMD does not grow with the number of patients. In a randomized trial imbalances "
         "arise by chance; they matter when the characteristic strongly predicts the outcome.",
         "In the Love plot each dot is one characteristic; dots right of the dashed line are above the flag "
-        "threshold set here (\"Flag |SMD| above\").",
+        "threshold (the \"Flag |SMD| above\" setting).",
     )),
     "volcano": ("How to read the volcano plot", (
         "Each dot is one adverse-event term. Left to right: the difference between the two arms in the share "

@@ -42,5 +42,5 @@ def test_survival_curves_get_the_help_that_fits_their_method(bundled):
 
 def test_balance_and_volcano_carry_their_help(bundled):
     store = TrialStore(bundled)
-    assert "smd" in help_topics(BalanceView(store=store).__panel__())
+    assert help_topics(BalanceView(store=store).__panel__()) == ["smd", "smd"]  # Table 1 and Love plot
     assert "volcano" in help_topics(SafetyView(store=store).__panel__())
