@@ -112,6 +112,8 @@ def _tabs(views: list[type], store: TrialStore) -> pn.Tabs:
     """
     tabs = pn.Tabs(*[(view.title, _placeholder(view)) for view in views], dynamic=False,
                    sizing_mode="stretch_width", name="tabs")
+    titles = [view.title for view in views]
+    store.param.tab.objects = titles
     built: dict[int, TabView | None] = {}
 
     def open_tab(index: int) -> None:
@@ -125,6 +127,14 @@ def _tabs(views: list[type], store: TrialStore) -> pn.Tabs:
 
     open_tab(tabs.active)
     tabs.param.watch(lambda event: open_tab(event.new), "active")
+    # store.tab <-> tabs.active: a view (e.g. the Overview's summary links) opens a tab through the store.
+    def show(event) -> None:
+        if event.new in titles:
+            tabs.active = titles.index(event.new)
+
+    store.tab = titles[tabs.active] if titles else None
+    tabs.param.watch(lambda event: setattr(store, "tab", titles[event.new]), "active")
+    store.param.watch(show, "tab")
     return tabs
 
 

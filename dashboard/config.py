@@ -95,6 +95,11 @@ AE_GRADE_BANDS: Mapping[str, tuple[tuple[str, int, int], ...]] = MappingProxyTyp
 )
 # Safety focus panels count events with onset within this many study days.
 SAFETY_FOCUS_WINDOW_DAYS: int = 180
+# Executive summary: the MedDRA body system counted as infections (matched case-insensitively), the
+# unadjusted Fisher p below which a preferred term is named as a possible signal, and how many are named.
+INFECTION_SOC: str = "Infections and infestations"
+AE_SIGNAL_P: float = 0.05
+AE_SIGNAL_MAX_TERMS: int = 3
 
 
 @dataclass(frozen=True)

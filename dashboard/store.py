@@ -25,6 +25,9 @@ class TrialStore(param.Parameterized):
     age_range = param.Range(default=(0, 120), bounds=(0, 120), doc="Age range at screening (years, inclusive).")
     randomization_dates = param.CalendarDateRange(default=None, doc="Randomization date range (inclusive).")
     population = param.Selector(default="ITT", objects=list(POPULATIONS), doc="Analysis population.")
+    tab = param.Selector(default=None, objects=[], allow_None=True,
+                         doc="Title of the main tab on screen: the app lists the shown tabs and keeps this and "
+                             "the tabs in step, so a view opens another tab by setting it.")
 
     FILTERS = ("sites", "arms", "sexes", "grades", "diagnoses", "age_range", "randomization_dates", "population")
 

@@ -28,6 +28,7 @@ from ..transforms.balance import (
     variable_label,
 )
 from .base import TabView, no_patients_message
+from .help import help_toggle
 
 HIGHLIGHT_NOTE = ("highlighted: the largest difference beyond the 1 that equal allocation cannot avoid "
                   "when a total is not a multiple of the number of arms")
@@ -249,9 +250,10 @@ class BalanceView(TabView):
             ("Table 1", pn.Column(
                 pn.Card(variables, title="Choose Table 1 variables", collapsed=True, sizing_mode="stretch_width",
                         header_background="#f7f7f7", margin=(5, 10)),
+                help_toggle("smd"),
                 pn.pane.HTML(pn.bind(self._table1_html, table_in), sizing_mode="stretch_width"),
             )),
-            ("Love plot", pn.pane.HoloViews(_live_plot(self._love, love_in), **plot)),
+            ("Love plot", pn.Column(help_toggle("smd"), pn.pane.HoloViews(_live_plot(self._love, love_in), **plot))),
             ("Allocation", pn.Column(
                 pn.pane.HoloViews(_live_plot(self._site_plot, allocation_in), **plot),
                 pn.pane.HTML(pn.bind(self._site_table, allocation_in), sizing_mode="stretch_width"),

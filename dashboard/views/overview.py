@@ -26,6 +26,7 @@ from ..transforms.response import format_proportion, response_visits
 from ..transforms.safety import ae_definition, has_treatment_emergent_flag
 from ..store import POPULATIONS
 from .base import TabView, no_patients_message
+from .summary import ExecutiveSummaryView
 
 SECTION_MIN_WIDTH = 640  # px: two sections side by side on large screens, one per row on laptops
 SITE_LABEL_CHARS = 48  # longer site names are cut on the chart axis (full names in the sidebar and Enrollment)
@@ -81,6 +82,7 @@ class OverviewView(TabView):
         chart = pn.pane.HoloViews(self.dynamic_map(lambda s: self._site_bars(self.summarize(s)), self.store.filtered_subjects),
                                   margin=(5, 10), **flex)
         content = pn.Column(
+            ExecutiveSummaryView(store=self.store, subjects=subjects),
             html(self._cards_html, CARDS_CSS, sizing_mode="stretch_width"),
             html(self._arm_table, sizing_mode="stretch_width"),
             pn.FlexBox(html(self._primary_table, **flex), html(self._sae_table, **flex), chart,

@@ -26,6 +26,7 @@ from ..transforms.flags import is_yes
 from ..transforms.response import control_arm
 from ..transforms import safety as sf
 from .base import TabView, no_patients_message
+from .help import help_toggle
 
 COUNT_OPTIONS = {"Patients": "subjects", "Events": "events"}
 SORT_OPTIONS = {"Frequency": "frequency", "Risk difference": "risk difference"}
@@ -364,6 +365,7 @@ class SafetyView(TabView):
             pn.pane.HTML(_gated(shown, INCIDENCE_TAB, lambda *_: self._volcano_title(), *deps)),
             pn.pane.HoloViews(dmap * labels * _volcano_guides(), width=470, height=400),
             pn.pane.HTML(_gated(shown, INCIDENCE_TAB, lambda *_: self._volcano_key(), *deps), width=470),
+            help_toggle("volcano", width=470, sizing_mode="fixed"),
             width=480,
         )
 

@@ -16,6 +16,7 @@ from ..config import DAYS_PER_MONTH, TTE_LANDMARK_MONTHS
 from ..transforms import response as rs
 from ..transforms import survival as sv
 from .base import TabView, no_patients_message
+from .help import help_toggle
 
 
 def _steps(curve: pd.DataFrame) -> pd.DataFrame:
@@ -116,6 +117,7 @@ class SurvivalView(TabView):
         layout = (plot + risk_plot).cols(1).opts(shared_axes=True)
         return pn.Column(
             pn.pane.HoloViews(layout, sizing_mode="stretch_width", css_classes=["tte-plot"]),
+            help_toggle("cumulative_incidence" if competing else "kaplan_meier"),
             pn.pane.Markdown(self._sentence(tte, arms, competing, label), css_classes=["tte-summary"]),
             sizing_mode="stretch_width",
         )

@@ -56,7 +56,7 @@ def serve_app(data: str | None = None):
         if proc.poll() is not None:
             raise RuntimeError(f"server exited early:\n{proc.stdout.read()}")
         try:
-            urllib.request.urlopen(url, timeout=2)
+            urllib.request.urlopen(url, timeout=60)  # a page builds a whole session: slow on a busy machine
             return proc, url
         except OSError:
             time.sleep(0.5)
