@@ -12,7 +12,8 @@ import panel as pn
 import pytest
 
 from dashboard.app import build_app
-from dashboard.config import NCT02241018, RESPONDER_CATEGORIES, TrialInfo
+from dashboard.config import RESPONDER_CATEGORIES, TrialInfo
+from dashboard.synthetic.calibration import NCT02241018
 from dashboard.data.dataset import TrialDataset
 from dashboard.store import TrialStore
 from dashboard.views.overview import OverviewView
