@@ -16,7 +16,7 @@ from .rules import ROW_LEVEL, TABLE_LEFT_OUT
 from .schema import TABLE_SPECS, pandera_schema
 from .validation import (QUARANTINE_COLUMNS, DatasetValidationError, FindingLog, ValidationReport, conform_to_spec,
                          cut_rules, drop_duplicates, latest_plausible_date, linked_record_rules, no_randomized_finding,
-                         subject_date_rules)
+                         site_rules, subject_date_rules)
 
 OPTIONAL_TABLES = ("sites", "adrs", "adae", "adtte", "adex")
 BUNDLED_DIR = Path(__file__).resolve().parents[2] / "data" / "nct02241018"
@@ -86,11 +86,12 @@ class TrialDataset:
         if log.has_errors:
             raise DatasetValidationError(log.findings)
         model["adsl"] = subject_date_rules(model["adsl"], log, sources.get("adsl"))
-        present = {k: v for k, v in model.items() if v is not None}
+        present = linked_record_rules({k: v for k, v in model.items() if v is not None}, all_subjects, log, sources)
         candidates = ([(cutoff, cutoff_source or STATED_CUT)] if cutoff is not None else []) + list(cutoff_candidates)
         cut, source, outliers = _data_cut(candidates, present, log)
         present = cut_rules(present, cut, log, sources, implausible=outliers)
-        present = linked_record_rules(present, all_subjects, log, sources)
+        present = linked_record_rules(present, all_subjects, log, sources)  # subjects the cut left out
+        site_rules(present, log, sources)
         no_randomized_finding(present["adsl"], log, sources.get("adsl"))
         if log.has_errors:
             raise DatasetValidationError(log.findings)
@@ -192,7 +193,7 @@ def _data_cut(candidates, tables, log: FindingLog) -> tuple[pd.Timestamp, str, b
     latest, outliers = latest_plausible_date(tables, today)
     if latest is None:
         return today, "no dates in the data: today", False
-    note = f" ({outliers} implausible date{'s' if outliers != 1 else ''} left out)" if outliers else ""
+    note = f", {outliers} implausible date{'s' if outliers != 1 else ''} left out" if outliers else ""
     return latest, LATEST_DATE_CUT + note, outliers > 0
 
 

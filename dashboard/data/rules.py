@@ -96,8 +96,9 @@ _RULES = (
     Rule("record-after-death", ROW_LEVEL, ROW_LEFT_OUT,
          "An adverse event, response assessment or dose is dated after the subject's death."),
     Rule("date-after-cut", ROW_LEVEL, f"{ROW_LEFT_OUT} or {VALUE_SET_MISSING}",
-         "A date falls after the data cut. Event rows are left out; a subject screened or randomized after "
-         "the cut is left out; other subject-level dates are set to missing."),
+         "A date falls after the data cut. A row whose own date is after it is left out (adverse-event onset, "
+         "response assessment, dose, time-to-event date; a subject screened or randomized after the cut); any "
+         "other date after the cut (e.g. an AE end date, a death date) is set to missing."),
     Rule("date-implausible", ROW_LEVEL, f"{ROW_LEFT_OUT} or {VALUE_SET_MISSING}",
          "With no stated data cut, a date in the future or far beyond the bulk of the trial's dates (beyond "
          "Q3 + 3 IQR and rarer than 1%) is treated as a typing error: excluded from the cut, and handled "

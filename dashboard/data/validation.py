@@ -26,8 +26,10 @@ QUARANTINE_COLUMNS = ("table", "USUBJID", "file", "column", "rule", "value", "ac
 SUBJECT_TABLES = ("adrs", "adae", "adtte", "adex")
 # Key columns that must be unique per table (exact copies keep one row; conflicting rows are left out).
 UNIQUE_KEYS = {"adsl": ("USUBJID",), "sites": ("SITEID",), "adtte": ("USUBJID", "PARAMCD")}
-# ADSL dates whose value after the data cut means the subject was not in the trial by the cut.
-ENTRY_DATES = ("SCRNDT", "RANDDT")
+# The dates that place a row in time: after the data cut, the row is left out (ADSL: the subject had
+# not entered the trial by the cut). Any other date after the cut is set to missing.
+ROW_DATES = {"adsl": ("SCRNDT", "RANDDT"), "adae": ("ASTDT",), "adrs": ("ADT",), "adex": ("ASTDT",),
+             "adtte": ("ADT",)}
 
 
 @dataclass(frozen=True)
@@ -55,7 +57,9 @@ class Finding:
         col = f", column {self.column}" if self.column else ""
         ex = f"; e.g. {'; '.join(self.examples)}" if self.examples else ""
         act = f"; {self.action}" if self.action and self.severity == ROW_LEVEL else ""
-        return f"[{self.severity}] {where}{col}: {self.rule} ({self.count} row{'s' if self.count != 1 else ''}{act}{ex})"
+        rule_id = f" {self.rule_id}" if self.rule_id else ""
+        return (f"[{self.severity}{rule_id}] {where}{col}: {self.rule} "
+                f"({self.count} row{'s' if self.count != 1 else ''}{act}{ex})")
 
     def as_dict(self) -> dict:
         return {
@@ -403,8 +407,9 @@ def latest_plausible_date(tables: dict[str, pd.DataFrame], today: pd.Timestamp) 
 
 def cut_rules(tables: dict[str, pd.DataFrame], cutoff: pd.Timestamp, log: FindingLog, sources, *,
               implausible: bool) -> dict[str, pd.DataFrame]:
-    """Dates after the data cut: event rows and subjects who entered after the cut are left out;
-    other subject-level dates set to missing. `implausible` names them as outliers instead."""
+    """Dates after the data cut: rows whose own date (`ROW_DATES`: event onset, assessment, dose,
+    screening/randomization) is after the cut are left out; other dates after it are set to missing.
+    `implausible` names them as outliers instead."""
     rule_id = "date-implausible" if implausible else "date-after-cut"
     out = {}
     for name, df in tables.items():
@@ -417,7 +422,7 @@ def cut_rules(tables: dict[str, pd.DataFrame], cutoff: pd.Timestamp, log: Findin
                 rule = f"{col} lies far beyond the trial's other dates (typing error?); not used for the data cut"
             else:
                 rule = f"{col} is after the data cut {cutoff.date()}"
-            if name == "adsl" and col not in ENTRY_DATES:
+            if col not in ROW_DATES.get(name, ()):
                 df = log.set_missing(name, df, after, col, f"{rule}; set to missing", rule_id=rule_id,
                                      source=sources.get(name))
             else:
@@ -429,7 +434,8 @@ def cut_rules(tables: dict[str, pd.DataFrame], cutoff: pd.Timestamp, log: Findin
 def linked_record_rules(tables: dict[str, pd.DataFrame], all_subjects: set, log: FindingLog, sources
                         ) -> dict[str, pd.DataFrame]:
     """Records of unknown subjects (orphans) or of subjects left out of ADSL, and event dates before
-    randomization (responses, doses) or after death (also adverse events)."""
+    randomization (responses, doses) or after death (also adverse events). Run again after other
+    rules left subjects out: only the new cases are found."""
     adsl = tables["adsl"]
     kept = set(adsl["USUBJID"])
     keyed = adsl.set_index("USUBJID")
@@ -457,27 +463,32 @@ def linked_record_rules(tables: dict[str, pd.DataFrame], all_subjects: set, log:
                                    f"{date_col} follows the subject's death date (DTHDT)",
                                    rule_id="record-after-death", source=source)
         out[name] = df
-    sites = out.get("sites")
-    if sites is not None:
-        unknown = ~adsl["SITEID"].isin(set(sites["SITEID"]))
-        if unknown.any():
-            log.warning("adsl", "SITEID", "site not in the sites table; shown without site details",
-                        source=sources.get("adsl"), frame=adsl, mask=unknown, rule_id="unknown-site")
     return out
+
+
+def site_rules(tables: dict[str, pd.DataFrame], log: FindingLog, sources) -> None:
+    """Note subjects whose site is not in the sites table (kept, shown without site details)."""
+    adsl, sites = tables["adsl"], tables.get("sites")
+    if sites is None:
+        return
+    unknown = ~adsl["SITEID"].isin(set(sites["SITEID"]))
+    if unknown.any():
+        log.warning("adsl", "SITEID", "site not in the sites table; shown without site details",
+                    source=sources.get("adsl"), frame=adsl, mask=unknown, rule_id="unknown-site")
 
 
 def no_randomized_finding(adsl: pd.DataFrame, log: FindingLog, source=None) -> None:
     """Block when ADSL has no rows or nobody randomized is left; say what left the subjects out."""
     if len(adsl) and (adsl["RANDFL"] == "Y").any():
         return
-    if not len(adsl) and not log.left_out_counts.get("adsl"):
-        rule = "the subject-level dataset has no rows (header only)"
+    dropped = log.left_out_counts.get("adsl", 0)
+    if not dropped:
+        rule = ("the subject-level dataset has no rows (header only)" if not len(adsl) else
+                "no randomized subject: every subject is a screen failure (RANDFL = 'N')")
     else:
-        rule = "no randomized subject: every subject is a screen failure (RANDFL = 'N')"
-        if log.left_out_counts.get("adsl"):
-            left = [f for f in log.findings if f.table == "adsl" and f.action == ROW_LEFT_OUT]
-            rule = (f"no randomized subject left: {log.left_out_counts['adsl']} subject row(s) left out ("
-                    + "; ".join(f"{f.rule_id}: {f.count}" for f in left) + "); the rest are screen failures")
+        why = "; ".join(f"{f.rule_id}: {f.count}" for f in log.findings if f.table == "adsl" and f.action == ROW_LEFT_OUT)
+        rest = f"; the other {len(adsl)} are screen failures" if len(adsl) else ""
+        rule = f"no randomized subject left: {dropped} subject row(s) left out ({why}){rest}"
     log.error("adsl", "RANDFL", rule, source=source, count=len(adsl), rule_id="no-randomized-subjects")
 
 
@@ -485,5 +496,5 @@ __all__ = [
     "BLOCKING", "ROW_LEVEL", "INFORMATIONAL", "ERROR", "WARNING", "NOT_LOADED", "ROW_LEFT_OUT",
     "VALUE_SET_MISSING", "TABLE_LEFT_OUT", "KEPT", "Finding", "FindingLog", "ValidationReport",
     "DatasetValidationError", "row_examples", "conform_to_spec", "drop_duplicates", "subject_date_rules",
-    "latest_plausible_date", "cut_rules", "linked_record_rules", "no_randomized_finding",
+    "latest_plausible_date", "cut_rules", "linked_record_rules", "site_rules", "no_randomized_finding",
 ]

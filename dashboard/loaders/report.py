@@ -14,8 +14,8 @@ from ..data.validation import ERROR, WARNING, FindingLog, ValidationReport, row_
 
 SECTIONS = (
     (BLOCKING, "Blocking (the trial cannot be loaded)"),
-    (ROW_LEVEL, "Row-level (rows left out or values set to missing; the trial still loads)"),
-    (INFORMATIONAL, "Informational"),
+    (ROW_LEVEL, "Row-level (rows left out or values set to missing)"),
+    (INFORMATIONAL, "Informational (nothing left out)"),
 )
 
 

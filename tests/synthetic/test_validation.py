@@ -39,7 +39,7 @@ def test_orphan_adverse_event_is_left_out(bundled):
     adae.loc[0, "USUBJID"] = "NCT02241018-99999"
     ds = _create(bundled, adae=adae)
     finding = _finding(ds, "orphan-record")
-    assert str(finding).startswith("[row-level] adae, column USUBJID: subject not in the subject-level dataset")
+    assert str(finding).startswith("[row-level orphan-record] adae, column USUBJID: subject not in the subject-level")
     assert "99999" in finding.examples[0] and finding.action == ROW_LEFT_OUT
     assert len(ds.adae) == len(bundled.adae) - 1 and ds.left_out("adae") == 1
 
