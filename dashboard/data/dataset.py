@@ -68,7 +68,9 @@ class TrialDataset:
         The data cut is the first plausible of `cutoff` (described by `cutoff_source`) and
         `cutoff_candidates` ((date, source) pairs), else the latest plausible date in the data.
         `log` carries the loader's findings and quarantine; `sources` names each table's file.
-        Raises DatasetValidationError when a blocking finding leaves nothing to show.
+        Raises DatasetValidationError on a blocking finding. An empty trial (e.g. the synthetic
+        trial cut before anyone was randomized) is allowed here; the loaders refuse it with
+        `require_randomized`, as no dashboard can be built from it.
         """
         unknown = set(tables) - set(OPTIONAL_TABLES)
         if unknown:
@@ -92,15 +94,12 @@ class TrialDataset:
         present = cut_rules(present, cut, log, sources, implausible=outliers)
         present = linked_record_rules(present, all_subjects, log, sources)  # subjects the cut left out
         site_rules(present, log, sources)
-        no_randomized_finding(present["adsl"], log, sources.get("adsl"))
-        if log.has_errors:
-            raise DatasetValidationError(log.findings)
         final = {name: _final_check(name, df, log, sources.get(name)) for name, df in present.items()}
         if final["adsl"] is None:
             raise DatasetValidationError(log.findings)
         if info is None:
             adsl_final = final["adsl"]
-            study = str(adsl_final["STUDYID"].iloc[0])
+            study = str(adsl_final["STUDYID"].iloc[0]) if len(adsl_final) else "unknown"
             arms = sorted(adsl_final.loc[adsl_final["RANDFL"] == "Y", "ARM"].unique())
             info = generic_trial_info(study, arms)
         provenance["cutoff_source"] = source
@@ -169,10 +168,20 @@ class TrialDataset:
                                              for f in p["files"].values())
         else:
             text = "Source not recorded"
-        return f"{text} · data cut: {self.cutoff_source}"
+        return f"{text} · cut source: {self.cutoff_source}"
 
     def with_info(self, info: TrialInfo) -> "TrialDataset":
         return replace(self, info=info)
+
+
+def require_randomized(dataset: TrialDataset, source=None) -> TrialDataset:
+    """The dataset when a dashboard can be built from it; raises DatasetValidationError (blocking
+    `no-randomized-subjects`) when ADSL has no rows or nobody randomized is left."""
+    log = FindingLog(list(dataset.report.findings), [], dict(dataset.left_out_counts))
+    no_randomized_finding(dataset.adsl, log, source)
+    if log.has_errors:
+        raise DatasetValidationError(log.findings)
+    return dataset
 
 
 def _data_cut(candidates, tables, log: FindingLog) -> tuple[pd.Timestamp, str, bool]:
@@ -272,7 +281,7 @@ def read_model_folder(folder) -> TrialDataset:
     """Read a folder written by `write_dataset` (any format) back into a validated dataset.
 
     A broken metadata.json or an unreadable optional table is a finding, not an exception; an
-    unreadable or absent ADSL raises DatasetValidationError.
+    unreadable or absent ADSL, or one with nobody randomized, raises DatasetValidationError.
     """
     folder = Path(folder)
     log = FindingLog()
@@ -298,8 +307,9 @@ def read_model_folder(folder) -> TrialDataset:
     extra = meta.get("provenance")
     provenance = {**(extra if isinstance(extra, dict) else {}), "files": files}
     info = NCT02241018 if meta.get("registry_id") == NCT02241018.registry_id else None
-    return TrialDataset.create(adsl, cutoff=meta.get("cutoff"), cutoff_source=METADATA_FILE, info=info,
-                               provenance=provenance, log=log, **frames)
+    dataset = TrialDataset.create(adsl, cutoff=meta.get("cutoff"), cutoff_source=METADATA_FILE, info=info,
+                                  provenance=provenance, log=log, **frames)
+    return require_randomized(dataset, files["adsl"]["path"])
 
 
 def _read_metadata(path: Path, log: FindingLog) -> dict:

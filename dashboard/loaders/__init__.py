@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..data.dataset import TrialDataset, read_model_folder
+from ..data.dataset import TrialDataset, read_model_folder, require_randomized
 from ..data.rules import ROW_LEVEL, TABLE_LEFT_OUT
 from ..data.validation import DatasetValidationError, ValidationReport
 from . import adam, sdtm
@@ -139,8 +139,9 @@ def _load_files(paths: list[Path], mapping: ColumnMapping) -> LoadResult:
     sources = _model_sources(tables)
     candidates = _cut_candidates(mapping, subject_frame, subject_source)
     try:
-        dataset = TrialDataset.create(model.pop("adsl"), cutoff_candidates=candidates, provenance=provenance,
-                                      log=log, sources=sources, **model)
+        dataset = require_randomized(TrialDataset.create(model.pop("adsl"), cutoff_candidates=candidates,
+                                                         provenance=provenance, log=log, sources=sources, **model),
+                                     subject_source)
     except DatasetValidationError as exc:
         return LoadResult(None, ValidationReport(exc.findings), files)
     return LoadResult(dataset, dataset.report, files)

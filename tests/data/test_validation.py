@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 
 from dashboard.data import DatasetValidationError, TrialDataset
+from dashboard.data.dataset import require_randomized
 from dashboard.data.rules import BLOCKING, INFORMATIONAL, ROW_LEFT_OUT, ROW_LEVEL, RULES, VALUE_SET_MISSING
 from dashboard.data.schema import TABLE_SPECS, data_dictionary_markdown, empty_table
 from dashboard.data.validation import FindingLog, latest_plausible_date
@@ -180,11 +181,17 @@ def test_a_future_stated_cut_falls_back_to_the_data():
     assert ds.cutoff == pd.Timestamp("2020-03-01") and ds.cutoff_source == "latest date in the data"
 
 
-def test_nobody_randomized_blocks():
+def test_nobody_randomized_blocks_loading_but_an_empty_trial_can_be_built():
     for frame, words in ((adsl().iloc[0:0], "no rows"),
-                         (adsl(RANDFL=["N", "N", "N"], ARM=["Screen Failure"] * 3), "screen failure")):
-        (finding,) = blocked(adsl=frame).findings
-        assert finding.rule_id == "no-randomized-subjects" and words in finding.rule
+                         (adsl(RANDFL=["N", "N", "N"], ARM=["Screen Failure"] * 3), "screen failure"),
+                         (adsl(RANDFL=["Y", "Y", "N"], RANDDT=pd.to_datetime(["2022-01-03", "2022-01-09", None])),
+                          "2 subject row(s) left out (date-after-cut: 2); the other 1 are screen failures")):
+        dataset = load(adsl=frame)
+        with pytest.raises(DatasetValidationError) as info:
+            require_randomized(dataset, "/d/adsl.csv")
+        finding = info.value.findings[-1]
+        assert finding.rule_id == "no-randomized-subjects" and words in finding.rule and finding.source == "/d/adsl.csv"
+    assert require_randomized(load(adsl=adsl())).adsl["USUBJID"].tolist() == ["S1-001", "S1-002", "S1-003"]
 
 
 def test_site_referential_integrity_is_informational():
