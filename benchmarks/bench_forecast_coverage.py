@@ -19,7 +19,8 @@ import time
 import numpy as np
 import pandas as pd
 
-from dashboard.config import DAYS_PER_MONTH, NCT02241018
+from dashboard.config import DAYS_PER_MONTH
+from dashboard.synthetic.calibration import NCT02241018
 from dashboard.data.dataset import TrialDataset
 from dashboard.synthetic import calibration as cal
 from dashboard.synthetic.cut import tables_at_cutoff

@@ -16,7 +16,8 @@ def _parser() -> argparse.ArgumentParser:
     gen.add_argument("--seed", type=int, default=None, help="random seed (default: the bundled trial's)")
     gen.add_argument("--subjects", type=int, default=None, help="randomized subjects (default 203)")
     gen.add_argument("--cutoff", default=None, help="data cut date YYYY-MM-DD (the trial as it stood that day)")
-    gen.add_argument("--format", choices=("parquet", "xpt", "csv"), default="parquet")
+    gen.add_argument("--format", choices=("parquet", "xpt", "csv", "dataset-json", "raw-edc"), default="parquet",
+                     help="raw-edc: a non-CDISC EDC extract (CSV forms) plus the mapping.yaml that loads it")
 
     serve = sub.add_parser("serve", help="serve the dashboard (bundled trial unless DATA is given)")
     serve.add_argument("data", nargs="?", default=None, help="folder or files of ADaM/SDTM data")
@@ -51,9 +52,14 @@ def main(argv=None) -> int:
 
 def _run(args) -> int:
     if args.command == "generate":
-        from .synthetic.generator import generate_to_folder
+        from .synthetic.generator import generate_to_folder, simulate_trial
+        from .synthetic.raw_edc import write_raw_edc
 
-        paths = generate_to_folder(args.out, seed=args.seed, subjects=args.subjects, cutoff=args.cutoff, fmt=args.format)
+        if args.format == "raw-edc":
+            paths = write_raw_edc(simulate_trial(seed=args.seed, subjects=args.subjects, cutoff=args.cutoff), args.out)
+        else:
+            paths = generate_to_folder(args.out, seed=args.seed, subjects=args.subjects, cutoff=args.cutoff,
+                                       fmt=args.format)
         print(f"wrote {len(paths)} files to {args.out}")
         return 0
     if args.command == "serve":

@@ -6,7 +6,7 @@ place changes arm colours, the response categories or the AE grade cut-offs for 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import MISSING, asdict, dataclass, field, fields
 from types import MappingProxyType
 from typing import Mapping
 
@@ -157,24 +157,50 @@ class EventCategory:
     none_of: tuple[str, ...] = ()
 
 
+def _doc(text: str, sdtm: str = "") -> dict:
+    """Field metadata of TrialInfo: what the field means and where SDTM trial design holds it."""
+    return {"doc": text, "sdtm": sdtm}
+
+
 @dataclass(frozen=True)
 class TrialInfo:
-    """Identity and plan of a trial: shown in the header and used by enrollment targets."""
+    """Identity and plan of a trial, read from the dataset's metadata (metadata.json, trial.yaml, SDTM
+    TS/TA/TV, define.xml): shown in the header and used by enrollment targets and visit defaults."""
 
-    title: str
-    registry_id: str
-    short_name: str
-    target_enrollment: int | None = None
-    planned_enrollment_start: str | None = None
-    planned_enrollment_end: str | None = None
-    visit_days: tuple[int, ...] = ()
-    primary_visit_day: int | None = None
-    durable_visit_day: int | None = None
-    stratification_factors: tuple[str, ...] = ()
-    arm_order: tuple[str, ...] = ()
-    arm_short_labels: Mapping[str, str] = field(default_factory=dict)
-    # Serious-event categories of the trial's publication (shown as a focus panel when present).
-    sae_categories: tuple[EventCategory, ...] = ()
+    title: str = field(metadata=_doc("Trial title shown in the header", "TS TITLE"))
+    registry_id: str = field(metadata=_doc("Registry identifier (e.g. ClinicalTrials.gov NCT number)", "TS REGID"))
+    short_name: str = field(metadata=_doc("Short name (acronym) shown in the browser tab", "TS ACRONYM"))
+    target_enrollment: int | None = field(default=None, metadata=_doc(
+        "Enrollment target: planned number of subjects", "TS PLANSUB"))
+    planned_enrollment_start: str | None = field(default=None, metadata=_doc(
+        "Planned (or actual) start of enrollment, ISO date", "TS SSTDTC"))
+    planned_enrollment_end: str | None = field(default=None, metadata=_doc("Planned end of enrollment, ISO date"))
+    sponsor: str | None = field(default=None, metadata=_doc("Sponsor", "TS SPONSOR"))
+    phase: str | None = field(default=None, metadata=_doc("Trial phase", "TS TPHASE"))
+    visit_days: tuple[int, ...] = field(default=(), metadata=_doc("Planned visit study days", "TV VISITDY"))
+    visit_names: Mapping[int, str] = field(default_factory=dict, metadata=_doc(
+        "Name of each planned visit, by study day", "TV VISIT"))
+    primary_visit_day: int | None = field(default=None, metadata=_doc("Study day of the primary endpoint"))
+    durable_visit_day: int | None = field(default=None, metadata=_doc(
+        "Study day a response must last to (durable response)"))
+    stratification_factors: tuple[str, ...] = field(default=(), metadata=_doc(
+        "ADSL columns the randomization was stratified by"))
+    arm_order: tuple[str, ...] = field(default=(), metadata=_doc("Arms in protocol order", "TA ARM"))
+    arm_short_labels: Mapping[str, str] = field(default_factory=dict, metadata=_doc("Short label per arm"))
+    sae_categories: tuple[EventCategory, ...] = field(default=(), metadata=_doc(
+        "Serious-event categories of the trial's publication (a focus panel when present)"))
+    captions: Mapping[str, str] = field(default_factory=dict, metadata=_doc(
+        "Captions citing the publication, by what they caption (e.g. sae_categories: 'Table 4')"))
+    variable_labels: Mapping[str, str] = field(default_factory=dict, metadata=_doc(
+        "Labels of ADSL variables from the data (SAS labels of the subject-level file)"))
+    ae_collection_days: int | None = field(default=None, metadata=_doc(
+        "Last study day on which adverse events are collected (None: the latest onset in the data)"))
+    primary_population: str | None = field(default=None, metadata=_doc(
+        "Population of the primary analysis: ITT, Safety or Evaluable (None: not recorded)"))
+    visit_window_days: Mapping[int, int] = field(default_factory=dict, metadata=_doc(
+        "Response visit windows: nominal study day -> days either side (absent: from the data)"))
+    sources: Mapping[str, str] = field(default_factory=dict, metadata=_doc(
+        "Where each field was read from (e.g. title: 'TS TITLE (ts.xpt)')"))
 
     def arm_colors(self, arms) -> dict[str, str]:
         """Colour per arm: protocol arm order first, then any further arms in the given order."""
@@ -183,55 +209,122 @@ class TrialInfo:
         )
         return {arm: ARM_PALETTE[i % len(ARM_PALETTE)] for i, arm in enumerate(ordered)}
 
+    def as_dict(self) -> dict:
+        """The fields that differ from their defaults, as JSON-ready values (what metadata.json holds)."""
+        out = {}
+        for f in fields(self):
+            value = getattr(self, f.name)
+            default = f.default_factory() if f.default_factory is not MISSING else f.default
+            if value != default:
+                out[f.name] = _plain(value)
+        return out
 
-NCT02241018 = TrialInfo(
-    title=(
-        "MSCs + basiliximab + calcineurin inhibitor vs basiliximab + calcineurin inhibitor "
-        "for steroid-resistant acute GVHD"
-    ),
-    registry_id="NCT02241018",
-    short_name="MSC-aGVHD",
-    target_enrollment=200,
-    planned_enrollment_start="2014-09-30",
-    planned_enrollment_end="2018-12-31",
-    visit_days=(7, 14, 21, 28, 56, 90),
-    primary_visit_day=28,
-    durable_visit_day=56,
-    stratification_factors=("STRATGR", "SITEID"),
-    arm_order=("MSC + basiliximab + CNI", "Basiliximab + CNI"),
-    arm_short_labels=MappingProxyType(
-        {"MSC + basiliximab + CNI": "MSC", "Basiliximab + CNI": "Control"}
-    ),
-    # Table 4 of Zhao et al. 2022 (serious adverse events), by preferred term.
-    sae_categories=(
-        EventCategory("Any serious adverse event"),
-        EventCategory("Haematological (total)", any_of=("Platelet count decreased", "Neutrophil count decreased")),
-        EventCategory("Haematological: platelets decreased", any_of=("Platelet count decreased",),
-                      none_of=("Neutrophil count decreased",)),
-        EventCategory("Haematological: platelets and neutrophils decreased",
-                      all_of=("Platelet count decreased", "Neutrophil count decreased")),
-        EventCategory("Skin", any_of=("Skin ulceration",)),
-        EventCategory("Gastrointestinal", any_of=("Gastrointestinal haemorrhage", "Intestinal obstruction")),
-        EventCategory("Hepatobiliary or pancreatic", any_of=("Cholecystitis acute", "Hepatic failure")),
-        EventCategory("Cardiac (heart failure)", any_of=("Cardiac failure",)),
-        EventCategory("Renal or genitourinary (non-infective cystitis)", any_of=("Cystitis noninfective",)),
-        EventCategory("Vascular (thrombotic microangiopathy)", any_of=("Thrombotic microangiopathy",)),
-        EventCategory("Infections", category="INFECTION"),
-        EventCategory("Secondary malignancy",
-                      any_of=("Myelodysplastic syndrome", "Post transplant lymphoproliferative disorder")),
-    ),
-)
+    @classmethod
+    def from_dict(cls, data: Mapping, source: str | None = None) -> "TrialInfo":
+        """A TrialInfo from `as_dict` output (or a trial.yaml); fields without a recorded source get
+        `source`. Raises ValueError naming an unknown key or a value of the wrong type."""
+        unknown = sorted(set(data) - {f.name for f in fields(cls)})
+        if unknown:
+            raise ValueError(f"unknown trial metadata key(s) {', '.join(unknown)}; "
+                             f"expected {', '.join(f.name for f in fields(cls))}")
+        values = {}
+        try:
+            for name, value in data.items():
+                values[name] = _typed(name, value)
+        except (TypeError, ValueError) as exc:
+            raise ValueError(f"trial metadata key {name}: {exc}") from exc
+        missing = [n for n in ("title", "registry_id", "short_name") if n not in values]
+        if missing:
+            raise ValueError(f"trial metadata lacks {', '.join(missing)}")
+        if source:
+            given = {k: source for k in values if k != "sources"}
+            values["sources"] = MappingProxyType({**given, **values.get("sources", {})})
+        return cls(**values)
+
+    def updated(self, data: Mapping, source: str | Mapping[str, str]) -> "TrialInfo":
+        """This info with the fields in `data` replaced (values typed as in `from_dict`), each recorded
+        as read from `source` (one text for all, or one per field). Raises ValueError like `from_dict`."""
+        given = {k: source for k in data} if isinstance(source, str) else {k: source[k] for k in data}
+        return TrialInfo.from_dict({**self.as_dict(), **data, "sources": {**self.sources, **given}})
+
+
+def _plain(value):
+    if isinstance(value, EventCategory):
+        return {k: _plain(v) for k, v in asdict(value).items() if v not in (None, (), False)}
+    if isinstance(value, (tuple, list)):
+        return [_plain(v) for v in value]
+    if isinstance(value, Mapping):
+        return {str(k): _plain(v) for k, v in value.items()}
+    return value
+
+
+def _typed(name: str, value):
+    """A metadata value converted to the type of TrialInfo field `name`."""
+    if value is None:
+        if name in ("title", "registry_id", "short_name"):
+            raise TypeError("expected text")
+        return None
+    if name in ("title", "registry_id", "short_name", "planned_enrollment_start", "planned_enrollment_end",
+                "sponsor", "phase", "primary_population"):
+        if isinstance(value, (list, tuple, dict)):
+            raise TypeError("expected text")
+        return str(value)
+    if name in ("target_enrollment", "primary_visit_day", "durable_visit_day", "ae_collection_days"):
+        return _whole(value)
+    if name == "visit_days":
+        return tuple(_whole(v) for v in value)
+    if name in ("stratification_factors", "arm_order"):
+        if isinstance(value, str):
+            raise TypeError("expected a list")
+        return tuple(str(v) for v in value)
+    if name == "visit_window_days":
+        return MappingProxyType({_whole(k): _whole(v) for k, v in dict(value).items()})
+    if name == "visit_names":
+        return MappingProxyType({_whole(k): str(v) for k, v in dict(value).items()})
+    if name == "sae_categories":
+        return tuple(EventCategory(**{k: tuple(v) if isinstance(v, list) else v for k, v in dict(c).items()})
+                     for c in value)
+    return MappingProxyType({str(k): str(v) for k, v in dict(value).items()})
+
+
+def _whole(value) -> int:
+    number = float(value)
+    if not number.is_integer():
+        raise ValueError(f"{value!r} is not a whole number")
+    return int(number)
 
 
 def generic_trial_info(study_id: str, arms, visit_days=()) -> TrialInfo:
-    """Trial identity for a loaded dataset whose protocol details the project does not know."""
+    """Trial identity for a loaded dataset whose metadata say nothing more than its study id."""
     return TrialInfo(
         title=f"Study {study_id}",
         registry_id=study_id,
         short_name=study_id,
         visit_days=tuple(visit_days),
         arm_order=tuple(arms),
+        sources=MappingProxyType({"title": "STUDYID", "registry_id": "STUDYID", "short_name": "STUDYID",
+                                  "arm_order": "ARM of the randomized subjects"}),
     )
+
+
+def trial_metadata_markdown() -> str:
+    """The trial metadata section of data/README.md, generated from the TrialInfo fields."""
+    lines = [
+        "## Trial metadata",
+        "",
+        "A trial's identity and plan come from its data, never from code. A model folder keeps them in",
+        "`metadata.json` under `trial`; an ADaM or SDTM folder reads SDTM `TS`, `TA` and `TV` and",
+        "`define.xml` (study name) when present, and a `trial.yaml` next to the data (the same keys as",
+        "below) overrides them, e.g. `title: ...` and `target_enrollment: 254`. Without any of these the",
+        "trial is named after its STUDYID. `sources` records where each value was read.",
+        "",
+        "| Key | Meaning | Read from SDTM |",
+        "|---|---|---|",
+    ]
+    for f in fields(TrialInfo):
+        lines.append(f"| `{f.name}` | {f.metadata['doc']} | {f.metadata['sdtm']} |")
+    lines.append("")
+    return "\n".join(lines)
 
 
 # Enrollment forecast (Poisson-gamma recruitment model): simulations, prediction levels, and the

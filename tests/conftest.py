@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from dashboard.config import NCT02241018
+from dashboard.synthetic.calibration import NCT02241018
 from dashboard.data.dataset import BUNDLED_DIR, TrialDataset
 
 MSC, CONTROL = NCT02241018.arm_order

@@ -7,7 +7,7 @@ import datetime as dt
 import pandas as pd
 import pytest
 
-from dashboard.config import NCT02241018
+from dashboard.synthetic.calibration import NCT02241018
 from dashboard.links import apply_query, filters_to_query
 from dashboard.store import TrialStore
 

@@ -11,7 +11,7 @@ from typing import Mapping
 
 import pandas as pd
 
-from ..config import NCT02241018, TrialInfo, generic_trial_info
+from ..config import TrialInfo, generic_trial_info
 from .rules import ROW_LEVEL, TABLE_LEFT_OUT
 from .schema import TABLE_SPECS, pandera_schema
 from .validation import (QUARANTINE_COLUMNS, DatasetValidationError, FindingLog, ValidationReport, conform_to_spec,
@@ -21,7 +21,8 @@ from .validation import (QUARANTINE_COLUMNS, DatasetValidationError, FindingLog,
 OPTIONAL_TABLES = ("sites", "adrs", "adae", "adtte", "adex")
 BUNDLED_DIR = Path(__file__).resolve().parents[2] / "data" / "nct02241018"
 METADATA_FILE = "metadata.json"
-FORMATS = ("parquet", "csv", "xpt")
+FORMATS = ("parquet", "csv", "xpt", "dataset-json")
+EXTENSIONS = {"parquet": "parquet", "csv": "csv", "xpt": "xpt", "dataset-json": "json"}
 STATED_CUT = "stated with the data"
 LATEST_DATE_CUT = "latest date in the data"
 
@@ -237,7 +238,7 @@ def write_dataset(dataset: TrialDataset, out_dir, fmt: str = "parquet") -> list[
     out.mkdir(parents=True, exist_ok=True)
     paths = []
     for name, df in dataset.tables().items():
-        path = out / f"{name}.{fmt}"
+        path = out / f"{name}.{EXTENSIONS[fmt]}"
         if fmt == "parquet":
             df.to_parquet(path, index=False)
         elif fmt == "csv":
@@ -246,12 +247,16 @@ def write_dataset(dataset: TrialDataset, out_dir, fmt: str = "parquet") -> list[
                 if pd.api.types.is_datetime64_any_dtype(frame[col]):
                     frame[col] = frame[col].dt.strftime("%Y-%m-%d")
             frame.to_csv(path, index=False)
+        elif fmt == "dataset-json":
+            from ..loaders.dataset_json import write_dataset_json
+
+            write_dataset_json(df, path, name.upper(), _column_labels(name, df.columns), TABLE_SPECS[name].label)
         else:
             _write_xpt(df, path, name)
         paths.append(path)
     meta = {
         "cutoff": dataset.cutoff.date().isoformat(),
-        "registry_id": dataset.info.registry_id,
+        "trial": dataset.info.as_dict(),
         "provenance": {k: v for k, v in dataset.provenance.items() if k != "files"},
     }
     meta_path = out / METADATA_FILE
@@ -272,9 +277,15 @@ def _write_xpt(df: pd.DataFrame, path: Path, name: str) -> None:
             frame[col] = frame[col].astype(object).where(frame[col].notna(), "")
         elif isinstance(frame[col].dtype, pd.Int64Dtype):
             frame[col] = frame[col].astype("float64")
-    labels = [TABLE_SPECS[name].column(c).label[:40] if c in TABLE_SPECS[name].column_names else c for c in frame.columns]
+    labels = [label[:40] for label in _column_labels(name, frame.columns).values()]
     pyreadstat.write_xport(frame, str(path), file_label=name.upper(), column_labels=labels,
                            table_name=name.upper()[:8], variable_format=formats, file_format_version=5)
+
+
+def _column_labels(name: str, columns) -> dict[str, str]:
+    """{column: label} from the table's spec (a column outside the spec is its own label)."""
+    spec = TABLE_SPECS[name]
+    return {c: spec.column(c).label if c in spec.column_names else c for c in columns}
 
 
 def read_model_folder(folder) -> TrialDataset:
@@ -290,7 +301,8 @@ def read_model_folder(folder) -> TrialDataset:
     files = {}
     for name in TABLE_SPECS:
         frames[name] = None
-        path = next((folder / f"{name}.{fmt}" for fmt in FORMATS if (folder / f"{name}.{fmt}").exists()), None)
+        path = next((folder / f"{name}.{EXTENSIONS[fmt]}" for fmt in FORMATS
+                     if (folder / f"{name}.{EXTENSIONS[fmt]}").exists()), None)
         if path is None:
             continue
         try:
@@ -301,14 +313,14 @@ def read_model_folder(folder) -> TrialDataset:
                     source=path, count=0, rule_id="file-unreadable", action=TABLE_LEFT_OUT)
     adsl = frames.pop("adsl")
     if adsl is None:
-        log.error("adsl", None, "no readable subject-level file (adsl.parquet, adsl.csv or adsl.xpt)",
+        log.error("adsl", None, "no readable subject-level file (adsl.parquet, adsl.csv, adsl.xpt or adsl.json)",
                   source=folder, count=0, rule_id="no-subject-table")
         raise DatasetValidationError(log.findings)
     extra = meta.get("provenance")
     provenance = {**(extra if isinstance(extra, dict) else {}), "files": files}
-    info = NCT02241018 if meta.get("registry_id") == NCT02241018.registry_id else None
-    dataset = TrialDataset.create(adsl, cutoff=meta.get("cutoff"), cutoff_source=METADATA_FILE, info=info,
-                                  provenance=provenance, log=log, **frames)
+    dataset = TrialDataset.create(adsl, cutoff=meta.get("cutoff"), cutoff_source=METADATA_FILE,
+                                  info=_trial_info(meta, folder / METADATA_FILE, log), provenance=provenance,
+                                  log=log, **frames)
     return require_randomized(dataset, files["adsl"]["path"])
 
 
@@ -330,6 +342,18 @@ def _read_metadata(path: Path, log: FindingLog) -> dict:
     return meta
 
 
+def _trial_info(meta: dict, path: Path, log: FindingLog) -> TrialInfo | None:
+    """The trial's identity recorded in metadata.json (None, with a finding, when it is unreadable)."""
+    if "trial" not in meta:
+        return None
+    try:
+        return TrialInfo.from_dict(meta["trial"], source=METADATA_FILE)
+    except (TypeError, ValueError) as exc:
+        log.warning("files", "trial", f"trial metadata unreadable ({_first_line(exc)}); generic trial details used",
+                    source=path, count=0, rule_id="metadata-unreadable")
+        return None
+
+
 def _first_line(exc: Exception) -> str:
     text = str(exc).strip()
     return text.splitlines()[0] if text else type(exc).__name__
@@ -341,6 +365,10 @@ def _read_model_file(path: Path) -> pd.DataFrame:
         return pd.read_parquet(path)
     if path.suffix == ".csv":
         return pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""])
+    if path.suffix == ".json":
+        from ..loaders.dataset_json import read_dataset_json
+
+        return read_dataset_json(path).frame
     import pyreadstat
 
     df, _ = pyreadstat.read_xport(str(path))

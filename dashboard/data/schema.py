@@ -13,6 +13,7 @@ from functools import cache
 import pandas as pd
 import pandera.pandas as pa
 
+from ..config import trial_metadata_markdown
 from .rules import rules_markdown
 
 YN = ("Y", "N")
@@ -289,6 +290,7 @@ def data_dictionary_markdown() -> str:
                 f"{'yes' if c.nullable else 'no'} | {rule} | {c.label} |"
             )
         lines.append("")
+    lines.append(trial_metadata_markdown())
     return "\n".join(lines) + "\n" + rules_markdown()
 
 

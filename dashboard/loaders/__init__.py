@@ -19,11 +19,13 @@ import pandas as pd
 from ..data.dataset import TrialDataset, read_model_folder, require_randomized
 from ..data.rules import ROW_LEVEL, TABLE_LEFT_OUT
 from ..data.validation import DatasetValidationError, ValidationReport
-from . import adam, sdtm
+from . import adam, sdtm, trial_design
 from .dates import to_dates
-from .detect import ADAM_ROLES, SDTM_ROLES, Detected, data_files, detect, is_adam_name, is_model_folder
-from .mapping import ColumnMapping, load_mapping, mapping_from_dict, missing_required, suggest_mapping
-from .readers import read_table
+from .detect import (ADAM_ROLES, SDTM_ROLES, TRIAL_DESIGN_ROLES, Detected, blocks_when_unreadable, data_files, detect,
+                     is_adam_name, is_model_folder)
+from .mapping import (ColumnMapping, apply_mapping, load_mapping, mapping_file_in, mapping_from_dict, missing_required,
+                      suggest_export_mapping, suggest_mapping)
+from .readers import log_read_issues, read_table
 from .report import FindingLog, format_json, format_text, passes
 
 __all__ = ["load_dataset", "validate_path", "validate_cli", "ColumnMapping", "load_mapping", "DatasetValidationError"]
@@ -45,7 +47,7 @@ class LoadResult:
 def load_dataset(paths, mapping=None) -> TrialDataset:
     """Load ADaM/SDTM files (or our own model folder) as a validated dataset; raises
     DatasetValidationError when a blocking finding stops it, FileNotFoundError for a missing path."""
-    result = _load(paths, _as_mapping(mapping))
+    result = _load(paths, _mapping_for(paths, mapping))
     if result.dataset is None:
         raise DatasetValidationError(result.report.findings)
     return result.dataset
@@ -53,14 +55,14 @@ def load_dataset(paths, mapping=None) -> TrialDataset:
 
 def validate_path(paths, mapping=None) -> ValidationReport:
     """The validation report of a folder/files (every finding), without raising for data problems."""
-    return _load(paths, _as_mapping(mapping)).report
+    return _load(paths, _mapping_for(paths, mapping)).report
 
 
 def validate_cli(paths, as_json: bool = False, mapping=None, strict: bool = False) -> int:
     """`trial-dashboard validate`: print the report; 0 when the trial loads, 1 when blocked (with
     `strict`: also on any finding), 2 on a usage error (missing path, bad mapping file)."""
     try:
-        mapping = _as_mapping(mapping)
+        mapping = _mapping_for(paths, mapping)
         data_files(paths)
     except (OSError, ValueError) as exc:
         print(f"trial-dashboard validate: {exc}", file=sys.stderr)
@@ -69,6 +71,11 @@ def validate_cli(paths, as_json: bool = False, mapping=None, strict: bool = Fals
     fmt = format_json if as_json else format_text
     print(fmt(result.report, result.files, result.dataset, strict))
     return 0 if passes(result.report, strict) else 1
+
+
+def _mapping_for(paths, mapping) -> ColumnMapping:
+    """The mapping given, else the mapping file sitting in the data folder, else none."""
+    return _as_mapping(mapping if mapping is not None else mapping_file_in(paths))
 
 
 def _as_mapping(mapping) -> ColumnMapping:
@@ -87,7 +94,7 @@ def _load(paths, mapping: ColumnMapping) -> LoadResult:
     try:
         if is_model_folder(paths):
             return _load_model_folder(paths[0] if isinstance(paths, (list, tuple)) else paths)
-        return _load_files(files, mapping)
+        return _load_files(paths, files, mapping)
     except Exception as exc:  # never a traceback: an unexpected failure is a blocking finding naming the input
         log = FindingLog()
         names = ", ".join(str(p) for p in ([paths] if isinstance(paths, (str, Path)) else paths))
@@ -105,23 +112,28 @@ def _load_model_folder(folder) -> LoadResult:
     return LoadResult(dataset, dataset.report, files)
 
 
-def _load_files(paths: list[Path], mapping: ColumnMapping) -> LoadResult:
+def _load_files(paths, files: list[Path], mapping: ColumnMapping) -> LoadResult:
+    """Load the data `files` found in `paths` (the folder or files given)."""
     log = FindingLog()
     detected: list[Detected] = []
     unreadable: list[Path] = []
-    for path in paths:
+    for path in files:
         try:
             detected.append(detect(read_table(path), mapping.role_of(path.name)))
         except Exception as exc:  # a corrupt or unreadable file is a finding, not a crash
-            log.add(ROW_LEVEL, "files", None, f"cannot read file: {type(exc).__name__}: {exc}", source=path,
-                    count=0, rule_id="file-unreadable", action=TABLE_LEFT_OUT)
+            _unreadable(path, exc, log)
             unreadable.append(path)
-    files = [{"path": str(d.table.path), "sha256": d.table.sha256, "format": d.table.fmt, "role": d.role or "ignored"}
-             for d in detected]
+    read_files = [{"path": str(d.table.path), "sha256": d.table.sha256, "format": d.table.fmt,
+                   "role": d.role or "ignored", "encoding": d.table.encoding} for d in detected]
+    read = [d.table for d in detected]
+    detected = apply_mapping(detected, mapping, log)  # raw exports: the tables the mapping builds (joins, recodes, dates)
     roles = _assign_roles(detected, unreadable, log)
+    design = {r: roles.pop(r) for r in TRIAL_DESIGN_ROLES if r in roles}
+    _leave_out_damaged(roles, log)
+    log_read_issues(read, [t for d in roles.values() for t in (d.table, *d.origins)], log)
     tables = _renamed(roles, mapping, log)
     if log.has_errors:
-        return LoadResult(None, log.report(), files)
+        return LoadResult(None, log.report(), read_files)
     standard = "ADaM" if "adsl" in tables else "SDTM"
     subject_frame, subject_source = tables["adsl" if standard == "ADaM" else "dm"]
     try:
@@ -130,21 +142,48 @@ def _load_files(paths: list[Path], mapping: ColumnMapping) -> LoadResult:
         log.error("adsl", None, f"could not be processed: {type(exc).__name__}: {exc}", source=subject_source,
                   count=len(subject_frame), rule_id="loader-failure")
     if log.has_errors:
-        return LoadResult(None, log.report(), files)
+        return LoadResult(None, log.report(), read_files)
     provenance = {
         "standard": standard,
         "files": {role: {"path": str(d.table.path), "sha256": d.table.sha256, "format": d.table.fmt}
-                  for role, d in roles.items()},
+                  for role, d in {**roles, **design}.items() if role in tables or role in design},
     }
-    sources = _model_sources(tables)
+    subject_file = roles["adsl" if standard == "ADaM" else "dm"].table
+    info = trial_design.trial_info(
+        model["adsl"], {r: (d.table.frame, str(d.table.path)) for r, d in design.items()},
+        trial_design.search_folders(paths, [d.table.path for d in roles.values()]), log,
+        labels=subject_file.labels, labels_source=f"variable labels of {subject_file.name}")
     candidates = _cut_candidates(mapping, subject_frame, subject_source)
     try:
-        dataset = require_randomized(TrialDataset.create(model.pop("adsl"), cutoff_candidates=candidates,
-                                                         provenance=provenance, log=log, sources=sources, **model),
+        dataset = require_randomized(TrialDataset.create(model.pop("adsl"), cutoff_candidates=candidates, info=info,
+                                                         provenance=provenance, log=log, sources=_model_sources(tables),
+                                                         **model),
                                      subject_source)
     except DatasetValidationError as exc:
-        return LoadResult(None, ValidationReport(exc.findings), files)
-    return LoadResult(dataset, dataset.report, files)
+        return LoadResult(None, ValidationReport(exc.findings), read_files)
+    return LoadResult(dataset, dataset.report, read_files)
+
+
+def _unreadable(path: Path, exc: Exception, log: FindingLog) -> None:
+    """A file that cannot be read: its dataset is left out (the subject-level one blocks, through
+    `no-subject-table`); a file whose name announces no dataset the dashboard uses is only noted."""
+    rule = f"cannot read file: {type(exc).__name__}: {exc}"
+    if blocks_when_unreadable(path):
+        log.add(ROW_LEVEL, "files", None, rule, source=path, count=0, rule_id="file-unreadable", action=TABLE_LEFT_OUT)
+    else:
+        log.warning("files", None, f"{rule} (a file the dashboard does not use)", source=path, count=0,
+                    rule_id="file-ignored")
+
+
+def _leave_out_damaged(roles: dict[str, Detected], log: FindingLog) -> None:
+    """Leave out an optional dataset whose file could not be read whole (truncated, ambiguous subject
+    ids); the read issue itself is reported by `log_read_issues`, blocking for the subject-level file."""
+    for role, d in list(roles.items()):
+        damaged = [i.rule for t in (d.table, *d.origins) for i in t.issues if i.blocking]
+        if damaged and role not in SUBJECT_ROLES:
+            log.add(ROW_LEVEL, role, None, f"the file could not be read whole ({damaged[0]}); the dataset is left out",
+                    source=d.table.path, count=len(d.table.frame), rule_id="file-unreadable", action=TABLE_LEFT_OUT)
+            del roles[role]
 
 
 def _model_sources(tables) -> dict[str, str]:
@@ -183,20 +222,21 @@ def _assign_roles(detected: list[Detected], unreadable: list[Path], log: Finding
         names = ", ".join(d.table.name for d in detected) or "none"
         broken = f"; unreadable: {', '.join(p.name for p in unreadable)}" if unreadable else ""
         log.error("files", None, f"no subject-level dataset found (ADSL for ADaM, DM for SDTM) among: {names}{broken}",
-                  count=0, rule_id="no-subject-table", suggestion="files:\n  <your subject file name>: adsl")
+                  count=0, rule_id="no-subject-table", suggestion=suggest_export_mapping([d.table for d in detected]))
         return {}
     roles: dict[str, Detected] = {}
     for role, found in by_role.items():
-        if (role in ADAM_ROLES) != (standard == "ADaM"):
+        if role not in TRIAL_DESIGN_ROLES and (role in ADAM_ROLES) != (standard == "ADaM"):
             for d in found:
                 log.warning("files", None, f"file ignored: {d.standard} dataset '{role}' in a {standard} load",
                             source=d.table.path, count=len(d.table.frame), rule_id="file-ignored")
             continue
-        if role.startswith("supp") and role != "suppdm":
-            log.warning("files", None, f"file ignored: supplemental qualifiers {role.upper()} are not used",
-                        source=found[0].table.path, count=len(found[0].table.frame), rule_id="file-ignored")
+        if role.startswith("supp") and role[4:] not in SDTM_ROLES:
+            log.warning("files", None, f"file ignored: supplemental qualifiers {role.upper()} of a dataset the "
+                        "dashboard does not use", source=found[0].table.path, count=len(found[0].table.frame),
+                        rule_id="file-ignored")
             continue
-        if role not in ADAM_ROLES + SDTM_ROLES + ("suppdm",):
+        if role not in ADAM_ROLES + SDTM_ROLES + TRIAL_DESIGN_ROLES and not role.startswith("supp"):
             continue
         if len(found) > 1:
             names = ", ".join(d.table.name for d in found)
@@ -278,6 +318,7 @@ def _from_adam(tables, log) -> dict[str, pd.DataFrame | None]:
 
 
 def _from_sdtm(tables, log) -> dict[str, pd.DataFrame | None]:
+    tables = sdtm.with_supplements(tables, log)
     dm, dm_source = tables["dm"]
     adsl = sdtm.adsl_from_sdtm(tables, log)
     model = {"adsl": adsl, "sites": None, "adae": None, "adrs": None, "adex": None}

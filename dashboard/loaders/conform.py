@@ -80,6 +80,8 @@ def conform(table: str, frame: pd.DataFrame, log: FindingLog, source=None) -> pd
         raw = out[col.name]
         if col.dtype == "date":
             conv = to_dates(raw, END if col.name in END_DATES else START)
+            if conv.note:  # a format decided from the whole column (YYYYMMDD, day/month order) or refused
+                log.warning(table, col.name, conv.note, source=source, frame=frame, mask=conv.noted)
             out = _bad_values(log, table, col, "unreadable or impossible date", out, conv.invalid, source)
             if conv.imputed.any():
                 rule = "last day of the month/year" if col.name in END_DATES else "first day of the month/year"

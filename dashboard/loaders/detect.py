@@ -17,7 +17,8 @@ from .readers import RawTable, is_data_file
 
 ADAM_ROLES = ("adsl", "adae", "adrs", "adtte", "adex", "sites")
 SDTM_ROLES = ("dm", "ae", "rs", "ds", "ex", "sv")
-SDTM_NEEDED_SUPP = ("suppdm",)
+# SDTM trial design datasets: trial summary, arms, visits (read for the trial's metadata, never required).
+TRIAL_DESIGN_ROLES = ("ts", "ta", "tv")
 # PARAMCDs of overall/best response parameters (RECIST, iwCLL, Lugano, GVHD, ...).
 RESPONSE_PARAMCDS = frozenset({"OVR", "OVRLRESP", "OVRRESP", "BOR", "CBOR", "BESRSPI", "RSP", "OVRINV", "OVRIRC"})
 RESPONSE_VALUES = frozenset({"CR", "PR", "SD", "PD", "NE", "NR", "MR", "NON-CR/NON-PD", "VGPR", "CRI", "PMR"})
@@ -30,12 +31,13 @@ class Detected:
     table: RawTable
     role: str | None
     reason: str
+    origins: tuple[RawTable, ...] = ()  # the files a mapping built this table from (empty: the file itself)
 
     @property
     def standard(self) -> str | None:
         if self.role in ADAM_ROLES:
             return "ADaM"
-        if self.role in SDTM_ROLES or (self.role or "").startswith("supp"):
+        if self.role in SDTM_ROLES + TRIAL_DESIGN_ROLES or (self.role or "").startswith("supp"):
             return "SDTM"
         return None
 
@@ -52,7 +54,7 @@ def data_files(paths) -> list[Path]:
             if not found:
                 found = sorted(p for p in path.rglob("*") if is_data_file(p))
             files += found
-        elif path.exists():
+        elif path.exists() or path.is_symlink():  # a broken symlink is read, and reported, like any file
             files.append(path)
         else:
             raise FileNotFoundError(f"{path}: no such file or folder")
@@ -68,9 +70,18 @@ def is_model_folder(paths) -> bool:
 
 def name_hint(table: RawTable) -> str | None:
     """The role a file's name (or SAS member name) announces: a known dataset name among its tokens."""
-    known = ADAM_ROLES + SDTM_ROLES
-    candidates = [table.stem, (table.member or "").lower()]
-    for text in candidates:
+    return _role_in_names(table.stem, (table.member or "").lower())
+
+
+def blocks_when_unreadable(path: Path) -> bool:
+    """Whether a file that cannot be read blocks loading: only when its name announces a dataset the
+    dashboard uses (adsl.xpt, ae.csv, ...); an unreadable file of any other name is reported and ignored."""
+    return _role_in_names(Path(path).name.split(".")[0].lower()) in ADAM_ROLES + SDTM_ROLES
+
+
+def _role_in_names(*names: str) -> str | None:
+    known = ADAM_ROLES + SDTM_ROLES + TRIAL_DESIGN_ROLES
+    for text in names:
         for token in (t for t in re.split(r"[^a-z0-9]+", text) if t):
             if token in known:
                 return token
@@ -96,8 +107,10 @@ def content_role(table: RawTable) -> tuple[str | None, str]:
         return None, "an ADaM BDS dataset the dashboard does not use"
     if "DOMAIN" in cols:
         domain = (_single_value(df, "DOMAIN") or "").lower()
-        if domain in SDTM_ROLES:
+        if domain in SDTM_ROLES + TRIAL_DESIGN_ROLES:
             return domain, "DOMAIN column"
+    if "TSPARMCD" in cols:
+        return "ts", "column TSPARMCD"
     unique_subjects = "USUBJID" in cols and df["USUBJID"].is_unique
     if "AEDECOD" in cols:
         if "AESTDTC" in cols and not cols & {"ASTDT", "TRTEMFL", "TRTA"}:

@@ -1,5 +1,9 @@
-"""SDTM (DM + SUPPDM, DS, EX, SV, AE, RS) -> the dashboard's data model, derived as a trial statistician would.
+"""SDTM (DM, DS, EX, SV, AE, RS and their SUPP-- datasets) -> the dashboard's data model, derived as a
+trial statistician would.
 
+- SUPP-- qualifiers (SUPPDM, SUPPAE, SUPPDS, ...) become columns of their parent dataset
+  (`merge_supp`): a qualifier with IDVAR/IDVARVAL (e.g. AESEQ = 3) belongs to that record, one with
+  a blank IDVAR to every record of the subject; SUPPDM population QNAMs are renamed to their flags.
 - Randomization date: DS record with DSDECOD 'RANDOMIZED' (DSSTDTC); subjects with a real arm but
   no such record fall back to DM.RFSTDTC (warned).
 - Randomized: a DS 'RANDOMIZED' record or a real arm; screen failures (ARMCD SCRNFAIL, ARM or
@@ -10,12 +14,21 @@
 - Screening date: DM.RFICDTC, else DS 'INFORMED CONSENT OBTAINED', else the first SV visit, else DMDTC.
 - Disposition: the last DS 'DISPOSITION EVENT' of a subject: COMPLETED, else DISCONTINUED with its
   DSDECOD as the reason (screen failures: the reason is SFREAS); none yet: ONGOING.
-- Last known alive: the latest SV, EX or DS (other than DEATH) date. Death: DM.DTHFL / DTHDTC; a
-  partial death date takes the first day of its month/year, or the last-known-alive date when later.
+- Last known alive: the latest RANDDT, SV, EX, DS (other than DEATH), AE start or RS date, partial
+  dates taken at their earliest (first day), so imputation never moves it later.
+- Death: DM.DTHFL / DTHDTC; a partial death date takes the first day of its month/year, or the
+  last-known-alive date when that falls later within the same month/year.
+- Dates never contradict one another by derivation: death is the last date a subject is known alive,
+  so LSTALVDT, EOSDT (disposition) and TRTEDT (last dose) are capped at DTHDT; a screening date from
+  the fallbacks (first SV visit, DMDTC) is capped at RANDDT, and a RANDDT from DM.RFSTDTC is raised
+  to the screening date. Each capped subject is reported with the source dates that contradict
+  (a finding about that subject, not a reason to refuse the trial).
 - Analysis days: from DM.RFSTDTC (day 1 = RFSTDTC, the day before is -1; there is no day 0).
 - Partial dates imputed as in dates.py (start: first day, end: last day); an imputed AE start date that
   falls before the first dose in the same month/year is set to the first dose date (admiral's rule).
-- AE treatment-emergent (TRTEMFL) when AE start >= first dose date.
+- AE treatment-emergent (TRTEMFL 'Y') when the AE starts on or after the first dose; an AE without a
+  start date is treatment-emergent unless it ended before the first dose; never-treated subjects 'N'.
+- Y/N flags (DTHFL, AESER, TRTEMFL, ...) come out as 'Y'/'N' as in adam.py (`read_flags`).
 - Overall survival (ADTTE OS) when DM has death data: origin RANDDT, event DTHDT, censored at the
   last-known-alive date.
 """
@@ -25,7 +38,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .adam import _grades, adsl_from_adam, not_randomized_arm
+from .adam import _grades, adsl_from_adam, keep_order, not_randomized_arm, read_flags, upper_text
 from .conform import conform, duplicates, to_text
 from .dates import END, START, study_day, to_dates
 from .report import FindingLog
@@ -34,6 +47,8 @@ POPULATION_QNAMS = {"ITT": "ITTFL", "ITTFL": "ITTFL", "SAFETY": "SAFFL", "SAFFL"
                     "EFFICACY": "EFFFL", "EFFFL": "EFFFL", "RANDFL": "RANDFL"}
 DS_MILESTONES = frozenset({"RANDOMIZED", "INFORMED CONSENT OBTAINED", "ELIGIBILITY CRITERIA MET",
                            "FINAL LAB VISIT", "FINAL RETRIEVAL VISIT"})
+# Screening-date sources that are not the informed consent itself.
+SCREENING_FALLBACKS = ("SV first visit", "DM.DMDTC")
 
 
 def _dates(frame: pd.DataFrame, column: str, rule: str = START) -> pd.Series:
@@ -48,15 +63,96 @@ def _per_subject(frame: pd.DataFrame | None, column: str, how: str, rule: str = 
     return dates.groupby(frame["USUBJID"]).agg(how).dropna()
 
 
+def _first_date(index, candidates) -> tuple[pd.Series, pd.Series]:
+    """Per row, the first of (label, dates) candidates that has a date, and the label it came from."""
+    dates = pd.Series(pd.NaT, index=index, dtype="datetime64[ns]")
+    origin = pd.Series(None, index=index, dtype=object)
+    for label, values in candidates:
+        fill = dates.isna() & values.notna()
+        dates[fill] = values[fill]
+        origin[fill] = label
+    return dates, origin
+
+
+def _latest_date(subjects: pd.Series, sources) -> tuple[pd.Series, pd.Series]:
+    """Per subject, the latest date among (frame, column) sources (partial dates at their first day)
+    and which 'DOMAIN.COLUMN' it came from; both missing when no source has a date."""
+    long = [pd.DataFrame({"USUBJID": frame["USUBJID"], "DATE": to_dates(frame[column]).dates,
+                          "SOURCE": f"{label}.{column}"})
+            for frame, column, label in sources if frame is not None and column in frame.columns]
+    if not long:
+        empty = pd.Series(pd.NaT, index=subjects.index, dtype="datetime64[ns]")
+        return empty, pd.Series(None, index=subjects.index, dtype=object)
+    latest = (pd.concat(long).dropna(subset=["DATE"]).sort_values("DATE", kind="stable")
+              .drop_duplicates("USUBJID", keep="last").set_index("USUBJID"))
+    return subjects.map(latest["DATE"]).astype("datetime64[ns]"), subjects.map(latest["SOURCE"])
+
+
+def with_supplements(tables: dict[str, tuple[pd.DataFrame, str]], log: FindingLog) -> dict:
+    """The SDTM tables with every SUPP-- dataset merged into its parent (and no longer listed itself)."""
+    out = dict(tables)
+    for role in [r for r in tables if r.startswith("supp")]:
+        supp, source = out.pop(role)
+        parent = role[4:]
+        if parent not in out:
+            log.warning(role, None, f"file ignored: {role.upper()} qualifies {parent.upper()}, which is absent",
+                        source=source, count=len(supp))
+            continue
+        frame, parent_source = out[parent]
+        renames = POPULATION_QNAMS if parent == "dm" else {}
+        out[parent] = (merge_supp(frame, supp, log, source, renames), parent_source)
+    return out
+
+
+def merge_supp(parent: pd.DataFrame, supp: pd.DataFrame, log: FindingLog | None = None, source=None,
+               renames=None) -> pd.DataFrame:
+    """`parent` with its SUPP-- qualifiers as columns (QNAM -> QVAL, QNAM renamed by `renames`).
+
+    A qualifier whose IDVAR is set (e.g. AESEQ) applies to the parent record with that IDVARVAL; a
+    blank IDVAR applies to every record of the subject. Columns the parent already has are kept, and
+    qualifiers that match no parent record (or name a column the parent lacks) are reported.
+    Requires USUBJID in both, QNAM and QVAL in `supp`.
+    """
+    log = log or FindingLog()
+    domain = upper_text(supp.get("RDOMAIN"), supp.index).dropna()
+    table = f"supp{domain.iloc[0].lower()}" if len(domain) else "supp"
+    qnam = upper_text(supp["QNAM"]).map(lambda q: (renames or {}).get(q, q))
+    quals = pd.DataFrame({"USUBJID": to_text(supp["USUBJID"]), "IDVAR": upper_text(supp.get("IDVAR"), supp.index),
+                          "KEY": to_text(supp["IDVARVAL"]) if "IDVARVAL" in supp else np.nan,
+                          "QNAM": qnam, "QVAL": supp["QVAL"]}).loc[qnam.notna()]
+    kept = [q for q in dict.fromkeys(quals["QNAM"]) if q in parent.columns]
+    if kept:
+        log.warning(table, None, f"qualifiers {', '.join(kept)} are also columns of the parent: the parent's "
+                    "values are kept", source=source, count=int(quals["QNAM"].isin(kept).sum()))
+    quals = quals.loc[~quals["QNAM"].isin(kept)]
+    out = parent.copy()
+    subjects = to_text(parent["USUBJID"])
+    unmatched = pd.Series(False, index=supp.index)
+    for var, group in quals.groupby(quals["IDVAR"].fillna(""), sort=False):
+        if var and var not in parent.columns:
+            log.warning(table, "IDVAR", f"IDVAR {var} is not a column of the parent dataset: its qualifiers are "
+                        "ignored", source=source, frame=supp, mask=supp.index.to_series().isin(group.index),
+                        columns=["QNAM"])
+            continue
+        parent_key = subjects if not var else subjects + "|" + to_text(parent[var]).fillna("")
+        key = group["USUBJID"] if not var else group["USUBJID"] + "|" + group["KEY"].fillna("")
+        unmatched[group.index] = ~key.isin(set(parent_key))
+        wide = group.assign(_KEY=key).drop_duplicates(["_KEY", "QNAM"]).pivot(index="_KEY", columns="QNAM",
+                                                                                values="QVAL")
+        for name in wide.columns:
+            values = parent_key.map(wide[name])
+            out[name] = values if name not in out.columns else out[name].where(out[name].notna(), values)
+    if unmatched.any():
+        log.warning(table, "IDVARVAL", "qualifiers that match no record of the parent dataset are ignored",
+                    source=source, frame=supp, mask=unmatched, columns=["IDVAR", "QNAM"])
+    return out
+
+
 def adsl_from_sdtm(tables: dict[str, tuple[pd.DataFrame, str]], log: FindingLog) -> pd.DataFrame:
-    """ADSL from DM (+ SUPPDM, DS, EX, SV); the rules are in the module docstring."""
+    """ADSL from DM (SUPPDM merged), DS, EX, SV, AE and RS; the rules are in the module docstring."""
     dm, dm_source = tables["dm"]
     df = dm.copy()
-    if "suppdm" in tables:
-        df = _merge_supp(df, tables["suppdm"][0])
-    ds = tables.get("ds", (None, None))[0]
-    ex = tables.get("ex", (None, None))[0]
-    sv = tables.get("sv", (None, None))[0]
+    ds, ex, sv, ae, rs = (tables.get(role, (None, None))[0] for role in ("ds", "ex", "sv", "ae", "rs"))
     subjects = df["USUBJID"]
     if "ARM" not in df.columns or df["ARM"].isna().all():
         df["ARM"] = df["ARMNRS"] if "ARMNRS" in df.columns else df.get("ARMCD")
@@ -69,67 +165,78 @@ def adsl_from_sdtm(tables: dict[str, tuple[pd.DataFrame, str]], log: FindingLog)
 
     milestones = _ds_rows(ds, lambda d: d.eq("RANDOMIZED"))
     rand = _per_subject(milestones, "DSSTDTC", "min")
-    df["RANDDT"] = subjects.map(rand)
+    df["RANDDT"] = subjects.map(rand).astype("datetime64[ns]")
     if ds is not None and len(rand):
         df["RANDFL"] = np.where(df["RANDDT"].notna() | ~no_arm, "Y", "N")
-    fallback = df["RANDDT"].isna() & ~no_arm
-    if fallback.any():
-        df.loc[fallback, "RANDDT"] = _dates(df, "RFSTDTC")[fallback]
+    rand_fallback = df["RANDDT"].isna() & ~no_arm
+    if rand_fallback.any():
+        df.loc[rand_fallback, "RANDDT"] = _dates(df, "RFSTDTC")[rand_fallback]
         where = "DS has no 'RANDOMIZED' record" if ds is not None else "no DS dataset"
         log.warning("adsl", "RANDDT", f"randomization date taken from DM.RFSTDTC ({where})",
-                    source=dm_source, frame=df, mask=fallback, columns=["RFSTDTC"])
+                    source=dm_source, frame=df, mask=rand_fallback, columns=["RFSTDTC"])
 
-    df["TRTSDT"] = _dates(df, "RFXSTDTC").where(lambda s: s.notna(), subjects.map(_per_subject(ex, "EXSTDTC", "min")))
-    df["TRTEDT"] = _dates(df, "RFXENDTC", END).where(
-        lambda s: s.notna(), subjects.map(_per_subject(ex, "EXENDTC", "max", END)))
+    df["TRTSDT"] = _first_date(df.index, [("DM.RFXSTDTC", _dates(df, "RFXSTDTC")),
+                                          ("EX.EXSTDTC", subjects.map(_per_subject(ex, "EXSTDTC", "min")))])[0]
+    df["TRTEDT"], last_dose_origin = _first_date(df.index, [
+        ("DM.RFXENDTC", _dates(df, "RFXENDTC", END)),
+        ("EX.EXENDTC", subjects.map(_per_subject(ex, "EXENDTC", "max", END)))])
     consent = _per_subject(_ds_rows(ds, lambda d: d.eq("INFORMED CONSENT OBTAINED")), "DSSTDTC", "min")
-    first_visit = _per_subject(sv, "SVSTDTC", "min")
-    scrndt = _dates(df, "RFICDTC")
-    for fill in (subjects.map(consent), subjects.map(first_visit), _dates(df, "DMDTC")):
-        scrndt = scrndt.where(scrndt.notna(), fill)
-    df["SCRNDT"] = scrndt
+    df["SCRNDT"], screen_origin = _first_date(df.index, [
+        ("DM.RFICDTC", _dates(df, "RFICDTC")), ("DS.DSSTDTC informed consent", subjects.map(consent)),
+        (SCREENING_FALLBACKS[0], subjects.map(_per_subject(sv, "SVSTDTC", "min"))),
+        (SCREENING_FALLBACKS[1], _dates(df, "DMDTC"))])
     _disposition_from_ds(df, ds, no_arm)
     alive_ds = _ds_rows(ds, lambda d: ~d.eq("DEATH"))
-    last = [s for s in (_per_subject(sv, "SVSTDTC", "max"), _per_subject(sv, "SVENDTC", "max", END),
-                        _per_subject(ex, "EXENDTC", "max", END), _per_subject(alive_ds, "DSSTDTC", "max")) if len(s)]
-    if last:
-        df["LSTALVDT"] = subjects.map(pd.concat(last, axis=1).max(axis=1))
+    alive_sources = [(sv, "SVSTDTC", "SV"), (sv, "SVENDTC", "SV"), (ex, "EXSTDTC", "EX"), (ex, "EXENDTC", "EX"),
+                     (alive_ds, "DSSTDTC", "DS"), (ae, "AESTDTC", "AE"), (rs, "RSDTC", "RS")]
+    alive, alive_origin = _latest_date(subjects, alive_sources)
+    if alive.notna().any():
+        randomization_later = df["RANDDT"].notna() & ~(alive >= df["RANDDT"])
+        df["LSTALVDT"] = alive.where(~randomization_later, df["RANDDT"])
+        alive_origin = alive_origin.where(~randomization_later, "RANDDT")
     if "DTHDTC" in df.columns:
-        death = to_dates(df["DTHDTC"])
-        df["DTHDT"] = death.dates
-        if death.imputed.any() and "LSTALVDT" in df.columns:
-            # a partial death date is never imputed before the last date the subject was known alive
-            later = death.imputed & (df["LSTALVDT"] > death.dates)
-            df.loc[later, "DTHDT"] = df.loc[later, "LSTALVDT"]
-            log.warning("adsl", "DTHDT", "partial death dates imputed to the first day of the month/year, or the "
-                        "last-known-alive date when later", source=dm_source, frame=df, mask=death.imputed,
-                        columns=["DTHDTC"])
+        _death_date(df, log, dm_source)
+        derived = pd.Series(True, index=df.index)  # LSTALVDT and EOSDT always are, in SDTM
+        keep_order(df, "LSTALVDT", "DTHDT", "LSTALVDT", derived, alive_origin, log, dm_source)
+        keep_order(df, "EOSDT", "DTHDT", "EOSDT", derived, pd.Series("DS.DSSTDTC", index=df.index), log, dm_source)
+        keep_order(df, "TRTEDT", "DTHDT", "TRTEDT", last_dose_origin.notna(), last_dose_origin, log, dm_source)
+    keep_order(df, "SCRNDT", "RANDDT", "SCRNDT", screen_origin.isin(SCREENING_FALLBACKS), screen_origin, log,
+               dm_source)
+    keep_order(df, "SCRNDT", "RANDDT", "RANDDT", rand_fallback, pd.Series("DM.RFSTDTC", index=df.index), log,
+               dm_source)
     if "SFREAS" not in df.columns and "ARMNRS" in df.columns:
         df["SFREAS"] = df["ARMNRS"].where(no_arm)
     return adsl_from_adam(df, log, dm_source)
 
 
-def _merge_supp(dm: pd.DataFrame, supp: pd.DataFrame) -> pd.DataFrame:
-    """DM with SUPPDM qualifiers as columns (population QNAMs renamed to their ADaM flags)."""
-    wide = supp.pivot_table(index="USUBJID", columns="QNAM", values="QVAL", aggfunc="first")
-    wide = wide.rename(columns=lambda q: POPULATION_QNAMS.get(str(q).upper(), str(q).upper()))
-    wide = wide[[c for c in wide.columns if c not in dm.columns]]
-    return dm.merge(wide, how="left", left_on="USUBJID", right_index=True)
+def _death_date(df: pd.DataFrame, log: FindingLog, source) -> None:
+    """DTHDT from DTHDTC; a partial date takes the first day of its period, or the last date the subject
+    was known alive (LSTALVDT, RANDDT) when that falls later within the same period."""
+    death = to_dates(df["DTHDTC"])
+    df["DTHDT"] = death.dates
+    if not death.imputed.any():
+        return
+    period_end = to_dates(df["DTHDTC"], END).dates
+    alive = df[[c for c in ("LSTALVDT", "RANDDT") if c in df.columns]].max(axis=1)
+    later = death.imputed & (alive > death.dates) & (alive <= period_end)
+    df.loc[later, "DTHDT"] = alive[later]
+    log.warning("adsl", "DTHDT", "partial death dates imputed to the first day of the month/year, or the "
+                "last-known-alive date when later in that month/year", source=source, frame=df,
+                mask=death.imputed, columns=["DTHDTC"])
 
 
 def _ds_rows(ds: pd.DataFrame | None, predicate) -> pd.DataFrame | None:
     if ds is None or "DSDECOD" not in ds.columns:
         return None
-    decod = to_text(ds["DSDECOD"]).str.upper()
-    return ds.loc[predicate(decod)]
+    return ds.loc[predicate(upper_text(ds["DSDECOD"]))]
 
 
 def _disposition_from_ds(df: pd.DataFrame, ds: pd.DataFrame | None, no_arm: pd.Series) -> None:
     if ds is None:
         return
-    decod = to_text(ds["DSDECOD"]).str.upper()
+    decod = upper_text(ds["DSDECOD"])
     if "DSCAT" in ds.columns:
-        is_event = to_text(ds["DSCAT"]).str.upper().eq("DISPOSITION EVENT")
+        is_event = upper_text(ds["DSCAT"]).eq("DISPOSITION EVENT")
     else:
         is_event = ~decod.isin(DS_MILESTONES)
     events = ds.loc[is_event].assign(_DT=_dates(ds, "DSSTDTC")[is_event], _DECOD=decod[is_event])
@@ -139,7 +246,7 @@ def _disposition_from_ds(df: pd.DataFrame, ds: pd.DataFrame | None, no_arm: pd.S
                              ["NOT RANDOMIZED", "COMPLETED", "DISCONTINUED"], "ONGOING")
     df["EOSSTT"] = df["EOSSTT"].where(~no_arm, "NOT RANDOMIZED")
     df["DCSREAS"] = status.where(~status.eq("COMPLETED") & ~no_arm)
-    df["EOSDT"] = df["USUBJID"].map(last["_DT"])
+    df["EOSDT"] = df["USUBJID"].map(last["_DT"]).astype("datetime64[ns]")
     term = df["USUBJID"].map(to_text(last["DSTERM"])) if "DSTERM" in last.columns else status
     df["SFREAS"] = term.where(no_arm)
 
@@ -156,7 +263,7 @@ def adae_from_sdtm(ae: pd.DataFrame, adsl: pd.DataFrame, dm: pd.DataFrame, log: 
         df["AETOXGRN"] = _grades(df["AETOXGR"], "AETOXGR", ae, log, source)
     for col in ("AESEV", "AEREL", "AEOUT"):
         if col in df.columns:
-            df[col] = to_text(df[col]).str.upper()
+            df[col] = upper_text(df[col])
     out = conform("adae", df, log, source)
     first_dose = out["USUBJID"].map(adsl.set_index("USUBJID")["TRTSDT"]) if "TRTSDT" in adsl else None
     if first_dose is not None and "ASTDTF" in out.columns:
@@ -169,10 +276,11 @@ def adae_from_sdtm(ae: pd.DataFrame, adsl: pd.DataFrame, dm: pd.DataFrame, log: 
     if "AENDT" in out.columns:
         out["AENDY"] = study_day(out["AENDT"], reference)
     if first_dose is not None:
-        out["TRTEMFL"] = np.where(out["ASTDT"].isna() | first_dose.isna(), None,
-                                  np.where(out["ASTDT"] >= first_dose, "Y", "N"))
+        ended_before = out["AENDT"] < first_dose if "AENDT" in out.columns else False
+        emergent = (out["ASTDT"] >= first_dose) | (out["ASTDT"].isna() & ~ended_before)
+        out["TRTEMFL"] = np.where(first_dose.notna() & emergent, "Y", "N")
     duplicates("adae", out, ["USUBJID", "AESEQ"], log, source, severity="warning")
-    return out
+    return read_flags("adae", out, log, source)
 
 
 def _rfstdt(dm: pd.DataFrame) -> pd.Series:

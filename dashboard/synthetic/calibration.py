@@ -20,6 +20,8 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Mapping
 
+from ..config import EventCategory, TrialInfo
+
 GENERATOR_NAME = "dashboard.synthetic"
 GENERATOR_VERSION = "1.0"
 STUDYID = "NCT02241018"
@@ -31,6 +33,47 @@ REFERENCE_FILE = "reference/nct02241018_published.json"
 ARM_KEYS = ("MSC", "CONTROL")  # the reference file's arm keys
 ARM_NAME = MappingProxyType({"MSC": "MSC + basiliximab + CNI", "CONTROL": "Basiliximab + CNI"})
 ARM_CODE = MappingProxyType({"MSC": "MSC", "CONTROL": "CTRL"})
+
+# The trial's identity and plan: written to the bundle's metadata.json, from which every view reads it.
+NCT02241018 = TrialInfo(
+    title=(
+        "MSCs + basiliximab + calcineurin inhibitor vs basiliximab + calcineurin inhibitor "
+        "for steroid-resistant acute GVHD"
+    ),
+    registry_id=STUDYID,
+    short_name="MSC-aGVHD",
+    target_enrollment=200,
+    planned_enrollment_start="2014-09-30",
+    planned_enrollment_end="2018-12-31",
+    visit_days=(7, 14, 21, 28, 56, 90),
+    primary_visit_day=28,
+    durable_visit_day=56,
+    stratification_factors=("STRATGR", "SITEID"),
+    arm_order=(ARM_NAME["MSC"], ARM_NAME["CONTROL"]),
+    arm_short_labels=MappingProxyType({ARM_NAME["MSC"]: "MSC", ARM_NAME["CONTROL"]: "Control"}),
+    # Table 4 of Zhao et al. 2022 (serious adverse events), by preferred term.
+    sae_categories=(
+        EventCategory("Any serious adverse event"),
+        EventCategory("Haematological (total)", any_of=("Platelet count decreased", "Neutrophil count decreased")),
+        EventCategory("Haematological: platelets decreased", any_of=("Platelet count decreased",),
+                      none_of=("Neutrophil count decreased",)),
+        EventCategory("Haematological: platelets and neutrophils decreased",
+                      all_of=("Platelet count decreased", "Neutrophil count decreased")),
+        EventCategory("Skin", any_of=("Skin ulceration",)),
+        EventCategory("Gastrointestinal", any_of=("Gastrointestinal haemorrhage", "Intestinal obstruction")),
+        EventCategory("Hepatobiliary or pancreatic", any_of=("Cholecystitis acute", "Hepatic failure")),
+        EventCategory("Cardiac (heart failure)", any_of=("Cardiac failure",)),
+        EventCategory("Renal or genitourinary (non-infective cystitis)", any_of=("Cystitis noninfective",)),
+        EventCategory("Vascular (thrombotic microangiopathy)", any_of=("Thrombotic microangiopathy",)),
+        EventCategory("Infections", category="INFECTION"),
+        EventCategory("Secondary malignancy",
+                      any_of=("Myelodysplastic syndrome", "Post transplant lymphoproliferative disorder")),
+    ),
+    ae_collection_days=180,  # AEs are collected from randomization to study day 180
+    primary_population="Evaluable",  # Zhao et al. 2022: day-28 response in the 99 + 99 evaluable patients
+    visit_window_days=MappingProxyType({7: 1, 14: 1, 21: 1, 28: 1, 56: 3, 90: 7}),
+    captions=MappingProxyType({"sae_categories": "Serious adverse events by the publication's categories (Table 4)"}),
+)
 
 
 # --------------------------------------------------------------------------------------------

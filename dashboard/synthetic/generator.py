@@ -16,7 +16,6 @@ from types import MappingProxyType
 import numpy as np
 import pandas as pd
 
-from ..config import NCT02241018
 from ..data.dataset import TrialDataset, write_dataset
 from . import calibration as cal
 from .sampling import (
@@ -31,7 +30,7 @@ from .sampling import (
     truncated_times,
 )
 
-VISIT_DAYS = NCT02241018.visit_days
+VISIT_DAYS = cal.NCT02241018.visit_days
 NEVER = np.inf
 ACCRUAL_BLOCK_MONTHS = 120  # stochastic accrual is simulated ten years at a time until the target is met
 
@@ -164,7 +163,7 @@ def simulate_trial(seed: int | None = None, subjects: int | None = None, cutoff=
     }
     if mode != cal.ACCRUAL_PUBLISHED:
         provenance["accrual"] = mode
-    return TrialDataset.create(tables.pop("adsl"), cutoff=cut, info=NCT02241018, provenance=provenance, **tables)
+    return TrialDataset.create(tables.pop("adsl"), cutoff=cut, info=cal.NCT02241018, provenance=provenance, **tables)
 
 
 def generate_to_folder(out, seed=None, subjects=None, cutoff=None, fmt: str = "parquet",

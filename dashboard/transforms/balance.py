@@ -22,6 +22,7 @@ from scipy import stats
 
 from ..config import BASELINE_LABELS, BASELINE_VARIABLES, CATEGORICAL_NUMERIC_VARIABLES, CATEGORY_ORDER
 from ..data.schema import ADSL
+from .flags import is_y_blank_flag, is_yes
 
 TOTAL = "Total"
 FLAG_VALUES = frozenset({"Y", "N"})
@@ -42,13 +43,23 @@ def variable_label(name: str) -> str:
 
 
 def variable_kind(series: pd.Series) -> str:
-    """'continuous' (numeric), 'flag' (only Y/N values) or 'categorical'."""
+    """'continuous' (numeric), 'flag' (only Y/N values, any case, or an ADaM Y/blank flag) or 'categorical'."""
     if series.name in CATEGORICAL_NUMERIC_VARIABLES:
         return "categorical"
     if pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series):
         return "continuous"
-    values = {str(v) for v in pd.unique(series.dropna())}
+    values = set(series.astype("string").str.strip().str.upper().replace("", pd.NA).dropna().unique())
     return "flag" if values and values <= FLAG_VALUES else "categorical"
+
+
+def _flag_codes(series: pd.Series) -> np.ndarray:
+    """Level codes of a flag: 0 = Y, 1 = N, -1 = missing. In an ADaM Y/blank flag (no 'N' anywhere) a
+    blank is 'N'; in a Y/N flag a blank is missing."""
+    yes = is_yes(series).to_numpy()
+    if is_y_blank_flag(series):
+        return np.where(yes, 0, 1).astype(np.int64)
+    no = (series.astype("string").str.strip().str.upper() == "N").fillna(False).to_numpy(dtype=bool)
+    return np.where(yes, 0, np.where(no, 1, -1)).astype(np.int64)
 
 
 def baseline_variables(adsl: pd.DataFrame, variables=None) -> list[str]:
@@ -89,6 +100,7 @@ class _Variable:
     kind: str
     levels: tuple[str, ...]
     by_arm: dict  # arm -> numpy array
+    blank_is_no: bool = False  # an ADaM Y/blank flag: blanks were counted as 'No'
 
     def counts(self, arm: str) -> np.ndarray:
         codes = self.by_arm[arm]
@@ -112,13 +124,16 @@ def _prepare(adsl: pd.DataFrame, variables, arm_names, arm_column: str, total: b
         if kind == "continuous":
             values = pd.to_numeric(series, errors="coerce").astype("float64").to_numpy()
             levels: tuple[str, ...] = ()
+        elif kind == "flag":
+            values, levels = _flag_codes(series), ("Y", "N")
         else:
             text = _as_text(series)
-            levels = ("Y", "N") if kind == "flag" else tuple(_levels(variable, text))
+            levels = tuple(_levels(variable, text))
             lookup = {level: i for i, level in enumerate(levels)}
             values = np.array([lookup.get(v, -1) for v in text], dtype=np.int64)
         prepared.append(_Variable(variable, variable_label(variable), kind, levels,
-                                  {arm: values[mask] for arm, mask in masks.items()}))
+                                  {arm: values[mask] for arm, mask in masks.items()},
+                                  blank_is_no=kind == "flag" and is_y_blank_flag(series)))
     return prepared
 
 
@@ -154,7 +169,7 @@ def baseline_statistics(
     skipped). Columns: variable, label, kind, level, arm, N (patients in the arm), n (patients at
     the level; non-missing for continuous), pct (n / N * 100), missing, mean, sd, median, q1, q3,
     min, max. `arms` fixes arm order (default sorted); `total` adds an arm named "Total".
-    Flags (Y/N variables) get one row, level "Y".
+    Flags (Y/N variables) get one row, level "Y"; in an ADaM Y/blank flag a blank counts as 'N'.
     """
     _require(adsl, [arm_column], "baseline_statistics")
     prepared = _prepare(adsl, variables, _arm_names(adsl, arms, arm_column), arm_column, total=total)
@@ -314,6 +329,11 @@ def _continuous_cells(row: dict, digits: int) -> tuple[str, str, str]:
     return (f"{f['median']} ({f['q1']}–{f['q3']})", f"{f['mean']} ({f['sd']})", f"{f['min']}, {f['max']}")
 
 
+def _flag_statistic(var: _Variable) -> str:
+    """The row name of a flag: 'Yes', saying so when blanks were counted as 'No' (ADaM Y/blank flag)."""
+    return "Yes (Y; blank = No)" if var.blank_is_no else "Yes"
+
+
 def _count_pct(row: dict, digits: int) -> str:
     return "–" if pd.isna(row["pct"]) else f"{int(row['n'])} ({row['pct']:.{digits}f}%)"
 
@@ -333,8 +353,8 @@ def baseline_table(
 
     Requires `arm_column`; uses the requested variables that exist. Continuous variables get
     "Median (IQR)", "Mean (SD)" and "Min, max" rows, categorical ones a row per level ("n (%)",
-    % of the arm's patients), flags (Y/N) one "Yes" row; a "Missing" row appears when any value is
-    missing. Columns: variable, label (first row of a variable only), statistic, <arms...>, Total,
+    % of the arm's patients), flags (Y/N) one "Yes" row (ADaM Y/blank flags: blank = No, said in the
+    row name); a "Missing" row appears when any value is missing. Columns: variable, label (first row of a variable only), statistic, <arms...>, Total,
     smd (first row only; the largest pairwise SMD when 3+ arms), flag (smd > threshold),
     and with `pvalues` also p_value and test. `smd`: a `standardized_differences` result for the
     same subjects, arms and variables, to reuse instead of recomputing.
@@ -359,7 +379,7 @@ def baseline_table(
                      for i, name in enumerate(("Median (IQR)", "Mean (SD)", "Min, max"))]
         else:
             levels = var.levels[:1] if var.kind == "flag" else var.levels
-            cells = [("Yes" if var.kind == "flag" else level,
+            cells = [(_flag_statistic(var) if var.kind == "flag" else level,
                       {arm: _count_pct(by_arm[arm][i], digits) for arm in arm_columns})
                      for i, level in enumerate(levels)]
         missing = {arm: len(var.by_arm[arm]) - len(var.present(arm)) for arm in arm_columns}

@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from ..config import ACCRUAL_ROLLING_MONTHS, DAYS_PER_MONTH
+from .flags import is_yes
 
 ALL_ARMS = "All arms"
 
@@ -85,20 +86,45 @@ def site_activation(adsl: pd.DataFrame, sites: pd.DataFrame | None = None) -> pd
     return out
 
 
+def enrollment_closed(randomization_dates: pd.Series, target: int | None) -> pd.Timestamp | None:
+    """The trial's last randomization date once `target` patients are randomized (None before, or
+    without a target). Pass the randomization dates of the whole trial, not of a filtered subset."""
+    dates = pd.to_datetime(randomization_dates).dropna()
+    return dates.max() if target and len(dates) >= target else None
+
+
+def recruitment_end(randomization_dates: pd.Series, target: int | None, cutoff) -> tuple[pd.Timestamp, str]:
+    """When recruitment stopped, for per-site rates, and why: the trial's last randomization once the
+    target is reached ('enrollment closed') or when the trial records no target ('last randomization
+    in the trial'); else the data cut ('enrollment still open'). Whole-trial dates, as
+    `enrollment_closed`."""
+    cutoff = pd.Timestamp(cutoff)
+    closed = enrollment_closed(randomization_dates, target)
+    if closed is not None:
+        return min(closed, cutoff), f"enrollment closed on {closed.date()} (target of {target} reached)"
+    dates = pd.to_datetime(randomization_dates).dropna()
+    if not target and len(dates):
+        last = min(dates.max(), cutoff)
+        return last, f"the trial's last randomization on {last.date()} (no enrollment target recorded)"
+    return cutoff, f"the data cut {cutoff.date()} (enrollment still open)"
+
+
 def site_performance(subjects: pd.DataFrame, screened: pd.DataFrame | None, activation: pd.DataFrame,
-                     cutoff, arms=(), sites: pd.DataFrame | None = None) -> pd.DataFrame:
+                     cutoff, arms=(), sites: pd.DataFrame | None = None, until=None) -> pd.DataFrame:
     """One row per site with recruitment performance up to the data cut.
 
     Requires SITEID, ARM, RANDDT in `subjects` (randomized); SITEID, RANDFL in `screened` (all
     screened subjects, or None when screening data is absent); SITEID, ACTIVDT in `activation`
     (see `site_activation`). Columns: SITEID, SITENAME, CITY, one count column per arm, RANDOMIZED,
-    SCREENED, SCREEN_FAILURES, SF_RATE (%), ACTIVDT, MONTHS_ACTIVE, RATE_PER_MONTH (randomized per
-    site-month active), FIRST_RANDDT, DAYS_TO_FIRST (activation to first randomization). Sites are
-    those of `activation`; sorted by RANDOMIZED (largest first).
+    SCREENED, SCREEN_FAILURES, SF_RATE (%), ACTIVDT, MONTHS_ACTIVE (activation to `until`, the end
+    of recruitment from `recruitment_end`; default and at most the data cut), RATE_PER_MONTH
+    (randomized per site-month active), FIRST_RANDDT, DAYS_TO_FIRST (activation to first
+    randomization). Sites are those of `activation`; sorted by RANDOMIZED (largest first).
     """
     _require(subjects, ["SITEID", "ARM", "RANDDT"], "site_performance (subjects)")
     _require(activation, ["SITEID", "ACTIVDT"], "site_performance (activation)")
     cutoff = pd.Timestamp(cutoff)
+    end = cutoff if until is None else min(pd.Timestamp(until), cutoff)
     by_site = enrollment_by_site(subjects, activation["SITEID"], arms)
     wide = by_site.pivot(index="SITEID", columns="ARM", values="N")
     arm_cols = list(dict.fromkeys(by_site["ARM"]))
@@ -114,14 +140,14 @@ def site_performance(subjects: pd.DataFrame, screened: pd.DataFrame | None, acti
         _require(screened, ["SITEID", "RANDFL"], "site_performance (screened)")
         key = screened["SITEID"].astype(str)
         out["SCREENED"] = out["SITEID"].map(key.value_counts()).fillna(0).astype(int)
-        failures = key[screened["RANDFL"] != "Y"].value_counts()
+        failures = key[~is_yes(screened["RANDFL"])].value_counts()
         out["SCREEN_FAILURES"] = out["SITEID"].map(failures).fillna(0).astype(int)
         out["SF_RATE"] = (100 * out["SCREEN_FAILURES"] / out["SCREENED"].where(out["SCREENED"] > 0)).round(1)
     else:
         out["SCREENED"] = np.nan
         out["SCREEN_FAILURES"] = np.nan
         out["SF_RATE"] = np.nan
-    active_days = (cutoff - out["ACTIVDT"]).dt.days.clip(lower=0)
+    active_days = (end - out["ACTIVDT"]).dt.days.clip(lower=0)
     out["MONTHS_ACTIVE"] = (active_days / DAYS_PER_MONTH).round(1)
     out["RATE_PER_MONTH"] = (out["RANDOMIZED"] / (active_days / DAYS_PER_MONTH).where(active_days > 0)).round(2)
     rand = _randomized(subjects)
@@ -270,7 +296,7 @@ def recruitment_pauses(rate: pd.DataFrame) -> pd.DataFrame:
 def has_screening_data(screened: pd.DataFrame) -> bool:
     """Whether the frame records screening: screen failures present or a screening date recorded."""
     _require(screened, ["RANDFL"], "has_screening_data")
-    failures = (screened["RANDFL"] != "Y").any()
+    failures = (~is_yes(screened["RANDFL"])).any()
     dated = "SCRNDT" in screened.columns and screened["SCRNDT"].notna().any()
     return bool(failures or dated)
 
@@ -295,8 +321,9 @@ def screening_funnel(screened: pd.DataFrame, arms=()) -> pd.DataFrame:
     """
     _require(screened, ["RANDFL", "ARM"], "screening_funnel")
     rows: list[tuple[str, str, str, int]] = []
-    randomized = screened.loc[screened["RANDFL"] == "Y"]
-    failures = screened.loc[screened["RANDFL"] != "Y"]
+    randomized_flag = is_yes(screened["RANDFL"])
+    randomized = screened.loc[randomized_flag]
+    failures = screened.loc[~randomized_flag]
     rows.append(("Screened", "", "", len(screened)))
     rows.append(("Excluded", "", "", len(failures)))
     if len(failures):
@@ -320,7 +347,7 @@ def screening_funnel(screened: pd.DataFrame, arms=()) -> pd.DataFrame:
                 rows += [("Discontinued", arm, r, int(c)) for r, c in _reasons(discontinued, "DCSREAS").items()]
             rows.append(("Ongoing", arm, "", n - completed - len(discontinued)))
         if "DTHFL" in group.columns:
-            died = group["DTHFL"] == "Y"
+            died = is_yes(group["DTHFL"])
             rows.append(("Died", arm, "", int(died.sum())))
             if "EOSSTT" in group.columns:
                 status = group["EOSSTT"].fillna("ONGOING").where(~died, "DIED")
@@ -330,7 +357,7 @@ def screening_funnel(screened: pd.DataFrame, arms=()) -> pd.DataFrame:
                 if len(withdrawn):
                     rows += [("Withdrawn", arm, r, int(c)) for r, c in _reasons(withdrawn, "DCSREAS").items()]
         if "EFFFL" in group.columns:
-            analysed = int((group["EFFFL"] == "Y").sum())
+            analysed = int(is_yes(group["EFFFL"]).sum())
             rows += [("Analysed", arm, "", analysed), ("Not analysed", arm, "", n - analysed)]
     out = pd.DataFrame(rows, columns=["STAGE", "ARM", "DETAIL", "N"])
     out["N"] = out["N"].astype(int)
@@ -339,7 +366,7 @@ def screening_funnel(screened: pd.DataFrame, arms=()) -> pd.DataFrame:
 
 def _treated(group: pd.DataFrame) -> pd.Series | None:
     if "SAFFL" in group.columns:
-        return group["SAFFL"] == "Y"
+        return is_yes(group["SAFFL"])
     if "TRTSDT" in group.columns:
         return group["TRTSDT"].notna()
     return None
@@ -359,7 +386,7 @@ def funnel_missing(screened: pd.DataFrame) -> list[str]:
     if not has_screening_data(screened):
         gaps.append("No screening data: the dataset holds randomized patients only (no screen failures with "
                     "RANDFL='N' and no screening dates), so the flow starts at randomization.")
-    elif (screened["RANDFL"] != "Y").any() and "SFREAS" not in screened.columns:
+    elif (~is_yes(screened["RANDFL"])).any() and "SFREAS" not in screened.columns:
         gaps.append("Screen-failure reasons (SFREAS) are not recorded.")
     if "SAFFL" not in screened.columns and "TRTSDT" not in screened.columns:
         gaps.append("Treatment start (SAFFL/TRTSDT) is not recorded, so 'treated' is not shown.")

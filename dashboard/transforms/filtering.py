@@ -6,6 +6,8 @@ from dataclasses import dataclass, replace
 
 import pandas as pd
 
+from .flags import is_yes
+
 
 @dataclass(frozen=True)
 class FilterSpec:
@@ -49,7 +51,7 @@ def filter_subjects(adsl: pd.DataFrame, spec: FilterSpec) -> pd.DataFrame:
         mask &= adsl["RANDDT"].between(pd.Timestamp(start), pd.Timestamp(end))
     if spec.population_flag is not None:
         _require(adsl, spec.population_flag)
-        mask &= adsl[spec.population_flag] == "Y"
+        mask &= is_yes(adsl[spec.population_flag])
     return adsl.loc[mask.fillna(False).astype(bool)]
 
 

@@ -10,7 +10,9 @@ import numpy as np
 import pandas as pd
 
 from ..config import RESPONSE_DIED, RESPONSE_MISSING, RESPONSE_PENDING
+from .flags import is_yes
 from .response import response_status_by_visit, response_visits
+from .safety import has_treatment_emergent_flag
 
 ALL_ARMS = "All arms"
 # Study status categories in display order; death takes precedence over the recorded end-of-study status.
@@ -53,7 +55,7 @@ def study_status(subjects: pd.DataFrame) -> pd.Series:
         status = mapped.astype(object).where(mapped.notna(), status)
     died = pd.Series(False, index=subjects.index)
     if "DTHFL" in subjects.columns:
-        died |= (subjects["DTHFL"] == "Y").fillna(False).astype(bool)
+        died |= is_yes(subjects["DTHFL"])
     if "DTHDT" in subjects.columns:
         died |= subjects["DTHDT"].notna()
     return status.where(~died, "Died")
@@ -81,14 +83,15 @@ def study_status_by_arm(subjects: pd.DataFrame, arms=()) -> pd.DataFrame:
 
 
 def primary_endpoint_status_by_arm(
-    subjects: pd.DataFrame, adrs: pd.DataFrame, cutoff, visit_day: int, arms=()
+    subjects: pd.DataFrame, adrs: pd.DataFrame, cutoff, visit_day: int, arms=(), windows=None
 ) -> pd.DataFrame:
     """Where the primary endpoint stands at the data cut, per arm of the evaluable patients.
 
     Columns: ARM, evaluable (EFFFL 'Y', or every subject when ADSL has no EFFFL), assessed (a
     response recorded at the visit), died (before the visit without an assessment), missing (visit
-    due, no assessment), pending (visit after the data cut), assessed_or_due (evaluable - pending).
-    The visit is the ADRS visit whose nominal day is `visit_day`. Requires ADSL USUBJID, ARM, RANDDT;
+    window closed, no assessment), pending (window still open at the data cut), assessed_or_due
+    (evaluable - pending). The visit is the ADRS visit whose nominal day is `visit_day`; `windows` as
+    in `response_visits`. Requires ADSL USUBJID, ARM, RANDDT;
     ADRS USUBJID, PARAMCD, AVISIT, AVALC and AVISITN or ADY (see `response_status_by_visit`).
     Raises ValueError when ADRS has no visit on `visit_day`.
     """
@@ -96,8 +99,8 @@ def primary_endpoint_status_by_arm(
     arm_list = _arm_list(subjects, arms)
     evaluable = subjects
     if "EFFFL" in subjects.columns:
-        evaluable = subjects.loc[(subjects["EFFFL"] == "Y").fillna(False).astype(bool)]
-    visits = response_visits(adrs)
+        evaluable = subjects.loc[is_yes(subjects["EFFFL"])]
+    visits = response_visits(adrs, windows=windows)
     at_day = visits.loc[visits["DAY"] == visit_day, "AVISIT"]
     if at_day.empty:
         raise ValueError(f"ADRS has no response visit on day {visit_day}; its visits are {', '.join(visits['AVISIT'])}")
@@ -106,7 +109,7 @@ def primary_endpoint_status_by_arm(
     else:
         visit = at_day.iloc[0]
         at_visit = adrs.loc[adrs["AVISIT"].astype("string") == visit]  # only the visit's rows: faster
-        status = response_status_by_visit(evaluable, at_visit, cutoff)
+        status = response_status_by_visit(evaluable, at_visit, cutoff, windows=windows)
         status = status.loc[status["AVISIT"] == visit, ["ARM", "STATUS"]]
     kind = status["STATUS"].map({RESPONSE_DIED: "died", RESPONSE_MISSING: "missing", RESPONSE_PENDING: "pending"})
     frame = pd.DataFrame({"ARM": status["ARM"].astype(str), "kind": kind.fillna("assessed")})
@@ -122,14 +125,14 @@ def primary_endpoint_status_by_arm(
 def serious_ae_by_arm(subjects: pd.DataFrame, adae: pd.DataFrame, arms=()) -> pd.DataFrame:
     """Serious adverse events so far per arm of the safety population: ARM, N (safety patients),
     patients (with >= 1 serious event), pct, events (serious events). Only treatment-emergent events
-    count when ADAE has TRTEMFL. Requires ADSL USUBJID, ARM, SAFFL; ADAE USUBJID, AESER."""
+    count when ADAE flags them (`has_treatment_emergent_flag`). Requires ADSL USUBJID, ARM, SAFFL; ADAE USUBJID, AESER."""
     _require(subjects, ["USUBJID", "ARM", "SAFFL"], "serious_ae_by_arm")
     _require(adae, ["USUBJID", "AESER"], "serious_ae_by_arm (ADAE)")
     arm_list = _arm_list(subjects, arms)
-    safety = subjects.loc[(subjects["SAFFL"] == "Y").fillna(False).astype(bool), ["USUBJID", "ARM"]]
-    serious = (adae["AESER"] == "Y").fillna(False).astype(bool)
-    if "TRTEMFL" in adae.columns:
-        serious &= (adae["TRTEMFL"] == "Y").fillna(False).astype(bool)
+    safety = subjects.loc[is_yes(subjects["SAFFL"]), ["USUBJID", "ARM"]]
+    serious = is_yes(adae["AESER"])
+    if has_treatment_emergent_flag(adae):
+        serious &= is_yes(adae["TRTEMFL"])
     events = adae.loc[serious, ["USUBJID"]].merge(safety, on="USUBJID")
     rows = []
     for arm in [*arm_list, ALL_ARMS]:

@@ -22,6 +22,8 @@ from ..config import (
     SWIMMER_TTE_EVENTS,
 )
 
+from .flags import is_yes
+
 NOT_ASSESSED = (RESPONSE_DIED, RESPONSE_MISSING, RESPONSE_PENDING)
 
 
@@ -63,9 +65,11 @@ def category_colors(categories) -> dict[str, str]:
     return {c: RESPONSE_COLORS[c] if c in RESPONSE_COLORS else next(extra) for c in order}
 
 
-def response_visits(adrs: pd.DataFrame, paramcd: str | None = None) -> pd.DataFrame:
-    """Scheduled response visits, ordered: AVISIT and DAY (nominal study day: AVISITN, else the
-    median ADY). Requires PARAMCD, AVISIT and one of AVISITN / ADY."""
+def response_visits(adrs: pd.DataFrame, paramcd: str | None = None, windows=None) -> pd.DataFrame:
+    """Scheduled response visits, ordered: AVISIT, DAY (nominal study day: AVISITN, else the median
+    ADY) and WINDOW_END (the last study day of the visit's window: DAY + `windows[DAY]` when the
+    mapping of nominal day -> days either side has the visit, else the latest ADY observed at the
+    visit, never before DAY). Requires PARAMCD, AVISIT and one of AVISITN / ADY."""
     _require(adrs, ["PARAMCD", "AVISIT"], "ADRS")
     paramcd = paramcd or response_parameter(adrs)
     rows = adrs.loc[(adrs["PARAMCD"] == paramcd) & adrs["AVISIT"].notna()]
@@ -76,25 +80,33 @@ def response_visits(adrs: pd.DataFrame, paramcd: str | None = None) -> pd.DataFr
     else:
         raise KeyError("ADRS needs AVISITN or ADY to place visits in time")
     out = day.rename("DAY").reset_index().dropna(subset=["DAY"])
-    out["AVISIT"] = out["AVISIT"].astype(str)
     out["DAY"] = out["DAY"].astype(float)
+    latest = (pd.to_numeric(rows["ADY"], errors="coerce").groupby(rows["AVISIT"]).max()
+              if "ADY" in rows.columns else pd.Series(dtype=float))
+    observed = np.fmax(out["AVISIT"].map(latest).astype(float).to_numpy(), out["DAY"].to_numpy())
+    half_width = dict(windows or {})
+    planned = out["DAY"].map(lambda d: half_width.get(int(round(d)))).astype(float)
+    out["WINDOW_END"] = (out["DAY"] + planned).fillna(pd.Series(observed, index=out.index))
+    out["AVISIT"] = out["AVISIT"].astype(str)
     return out.sort_values(["DAY", "AVISIT"]).reset_index(drop=True)
 
 
 def response_status_by_visit(
-    subjects: pd.DataFrame, adrs: pd.DataFrame, cutoff, paramcd: str | None = None
+    subjects: pd.DataFrame, adrs: pd.DataFrame, cutoff, paramcd: str | None = None, windows=None
 ) -> pd.DataFrame:
     """One row per subject and scheduled visit: USUBJID, ARM, AVISIT, DAY, STATUS.
 
     STATUS is the assessed response (AVALC; the last assessment when a visit has several); without an
-    assessment it is "Died" (death before the visit date), "Pending" (visit date = RANDDT + DAY - 1
-    after the data cut) or "No assessment". Every subject appears at every visit.
+    assessment it is "Died" (death before the visit's nominal date RANDDT + DAY - 1), "Pending" (the
+    visit's window, to RANDDT + WINDOW_END - 1, closes after the data cut and the patient was alive
+    at the cut: the assessment can still come) or "No assessment" (the window has closed). `windows`:
+    see `response_visits`. Every subject appears at every visit.
     Requires ADSL USUBJID, ARM, RANDDT (DTHDT used when present); ADRS USUBJID, PARAMCD, AVISIT, AVALC.
     """
     _require(subjects, ["USUBJID", "ARM", "RANDDT"], "ADSL")
     _require(adrs, ["USUBJID", "PARAMCD", "AVISIT", "AVALC"], "ADRS")
     paramcd = paramcd or response_parameter(adrs)
-    visits = response_visits(adrs, paramcd)
+    visits = response_visits(adrs, paramcd, windows)
     subj = subjects[["USUBJID", "ARM", "RANDDT"]].copy()
     subj["DTHDT"] = subjects["DTHDT"] if "DTHDT" in subjects.columns else pd.NaT
     grid = subj.merge(visits, how="cross")
@@ -106,9 +118,13 @@ def response_status_by_visit(
         .drop_duplicates(["USUBJID", "AVISIT"], keep="last")[["USUBJID", "AVISIT", "AVALC"]]
     )
     grid = grid.merge(assessed, on=["USUBJID", "AVISIT"], how="left")
-    visit_date = pd.to_datetime(grid["RANDDT"]) + pd.to_timedelta(grid["DAY"] - 1, unit="D")
-    died = grid["DTHDT"].notna() & (pd.to_datetime(grid["DTHDT"]) < visit_date)
-    pending = visit_date > pd.Timestamp(cutoff)
+    randomized = pd.to_datetime(grid["RANDDT"])
+    visit_date = randomized + pd.to_timedelta(grid["DAY"] - 1, unit="D")
+    window_closes = randomized + pd.to_timedelta(grid["WINDOW_END"] - 1, unit="D")
+    death = pd.to_datetime(grid["DTHDT"])
+    died = death.notna() & (death < visit_date)
+    cut = pd.Timestamp(cutoff)
+    pending = (window_closes > cut) & ~(death.notna() & (death <= cut))
     status = np.select(
         [grid["AVALC"].notna(), died, pending],
         [grid["AVALC"].astype(object), RESPONSE_DIED, RESPONSE_PENDING],
@@ -178,6 +194,14 @@ def overall_response_by_visit(status: pd.DataFrame, arms=None) -> pd.DataFrame:
     return out.sort_values(["ARM", "DAY"]).reset_index(drop=True)[
         ["ARM", "AVISIT", "DAY", "responders", "evaluated", "pending", "N", "pct", "ci_low", "ci_high", "label"]
     ]
+
+
+def responders_at(status: pd.DataFrame, visit: str, arm: str) -> tuple[int, int]:
+    """(responders, patients whose visit is due) of one arm at one visit: CR+PR over everyone but the
+    pending. Requires ARM, AVISIT, STATUS (from `response_status_by_visit`)."""
+    _require(status, ["ARM", "AVISIT", "STATUS"], "response status")
+    at = status.loc[(status["AVISIT"] == visit) & (status["ARM"] == arm) & (status["STATUS"] != RESPONSE_PENDING)]
+    return int(at["STATUS"].isin(RESPONDER_CATEGORIES).sum()), len(at)
 
 
 def format_proportion(n: int, total: int) -> str:
@@ -365,7 +389,7 @@ def swimmer_events(subjects: pd.DataFrame, adrs: pd.DataFrame | None = None, ade
                                    "KIND": "Exposure", "LABEL": rows["EXTRT"].astype(str),
                                    "DETAIL": rows["EXTRT"].astype(str) + dose}))
     if adae is not None and len(adae) and "AESER" in adae.columns:
-        rows = adae.loc[(adae["AESER"] == "Y") & adae["USUBJID"].isin(ids)]
+        rows = adae.loc[is_yes(adae["AESER"]) & adae["USUBJID"].isin(ids)]
         grade = (" (grade " + rows["AETOXGRN"].astype("Int64").astype(str) + ")") if "AETOXGRN" in rows.columns else ""
         parts.append(pd.DataFrame({"USUBJID": rows["USUBJID"], "DAY": day_of(rows, "ASTDT", "ASTDY"),
                                    "KIND": "Serious AE", "LABEL": rows["AEDECOD"].astype(str),

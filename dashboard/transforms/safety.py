@@ -17,6 +17,7 @@ import pandas as pd
 from scipy import special, stats
 
 from ..config import AE_GRADE_BANDS, DAYS_PER_MONTH, RELATED_VALUES, SEVERITY_GRADES, AETopic, EventCategory
+from .flags import is_yes
 
 AE_REQUIRED = ("USUBJID", "AEBODSYS", "AEDECOD")
 SUBJECTS_REQUIRED = ("USUBJID", "ARM", "SAFFL")
@@ -71,7 +72,7 @@ def safety_population(subjects: pd.DataFrame, columns=None) -> pd.DataFrame:
     """Rows of the filtered subjects in the safety population (SAFFL == 'Y'); only `columns` (those
     present of them) when given, which is much cheaper on a wide ADSL."""
     _require(subjects, SUBJECTS_REQUIRED, "safety_population")
-    mask = (subjects["SAFFL"] == "Y").fillna(False).to_numpy(dtype=bool)
+    mask = is_yes(subjects["SAFFL"]).to_numpy()
     if columns is None:
         return subjects.loc[mask]
     return subjects.loc[mask, [c for c in dict.fromkeys(columns) if c in subjects.columns]]
@@ -119,7 +120,8 @@ def select_events(
     """Events of safety-population subjects with ARM and GRADE attached, after the event filters.
 
     Requires ADAE USUBJID, AEBODSYS, AEDECOD (plus AESER / AEREL / TRTEMFL for the matching
-    filter; TRTEMFL is derived as ASTDT >= TRTSDT when absent) and subjects USUBJID, ARM, SAFFL.
+    filter; treatment emergence is derived as ASTDT >= TRTSDT when TRTEMFL is absent or never 'Y')
+    and subjects USUBJID, ARM, SAFFL.
     ASTDY is derived from ASTDT and RANDDT (day 1 = randomization) when absent.
     `search` matches the preferred term, body system or reported term, case-insensitively.
     """
@@ -128,7 +130,7 @@ def select_events(
     keep = adae["USUBJID"].isin(pop["USUBJID"])
     if serious_only:
         _require(adae, ("AESER",), "the serious-only filter")
-        keep &= adae["AESER"] == "Y"
+        keep &= is_yes(adae["AESER"])
     if related_only:
         _require(adae, ("AEREL",), "the related-only filter")
         keep &= adae["AEREL"].astype("string").str.upper().str.strip().isin(RELATED_VALUES)
@@ -165,9 +167,25 @@ def _lookup(keys: pd.Series, values: pd.Series) -> np.ndarray:
     return values.reindex(keys.astype(object)).to_numpy(dtype=object)
 
 
+def has_treatment_emergent_flag(adae: pd.DataFrame) -> bool:
+    """Whether ADAE flags treatment-emergent events: a TRTEMFL column with at least one 'Y' (an
+    empty column says nothing, so treatment emergence is then derived from dates)."""
+    return "TRTEMFL" in adae.columns and bool(is_yes(adae["TRTEMFL"]).any())
+
+
+def ae_definition(has_flag: bool, treatment_emergent_only: bool) -> str:
+    """Which adverse events are counted, in words for every tab that counts them."""
+    if treatment_emergent_only:
+        return ("treatment-emergent AEs (TRTEMFL)" if has_flag else
+                "treatment-emergent AEs (onset on or after first treatment; the data have no TRTEMFL flag)")
+    if has_flag:
+        return "all recorded AEs, treatment-emergent or not (TRTEMFL not applied)"
+    return "all recorded AEs (the data have no treatment-emergent flag, TRTEMFL)"
+
+
 def _treatment_emergent(adae: pd.DataFrame, pop: pd.DataFrame) -> pd.Series:
-    if "TRTEMFL" in adae.columns:
-        return (adae["TRTEMFL"] == "Y").fillna(False)
+    if has_treatment_emergent_flag(adae):
+        return is_yes(adae["TRTEMFL"])
     _require(adae, ("ASTDT",), "the treatment-emergent filter (no TRTEMFL)")
     _require(pop, ("TRTSDT",), "the treatment-emergent filter (no TRTEMFL)")
     start = adae["USUBJID"].map(pop.set_index("USUBJID")["TRTSDT"])
@@ -458,7 +476,7 @@ def topic_events(events: pd.DataFrame, topic: AETopic, *, window_days: int | Non
         keep &= events["GRADE"] <= topic.max_grade
     if topic.serious_only:
         _require(events, ("AESER",), f"the topic {topic.label!r}")
-        keep &= events["AESER"] == "Y"
+        keep &= is_yes(events["AESER"])
     if window_days is not None:
         _require(events, ("ASTDY",), "an onset window")
         keep &= events["ASTDY"].between(1, window_days)
@@ -581,49 +599,177 @@ def ae_onset_cumulative_incidence(events: pd.DataFrame, subjects: pd.DataFrame, 
     return out
 
 
-def exposure_months(subjects: pd.DataFrame, cutoff) -> pd.Series:
-    """Patient-months of follow-up per subject (index USUBJID): from TRTSDT (else RANDDT) to the
-    earliest of DTHDT, LSTALVDT, EOSDT and the data cut, inclusive. Requires USUBJID and RANDDT or
-    TRTSDT; the end columns are used when present."""
-    _require(subjects, ("USUBJID",), "exposure_months")
+def ae_collection_days(adae: pd.DataFrame, subjects: pd.DataFrame, setting: int | None = None) -> tuple[int | None, str]:
+    """The last study day of adverse-event collection and where it comes from: the trial's setting
+    when given, else the latest onset study day in the data (ASTDT - TRTSDT (else RANDDT) + 1, else
+    ASTDY), else None. Pass the whole trial's ADAE and ADSL so the window does not move with filters."""
+    if setting is not None:
+        return int(setting), "the trial's AE collection period"
+    dated = {"TRTSDT", "RANDDT"} & set(subjects.columns)
+    days = _onset_day(adae, _period_start(subjects) if dated else None)
+    if days.notna().any():
+        return int(days.max()), "the latest adverse-event onset in the data"
+    return None, "no adverse-event onset days in the data"
+
+
+def _period_start(subjects: pd.DataFrame) -> pd.Series:
+    """Start of the AE observation period per subject (index USUBJID): TRTSDT, else RANDDT."""
     if "TRTSDT" not in subjects.columns and "RANDDT" not in subjects.columns:
-        raise KeyError("exposure_months needs TRTSDT or RANDDT in ADSL")
+        raise KeyError("AE person-time needs TRTSDT or RANDDT in ADSL")
     start = subjects["TRTSDT"] if "TRTSDT" in subjects.columns else subjects["RANDDT"]
     if "RANDDT" in subjects.columns:
         start = start.fillna(subjects["RANDDT"])
-    cut = pd.Timestamp(cutoff)
-    ends = [subjects[c] for c in ("DTHDT", "LSTALVDT", "EOSDT") if c in subjects.columns]
-    end = pd.concat([*ends, pd.Series(cut, index=subjects.index)], axis=1).min(axis=1)
-    days = (end - start).dt.days + 1
-    months = days.clip(lower=0) / DAYS_PER_MONTH
-    return pd.Series(months.to_numpy(dtype=float), index=subjects["USUBJID"].to_numpy(), name="MONTHS")
+    return pd.Series(pd.to_datetime(start).to_numpy(), index=subjects["USUBJID"].astype(object).to_numpy())
 
 
-def exposure_adjusted_rates(events: pd.DataFrame, subjects: pd.DataFrame, cutoff, *, arms=None) -> pd.DataFrame:
-    """Per arm: crude incidence (patients with >= 1 event / N) next to events per 100 patient-months
-    with an exact Poisson 95% CI. `events` from `select_events` / `topic_events` (USUBJID, ARM);
-    exposure per `exposure_months` over the safety population. Returns ARM, N, SUBJECTS, CRUDE
-    ('n/N (x.x%)'), EVENTS, PATIENT_MONTHS, RATE, RATE_LOW, RATE_HIGH."""
+def _onset_day(events: pd.DataFrame, start: pd.Series | None) -> pd.Series:
+    """Onset study day of each event (day 1 = the observation `start` per USUBJID): from ASTDT when
+    known (and `start` given), else ASTDY."""
+    day = pd.Series(np.nan, index=events.index, dtype=float)
+    if "ASTDT" in events.columns and start is not None:
+        begin = pd.to_datetime(pd.Series(_lookup(events["USUBJID"], start), index=events.index))
+        day = ((pd.to_datetime(events["ASTDT"]) - begin).dt.days + 1).astype(float)
+    if "ASTDY" in events.columns:
+        day = day.fillna(pd.to_numeric(events["ASTDY"], errors="coerce").astype(float))
+    return day
+
+
+def ae_observation_period(subjects: pd.DataFrame, cutoff, window_days: int | None = None) -> pd.DataFrame:
+    """Per subject (index USUBJID): START (TRTSDT, else RANDDT), END and DAYS (END - START + 1, at
+    least 0). END is the earliest of the end of AE collection (START + window_days - 1), death
+    (DTHDT), last known alive (LSTALVDT), end of study (EOSDT) and the data cut. Requires USUBJID and
+    TRTSDT or RANDDT; the end columns are used when present."""
+    _require(subjects, ("USUBJID",), "ae_observation_period")
+    start = _period_start(subjects)
+    ends = [pd.Series(pd.Timestamp(cutoff), index=start.index)]
+    if window_days is not None:
+        ends.append(start + pd.to_timedelta(int(window_days) - 1, unit="D"))
+    for column in ("DTHDT", "LSTALVDT", "EOSDT"):
+        if column in subjects.columns:
+            ends.append(pd.Series(pd.to_datetime(subjects[column]).to_numpy(), index=start.index))
+    end = pd.concat(ends, axis=1).min(axis=1)
+    days = ((end - start).dt.days + 1).clip(lower=0).fillna(0).astype(float)
+    return pd.DataFrame({"START": start, "END": end, "DAYS": days})
+
+
+RATE_COLUMNS = ["ARM", "N", "SUBJECTS", "CRUDE", "EVENTS", "EVENTS_OUTSIDE", "PATIENT_MONTHS", "EVENT_RATE",
+                "EVENT_RATE_LOW", "EVENT_RATE_HIGH", "FIRST_EVENTS", "AT_RISK_MONTHS", "INCIDENCE_RATE",
+                "INCIDENCE_RATE_LOW", "INCIDENCE_RATE_HIGH"]
+
+
+def exposure_adjusted_rates(events: pd.DataFrame, subjects: pd.DataFrame, cutoff, *, window_days: int | None = None,
+                            arms=None) -> pd.DataFrame:
+    """Per arm of the safety population: crude incidence next to the event rate and the incidence rate
+    per 100 patient-months over each patient's AE observation period (`ae_observation_period`).
+
+    EVENT rate: all events with onset inside the period / patient-months in the period, with the 95% CI
+    of `event_rate_interval` (robust to patients with many events). INCIDENCE rate: patients with a
+    first event in the period / patient-months at risk (to the first event's onset day, else the
+    period's end), exact Poisson (Garwood) 95% CI.
+    `events` from `select_events` / `topic_events` (USUBJID, ARM; ASTDT or ASTDY place the onset).
+    Returns RATE_COLUMNS: CRUDE is 'n/N (x.x%)' of all the given events; EVENTS_OUTSIDE counts events
+    whose onset is unknown or outside the period (left out of both rates).
+    """
     _require(events, ("USUBJID", "ARM"), "exposure_adjusted_rates")
     pop = safety_population(subjects, ["USUBJID", "ARM", "TRTSDT", "RANDDT", "DTHDT", "LSTALVDT", "EOSDT"])
-    crude = subjects_with_event(events, subjects, arms=arms)
-    months = exposure_months(pop, cutoff)
-    pm = pd.Series(months.to_numpy(), index=pop["ARM"].to_numpy()).groupby(level=0).sum()
-    crude["PATIENT_MONTHS"] = crude["ARM"].map(pm).fillna(0.0)
-    rates = [_poisson_rate(e, t) for e, t in zip(crude["EVENTS"], crude["PATIENT_MONTHS"])]
-    crude[["RATE", "RATE_LOW", "RATE_HIGH"]] = pd.DataFrame(rates, index=crude.index,
-                                                            columns=["RATE", "RATE_LOW", "RATE_HIGH"], dtype=float)
-    crude = crude.rename(columns={"TEXT": "CRUDE"})
-    return crude[["ARM", "N", "SUBJECTS", "CRUDE", "EVENTS", "PATIENT_MONTHS", "RATE", "RATE_LOW", "RATE_HIGH"]]
+    crude = subjects_with_event(events, subjects, arms=arms).rename(columns={"TEXT": "CRUDE"}).drop(columns="EVENTS")
+    period = ae_observation_period(pop, cutoff, window_days)
+    ev = events[events["USUBJID"].isin(period.index)]
+    day = _onset_day(ev, period["START"])
+    length = pd.Series(_lookup(ev["USUBJID"], period["DAYS"]), index=ev.index, dtype=float)
+    inside = day.between(1, length)
+    per_patient = pd.DataFrame({
+        "ARM": pop["ARM"].astype(object).to_numpy(),
+        "DAYS": period["DAYS"].to_numpy(),
+        "EVENTS": ev.loc[inside].groupby(ev.loc[inside, "USUBJID"].astype(object)).size()
+                    .reindex(period.index, fill_value=0).to_numpy(),
+        "FIRST": day[inside].groupby(ev.loc[inside, "USUBJID"].astype(object)).min()
+                    .reindex(period.index).to_numpy(),
+    }, index=period.index)
+    per_patient["AT_RISK"] = per_patient["FIRST"].fillna(per_patient["DAYS"])
+    outside = (~inside).groupby(ev["ARM"].astype(object)).sum()
+    rows = []
+    for arm in crude["ARM"]:
+        mine = per_patient[per_patient["ARM"] == arm]
+        months, at_risk = mine["DAYS"] / DAYS_PER_MONTH, mine["AT_RISK"] / DAYS_PER_MONTH
+        first = int(mine["FIRST"].notna().sum())
+        rows.append((int(mine["EVENTS"].sum()), int(outside.get(arm, 0)), float(months.sum()),
+                     *event_rate_interval(mine["EVENTS"].to_numpy(), months.to_numpy()),
+                     first, float(at_risk.sum()), *exact_poisson_rate(first, float(at_risk.sum()))))
+    rates = pd.DataFrame(rows, index=crude.index, columns=RATE_COLUMNS[4:])
+    return pd.concat([crude, rates], axis=1)[RATE_COLUMNS]
 
 
-def _poisson_rate(events: int, months: float) -> tuple[float, float, float]:
+RATE_TEXT_COLUMNS = ("Arm", "Patients with ≥ 1 event, n/N (%)", "First events / patient-months at risk",
+                     "Incidence rate per 100 patient-months (95% exact Poisson CI)", "Events / patient-months",
+                     "Event rate per 100 patient-months (95% robust CI)")
+
+
+def exposure_rate_text(rates: pd.DataFrame) -> pd.DataFrame:
+    """`exposure_adjusted_rates` as display text, numerators over denominators next to each rate:
+    one row per arm, columns RATE_TEXT_COLUMNS. Rates of 1 or more get one decimal, smaller ones two."""
+    _require(rates, RATE_COLUMNS, "exposure_rate_text")
+
+    def rate(value, low, high) -> str:
+        if pd.isna(value):
+            return "no person-time"
+        return f"{_rate(value)} ({_rate(low)} to {_rate(high)})"
+
+    return pd.DataFrame({
+        RATE_TEXT_COLUMNS[0]: rates["ARM"].astype(str).to_numpy(),
+        RATE_TEXT_COLUMNS[1]: rates["CRUDE"].to_numpy(),
+        RATE_TEXT_COLUMNS[2]: [f"{n} / {m:.1f}" for n, m in zip(rates["FIRST_EVENTS"], rates["AT_RISK_MONTHS"])],
+        RATE_TEXT_COLUMNS[3]: [rate(*r) for r in rates[["INCIDENCE_RATE", "INCIDENCE_RATE_LOW",
+                                                        "INCIDENCE_RATE_HIGH"]].itertuples(index=False)],
+        RATE_TEXT_COLUMNS[4]: [f"{n} / {m:.1f}" for n, m in zip(rates["EVENTS"], rates["PATIENT_MONTHS"])],
+        RATE_TEXT_COLUMNS[5]: [rate(*r) for r in rates[["EVENT_RATE", "EVENT_RATE_LOW",
+                                                        "EVENT_RATE_HIGH"]].itertuples(index=False)],
+    })
+
+
+def _rate(value: float) -> str:
+    if value == 0:
+        return "0"
+    return f"{value:.1f}" if abs(value) >= 1 else f"{value:.2f}"
+
+
+def exact_poisson_rate(events: int, months: float, per: float = 100) -> tuple[float, float, float]:
+    """Rate per `per` patient-months with the exact Poisson (Garwood) 95% CI; NaN without person-time."""
     if months <= 0:
         return (math.nan, math.nan, math.nan)
     low = stats.chi2.ppf(0.025, 2 * events) / 2 if events > 0 else 0.0
     high = stats.chi2.ppf(0.975, 2 * (events + 1)) / 2
-    scale = 100 / months
+    scale = per / months
     return (events * scale, low * scale, high * scale)
+
+
+def event_rate_interval(counts, months, per: float = 100) -> tuple[float, float, float]:
+    """Event rate per `per` patient-months with a 95% CI that allows for repeated events in a patient:
+    the robust (sandwich) interval of `robust_poisson_rate`, widened to the exact Poisson interval
+    wherever that is wider (few events or patients, where the sandwich variance is too small)."""
+    rate, low, high = robust_poisson_rate(counts, months, per)
+    _, exact_low, exact_high = exact_poisson_rate(int(np.sum(counts)), float(np.sum(months)), per)
+    return (rate, min(low, exact_low), max(high, exact_high))
+
+
+def robust_poisson_rate(counts, months, per: float = 100, z: float = 1.959964) -> tuple[float, float, float]:
+    """Rate sum(counts) / sum(months) per `per` patient-months with a 95% CI on the log scale from the
+    robust (sandwich) variance of a Poisson model, one term per patient:
+    var(log rate) = n / (n - 1) * sum((y_i - rate * t_i)^2) / (sum y_i)^2 over the n patients with
+    person-time. Unlike the plain Poisson CI it widens when events cluster in some patients.
+    Without events the lower limit is 0 and the upper the exact Poisson one; NaN without person-time."""
+    y, t = np.asarray(counts, dtype=float), np.asarray(months, dtype=float)
+    y, t = y[t > 0], t[t > 0]
+    total_events, total_time = y.sum(), t.sum()
+    if total_time <= 0:
+        return (math.nan, math.nan, math.nan)
+    if total_events == 0:
+        return exact_poisson_rate(0, total_time, per)
+    rate = total_events / total_time
+    n = len(y)
+    correction = n / (n - 1) if n > 1 else 1.0
+    se = math.sqrt(correction * float(((y - rate * t) ** 2).sum())) / total_events
+    return (rate * per, rate * math.exp(-z * se) * per, rate * math.exp(z * se) * per)
 
 
 LISTING_COLUMNS = {

@@ -8,6 +8,8 @@ import warnings
 import numpy as np
 import pandas as pd
 
+from .flags import is_yes
+
 CENSORED, EVENT, COMPETING = 0, 1, 2
 
 
@@ -35,7 +37,7 @@ def tte_parameters(adtte: pd.DataFrame) -> pd.DataFrame:
     """The ADTTE parameters: PARAMCD, PARAM (label, PARAMCD when absent), events, competing (number
     of competing events: CNSR == 1 and CMPEVFL == 'Y'). Requires PARAMCD, CNSR."""
     _require(adtte, ["PARAMCD", "CNSR"], "ADTTE")
-    comp = (adtte["CNSR"] == 1) & (adtte["CMPEVFL"] == "Y") if "CMPEVFL" in adtte.columns else False
+    comp = (adtte["CNSR"] == 1) & is_yes(adtte["CMPEVFL"]) if "CMPEVFL" in adtte.columns else False
     frame = pd.DataFrame({
         "PARAMCD": adtte["PARAMCD"].astype(str),
         "PARAM": adtte["PARAM"].fillna(adtte["PARAMCD"]).astype(str) if "PARAM" in adtte.columns else adtte["PARAMCD"].astype(str),
@@ -56,7 +58,7 @@ def tte_data(subjects: pd.DataFrame, adtte: pd.DataFrame, paramcd: str) -> pd.Da
     columns = [c for c in ("USUBJID", "AVAL", "CNSR", "CMPEVFL") if c in adtte.columns]
     rows = adtte.loc[adtte["PARAMCD"] == paramcd, columns]  # BDS tables often repeat ADSL columns (ARM)
     rows = rows.merge(subjects[["USUBJID", "ARM"]], on="USUBJID", how="inner")
-    competing = (rows["CNSR"] == 1) & (rows["CMPEVFL"] == "Y").fillna(False) if "CMPEVFL" in rows.columns else False
+    competing = (rows["CNSR"] == 1) & is_yes(rows["CMPEVFL"]) if "CMPEVFL" in rows.columns else False
     event = np.where(rows["CNSR"] == 0, EVENT, np.where(competing, COMPETING, CENSORED))
     return pd.DataFrame({
         "USUBJID": rows["USUBJID"].astype(str).to_numpy(),
@@ -168,8 +170,9 @@ def logrank_p(tte: pd.DataFrame, arms=None) -> float:
 
 
 def cox_hazard_ratio(tte: pd.DataFrame, treatment: str, control: str, alpha: float = 0.05) -> dict:
-    """Cox proportional-hazards HR of treatment vs control (lifelines CoxPHFitter, Wald 95% CI and p;
-    with competing events this is the cause-specific HR): hr, lower, upper, p. NaN without events.
+    """Cox proportional-hazards HR of treatment vs control (lifelines CoxPHFitter: Efron's method for
+    tied times, Wald 95% CI and Wald p; with competing events censored this is the cause-specific HR):
+    hr, lower, upper, p. NaN without events.
     Requires ARM, TIME, EVENT."""
     from lifelines import CoxPHFitter
     from lifelines.exceptions import ConvergenceError

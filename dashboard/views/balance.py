@@ -62,7 +62,8 @@ def table1_html(table: pd.DataFrame, counts: pd.Series, *, threshold: float, cap
     """Table 1 (from `baseline_table`) as a self-contained HTML table; every text escaped."""
     arms = list(counts.index)
     pvalues = "p_value" in table.columns
-    head = ["Variable", "Statistic", *[f"{a}\n(N = {int(counts[a])})" for a in arms], "SMD"] + (["p"] if pvalues else [])
+    head = ["Variable", "Statistic", *[f"{a}\n(N = {int(counts[a])})" for a in arms], "SMD"] + (
+        ["p", "Test"] if pvalues else [])
     sizes = table.groupby("variable", sort=False).size()
     out = [TABLE_CSS, '<table class="table1">', f"<caption>{html.escape(caption)}</caption>", "<thead><tr>"]
     out += [f'<th scope="col">{html.escape(h).replace(chr(10), "<br>")}</th>' for h in head]
@@ -82,8 +83,8 @@ def table1_html(table: pd.DataFrame, counts: pd.Series, *, threshold: float, cap
                 if pvalues:
                     p = float(row["p_value"])
                     ptext = "–" if math.isnan(p) else ("<0.001" if p < 0.001 else f"{p:.3f}")
-                    cells.append(f'<td class="num" rowspan="{span}" title="{html.escape(str(row["test"]))}">'
-                                 f"{html.escape(ptext)}</td>")
+                    cells.append(f'<td class="num" rowspan="{span}">{html.escape(ptext)}</td>')
+                    cells.append(f'<td rowspan="{span}">{html.escape(str(row["test"]) or "–")}</td>')
             out.append("<tr>" + "".join(cells) + "</tr>")
     out.append("</tbody><tfoot>")
     for note in notes:
@@ -282,8 +283,10 @@ class BalanceView(TabView):
         notes = ["Continuous: median (IQR), mean (SD), min, max. Categorical: n (% of the arm's patients); "
                  "'Missing' rows count patients without a value.", smd_note(arms, threshold)]
         if pvalues:
-            notes.append("p: Wilcoxon rank-sum / Kruskal-Wallis (continuous), chi-square or Fisher's exact "
-                         "(categorical); descriptive only: baseline differences in a randomized trial arise by chance.")
+            notes.append("p: the test of each row is named next to it: Wilcoxon rank-sum (2 arms) / Kruskal-Wallis "
+                         "(3+ arms) for continuous variables; Pearson chi-square without continuity correction, or "
+                         "Fisher's exact for a 2x2 table with an expected count below 5, for categorical ones; "
+                         "descriptive only: baseline differences in a randomized trial arise by chance.")
         notes.append(self.store.dataset.provenance_text())
         return notes
 

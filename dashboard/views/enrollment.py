@@ -16,10 +16,10 @@ import panel as pn
 from ..config import FORECAST_SIMULATIONS
 from ..links import filters_to_query
 from ..transforms.enrollment import (ALL_ARMS, accrual_gap_statement, accrual_over_time, accrual_rate,
-                                     enrollment_by_site, funnel_missing, has_screening_data, locations_by_city,
-                                     monthly_accrual,
-                                     planned_accrual, recruitment_pauses, screening_funnel, site_activation,
-                                     site_locations, site_performance)
+                                     enrollment_by_site, enrollment_closed, funnel_missing, has_screening_data,
+                                     locations_by_city, monthly_accrual, planned_accrual, recruitment_end,
+                                     recruitment_pauses, screening_funnel, site_activation, site_locations,
+                                     site_performance)
 from ..transforms.filtering import filter_subjects
 from ..transforms.forecast import MODEL_HELP, STATUS_FORECAST, STATUS_REACHED, forecast_completion
 from ..transforms.labels import site_labels
@@ -444,8 +444,14 @@ class EnrollmentView(TabView):
         if store.sites:
             activation = activation.loc[activation["SITEID"].isin(store.sites)]
         arms = [a for a in store.dataset.arms if a in set(subjects["ARM"])]
+        until, _ = self._recruitment_end()
         return site_performance(subjects, screened, activation, store.dataset.cutoff, arms=arms,
-                                sites=store.dataset.sites)
+                                sites=store.dataset.sites, until=until)
+
+    def _recruitment_end(self) -> tuple[pd.Timestamp, str]:
+        """When site recruitment stopped (the end of 'months active') and why, for the whole trial."""
+        dataset = self.store.dataset
+        return recruitment_end(dataset.randomized["RANDDT"], dataset.info.target_enrollment, dataset.cutoff)
 
     def _performance_display(self, subjects) -> pd.DataFrame:
         table = self._performance(subjects)
@@ -455,8 +461,10 @@ class EnrollmentView(TabView):
         return out.dropna(axis=1, how="all")
 
     def _table_caption(self, subjects) -> str:
+        _, why = self._recruitment_end()
         return (f"**Site performance** up to the data cut {self.store.cutoff.isoformat()} "
-                f"({self.store.summary()}; rates per site-month active; click a header to sort).")
+                f"({self.store.summary()}). Months active: from site activation to {html.escape(why)}; "
+                "patients per site-month = randomized / months active. Click a header to sort.")
 
     def _csv_filename(self) -> str:
         return f"{self.store.dataset.info.registry_id}_site_performance_cut{self.store.cutoff.isoformat()}.csv"
@@ -469,7 +477,8 @@ class EnrollmentView(TabView):
         buffer = io.StringIO()
         buffer.write(f"# {self.store.dataset.info.registry_id} site performance; "
                      f"data cut {self.store.cutoff.isoformat()}; "
-                     f"{self.store.population} population, {self.store.summary()}; filters: {filters}\n")
+                     f"{self.store.population} population, {self.store.summary()}; filters: {filters}; "
+                     f"months active end at {self._recruitment_end()[1]}\n")
         table.to_csv(buffer, index=False)
         buffer.seek(0)
         return buffer
@@ -479,9 +488,7 @@ class EnrollmentView(TabView):
     def _enrollment_closed(self) -> pd.Timestamp | None:
         """The trial's last randomization date once its target is reached (later months are not pauses)."""
         dataset = self.store.dataset
-        target = dataset.info.target_enrollment
-        dates = dataset.randomized["RANDDT"].dropna()
-        return dates.max() if target and len(dates) >= target else None
+        return enrollment_closed(dataset.randomized["RANDDT"], dataset.info.target_enrollment)
 
     def _monthly(self, subjects):
         arms = [a for a in self.store.dataset.arms if a in set(subjects["ARM"])]

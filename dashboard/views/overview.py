@@ -21,7 +21,9 @@ from ..transforms.overview import (
     serious_ae_by_arm,
     study_status_by_arm,
 )
-from ..transforms.response import format_proportion
+from ..transforms.flags import is_yes
+from ..transforms.response import format_proportion, response_visits
+from ..transforms.safety import ae_definition, has_treatment_emergent_flag
 from ..store import POPULATIONS
 from .base import TabView, no_patients_message
 
@@ -113,7 +115,8 @@ class OverviewView(TabView):
         if not dataset.has("adrs"):
             return "The data have no response assessments (ADRS), so the primary endpoint status is unavailable."
         try:
-            return primary_endpoint_status_by_arm(subjects, dataset.adrs, dataset.cutoff, day, dataset.arms)
+            return primary_endpoint_status_by_arm(subjects, dataset.adrs, dataset.cutoff, day, dataset.arms,
+                                                  windows=dataset.info.visit_window_days)
         except (KeyError, ValueError) as exc:
             return f"Primary endpoint status unavailable: {exc}"
 
@@ -153,7 +156,7 @@ class OverviewView(TabView):
 
     def _enrollment_card(self, n: int) -> str:
         store, info = self.store, self.store.dataset.info
-        total = int((store.dataset.adsl[POPULATIONS[store.population]] == "Y").sum())
+        total = int(is_yes(store.dataset.adsl[POPULATIONS[store.population]]).sum())
         label = "Randomized" if store.population == "ITT" else f"{store.population} population"
         target = info.target_enrollment
         if n < total:
@@ -190,19 +193,27 @@ class OverviewView(TabView):
         rows = [[r["ARM"], r["evaluable"], format_proportion(r["assessed"], r["assessed_or_due"]),
                  r["died"], r["missing"], r["pending"]] for _, r in summary.primary.iterrows()]
         header = ["Arm", "Evaluable", "Assessed / due", f"Died before day {day}", "Overdue", "Not yet due"]
+        dataset = self.store.dataset
+        visits = response_visits(dataset.adrs, windows=dataset.info.visit_window_days)
+        window_end = int(visits.loc[visits["DAY"] == day, "WINDOW_END"].iloc[0])
         return self._table(caption, header, rows,
-                           note=f"Evaluable patients of the current filters. The visit is due when day {day} "
-                                f"(randomization = day 1) falls on or before the data cut {self.store.cutoff}; "
-                                f"overdue = due without an assessment.")
+                           note=f"Evaluable patients of the current filters. The visit is due once its window, "
+                                f"day {day} to day {window_end} (randomization = day 1), has closed by the data cut "
+                                f"{self.store.cutoff}; until then a missing assessment is not yet due. "
+                                f"Overdue = window closed without an assessment.")
 
     def _sae_table(self, summary: OverviewSummary) -> str:
-        caption = f"Serious adverse events up to {self.store.cutoff}"
+        adae = self.store.dataset.adae
+        flagged = adae is not None and has_treatment_emergent_flag(adae)
+        counted = ae_definition(flagged, treatment_emergent_only=flagged)
+        caption = f"Serious adverse events up to {self.store.cutoff}: {counted}"
         if isinstance(summary.sae, str):
             return _message(caption, summary.sae)
         rows = [[r["ARM"], r["N"], format_proportion(r["patients"], r["N"]), r["events"]]
                 for _, r in summary.sae.iterrows()]
         header = ["Arm", "Safety population", "Patients with ≥1 serious AE", "Serious events"]
-        return self._table(caption, header, rows, note="Safety population of the current filters.")
+        return self._table(caption, header, rows, note=f"Safety population of the current filters; counted: "
+                                                       f"serious {counted}, as on the Adverse events tab.")
 
     def _table(self, caption: str, header: list[str], rows: list[list], note: str = "") -> str:
         colors = self.store.dataset.arm_colors

@@ -4,6 +4,7 @@ time-to-event and the subgroup forest plot, all following the store's filters an
 from __future__ import annotations
 
 import html
+from dataclasses import replace
 
 import holoviews as hv
 import holoviews.plotting.bokeh  # noqa: F401  (registers the Bokeh backend for .opts)
@@ -13,7 +14,9 @@ import panel as pn
 
 from ..config import RESPONSE_SUBGROUPS, SUBGROUP_MIN_LEVEL_SIZE
 from ..data.dataset import TrialDataset
+from ..store import POPULATIONS
 from ..transforms import response as rs
+from ..transforms.filtering import filter_subjects
 from .base import TabView, link_active, no_patients_message
 from .survival import SurvivalView, left_text_css
 from .swimmer import SwimmerView
@@ -33,8 +36,26 @@ def arm_label(dataset: TrialDataset, arm: str) -> str:
 
 
 def status_for(store, subjects: pd.DataFrame) -> pd.DataFrame:
-    """Per-subject visit outcomes of the filtered subjects (see `response_status_by_visit`)."""
-    return rs.response_status_by_visit(subjects, store.dataset.adrs, store.dataset.cutoff)
+    """Per-subject visit outcomes of the filtered subjects (see `response_status_by_visit`), with the
+    trial's visit windows."""
+    dataset = store.dataset
+    return rs.response_status_by_visit(subjects, dataset.adrs, dataset.cutoff,
+                                       windows=dataset.info.visit_window_days)
+
+
+def primary_population(store) -> tuple[str, bool]:
+    """The population of the primary-endpoint block: the trial's primary analysis population when its
+    metadata name one the data flag (True), else the population chosen in the sidebar (False)."""
+    trial = store.dataset.info.primary_population
+    if trial is not None and trial in store.param.population.objects:
+        return trial, True
+    return store.population, False
+
+
+def subjects_in(store, population: str) -> pd.DataFrame:
+    """The patients matching every sidebar filter but in the given analysis population."""
+    spec = replace(store.filter_spec, population_flag=POPULATIONS[population])
+    return filter_subjects(store.dataset.adsl, spec)
 
 
 def primary_visit(visits: pd.DataFrame, day: int | None) -> str:
@@ -87,19 +108,39 @@ class ResponseByVisitView(TabView):
 
     def _primary(self, status, arms, visit):
         dataset = self.store.dataset
-        control = rs.control_arm(arms)
         labels = {a: arm_label(dataset, a) for a in arms}
         is_primary = dataset.info.primary_visit_day is not None and (
             status.loc[status["AVISIT"] == visit, "DAY"] == dataset.info.primary_visit_day).any()
-        heading = "Primary endpoint" if is_primary else "Between-arm comparison"
-        if len(arms) < 2:
-            text = (f"Only {html.escape(labels[arms[0]])} patients match the filters: no between-arm comparison. "
-                    + rs.format_proportion(*_responders(status, visit, arms[0])) + f" responded at {html.escape(visit)}.")
+        sidebar = self.store.population
+        population, recorded = primary_population(self.store) if is_primary else (sidebar, False)
+        if is_primary:
+            why = ("the trial's primary analysis population" if recorded else
+                   "chosen in the sidebar; the trial's primary analysis population is not recorded")
+            heading = f"Primary endpoint, {html.escape(population)} population ({why})"
         else:
-            text = " ".join(html.escape(rs.comparison_sentence(rs.compare_response(status, visit, arm, control), labels))
-                            for arm in arms if arm != control)
-        return pn.pane.Alert(f"**{heading}, overall response (CR+PR) at {html.escape(visit)}.** {text}",
+            heading = f"Between-arm comparison, {html.escape(population)} population (chosen in the sidebar)"
+        main, main_arms = status, arms
+        if population != sidebar:
+            subjects = subjects_in(self.store, population)
+            main = status_for(self.store, subjects)
+            main_arms = [a for a in arms if a in set(subjects["ARM"])] or arms
+        text = self._comparison(main, main_arms, visit, labels)
+        if population != sidebar:
+            text += (f" *Sensitivity, {html.escape(sidebar)} population (chosen in the sidebar, as the rest of this "
+                     f"tab):* {self._comparison(status, arms, visit, labels)}")
+        return pn.pane.Alert(f"**{heading}: overall response (CR+PR) at {html.escape(visit)}.** {text}",
                              alert_type="primary", sizing_mode="stretch_width", css_classes=["response-primary"])
+
+    @staticmethod
+    def _comparison(status, arms, visit, labels) -> str:
+        """The between-arm comparison at a visit in words (escaped), or one arm's responders."""
+        if len(arms) < 2:
+            return (f"Only {html.escape(labels[arms[0]])} patients match the filters: no between-arm comparison. "
+                    + rs.format_proportion(*rs.responders_at(status, visit, arms[0]))
+                    + f" responded at {html.escape(visit)}.")
+        control = rs.control_arm(arms)
+        return " ".join(html.escape(rs.comparison_sentence(rs.compare_response(status, visit, arm, control), labels))
+                        for arm in arms if arm != control)
 
     @staticmethod
     def _legend(counts):
@@ -175,11 +216,6 @@ class ResponseByVisitView(TabView):
             pn.pane.DataFrame(table, escape=True, sizing_mode="stretch_width", css_classes=["response-table"]),
             sizing_mode="stretch_width", min_width=360,
         )
-
-
-def _responders(status, visit, arm):
-    at = status.loc[(status["AVISIT"] == visit) & (status["ARM"] == arm) & (status["STATUS"] != rs.RESPONSE_PENDING)]
-    return int(at["STATUS"].isin(rs.RESPONDER_CATEGORIES).sum()), len(at)
 
 
 class TransitionsView(TabView):

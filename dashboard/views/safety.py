@@ -22,6 +22,7 @@ from bokeh.models.widgets.tables import DateFormatter, NumberFormatter
 
 from ..config import SAFETY_FOCUS_WINDOW_DAYS, SAFETY_TOPICS, AETopic
 from ..data.dataset import TrialDataset
+from ..transforms.flags import is_yes
 from ..transforms.response import control_arm
 from ..transforms import safety as sf
 from .base import TabView, no_patients_message
@@ -99,7 +100,8 @@ class SafetyView(TabView):
 
     serious_only = param.Boolean(default=False, doc="Count serious events only (AESER = 'Y').")
     related_only = param.Boolean(default=False, doc="Count events related to study treatment only (AEREL).")
-    treatment_emergent_only = param.Boolean(default=False, doc="Count treatment-emergent events only (TRTEMFL).")
+    treatment_emergent_only = param.Boolean(default=False, doc="Count treatment-emergent events only (TRTEMFL); on "
+                                                                "by default when the data flag them.")
     min_incidence = param.Number(default=0.0, bounds=(0, 100), step=1,
                                  doc="Show terms reaching this any-grade incidence (%) in at least one arm.")
     search = param.String(default="", doc="Show events whose preferred term, body system or reported term "
@@ -116,6 +118,12 @@ class SafetyView(TabView):
     def __init__(self, **params):
         super().__init__(**params)
         dataset = self.store.dataset
+        # Treatment-emergent events by default wherever the data flag them, as on the Overview.
+        self.te_flag = sf.has_treatment_emergent_flag(dataset.adae)
+        if "treatment_emergent_only" not in params:
+            self.treatment_emergent_only = self.te_flag
+        self.collection_days, self.collection_source = sf.ae_collection_days(
+            dataset.adae, dataset.adsl, dataset.info.ae_collection_days)
         arms = dataset.arms
         # Arms in protocol order and their colours, read once (`dataset.arms` scans ADSL on each call).
         self.arms, self.arm_colors = arms, dataset.arm_colors
@@ -207,7 +215,8 @@ class SafetyView(TabView):
         )
         inner = pn.Tabs(dynamic=True, sizing_mode="stretch_width")
         shown = inner.param.active
-        header = pn.pane.HTML(pn.bind(self._header, subjects), sizing_mode="stretch_width")
+        header = pn.pane.HTML(pn.bind(self._header, subjects, self.param.treatment_emergent_only),
+                              sizing_mode="stretch_width")
         summary = pn.pane.HTML(_gated(shown, INCIDENCE_TAB, self._summary, subjects, *event_deps),
                                css_classes=["ae-summary"], sizing_mode="stretch_width")
         table = self._incidence_table(shown, subjects, event_deps)
@@ -231,7 +240,7 @@ class SafetyView(TabView):
         empty.visible = subjects.rx.pipe(lambda s: s.empty)
         return pn.Column(empty, header, inner, sizing_mode="stretch_width")
 
-    def _header(self, subjects: pd.DataFrame) -> str:
+    def _header(self, subjects: pd.DataFrame, *_) -> str:
         dataset = self.store.dataset
         n = sf.safety_denominators(subjects, self.arms)
         per_arm = " · ".join(f"{_e(self._label(a))} N = {int(v)}" for a, v in n.items())
@@ -242,11 +251,16 @@ class SafetyView(TabView):
         return (
             f"<div style='color:#333'><b>Safety population</b> (SAFFL = Y among the {len(subjects)} filtered "
             f"patients): {per_arm or 'no patients'}{names}. <b>Data cut {self.store.cutoff.isoformat()}</b>. "
+            f"<b>Incidence table: {_e(self._definition(self.treatment_emergent_only))}.</b> "
             f"{_e(sf.grade_basis_note(self.basis))} Arms are the randomized arms.</div>"
         )
 
     def _label(self, arm: str) -> str:
         return self.store.dataset.info.arm_short_labels.get(arm, arm)
+
+    def _definition(self, treatment_emergent_only: bool) -> str:
+        """Which adverse events are counted (`ae_definition`) for this trial's data."""
+        return sf.ae_definition(self.te_flag, treatment_emergent_only)
 
     def _summary(self, subjects, *_):
         inc = self.incidence()
@@ -500,8 +514,9 @@ class SafetyView(TabView):
             pn.pane.HTML(
                 "Cumulative proportion of safety-population patients with a first event by study day "
                 f"(crude: patients with a first event by day t / N, no censoring adjustment). The dashed line "
-                f"marks day {SAFETY_FOCUS_WINDOW_DAYS}, the focus-panel window. Global filters apply; the "
-                "incidence-table event filters do not.", styles={"color": "#444"}),
+                f"marks day {SAFETY_FOCUS_WINDOW_DAYS}, the focus-panel window. Counted: "
+                f"{_e(self._definition(self.te_flag))}. Global filters apply; the incidence-table event filters "
+                "do not.", styles={"color": "#444"}),
             plot, pn.pane.HTML("<b>Per-patient adverse events</b>", margin=(20, 10, 0, 10)), patient, note, listing,
             sizing_mode="stretch_width",
         )
@@ -510,9 +525,10 @@ class SafetyView(TabView):
         return next(t for t in SAFETY_TOPICS if t.label == label)
 
     def _all_events(self) -> pd.DataFrame:
+        """Events of the timeline, focus panels and rates: treatment-emergent ones when the data flag them."""
         key = self.store.filter_spec
-        return self._remember("all_events", key,
-                              lambda: sf.select_events(prepared_adae(self.store.dataset), self.store.subjects()))
+        return self._remember("all_events", key, lambda: sf.select_events(
+            prepared_adae(self.store.dataset), self.store.subjects(), treatment_emergent_only=self.te_flag))
 
     def _onset_plot(self, subjects, topic_label):
         topic = self._topic(topic_label)
@@ -537,9 +553,10 @@ class SafetyView(TabView):
         )
 
     def _patient_listing(self, subjects, patient) -> pd.DataFrame:
-        events = self._all_events()
+        """Every recorded adverse event of one patient, treatment-emergent or not (a column says which)."""
         if not patient:
-            return sf.ae_listing(events.iloc[:0])
+            return sf.ae_listing(self._all_events().iloc[:0])
+        events = sf.select_events(prepared_adae(self.store.dataset), subjects[subjects["USUBJID"] == patient])
         return sf.ae_listing(events, subject=patient)
 
     def _patient_note(self, subjects, patient) -> str:
@@ -549,10 +566,12 @@ class SafetyView(TabView):
         if match.empty:
             return f"Patient {_e(patient)} is not among the filtered patients."
         row = match.iloc[0]
-        if row["SAFFL"] != "Y":
+        if not is_yes(match["SAFFL"]).iloc[0]:
             return f"Patient {_e(patient)} is not in the safety population."
         n = len(self._patient_listing(subjects, patient))
-        return f"<b>Patient {_e(patient)}</b> ({_e(self._label(row['ARM']))}): {_plural(n, 'adverse event')}."
+        recorded = " recorded, treatment-emergent or not (see the Treatment-emergent column)" if self.te_flag else ""
+        return (f"<b>Patient {_e(patient)}</b> ({_e(self._label(row['ARM']))}): "
+                f"{_plural(n, 'adverse event')}{recorded}.")
 
     # ---- focus panels and exposure-adjusted rates -------------------------------------------
 
@@ -595,8 +614,8 @@ class SafetyView(TabView):
             serious = sf.topic_events(events, AETopic("Serious", serious_only=True))
             counts = sf.subjects_by_category(serious, subjects, categories, arms=arms)
             rows = [(c.label, counts[counts["CATEGORY"] == c.label]) for c in categories]
-            parts.append(self._html_table("Serious adverse events by the publication's categories (Table 4)",
-                                          rows, arms))
+            caption = dataset.info.captions.get("sae_categories", "Serious adverse events by the trial's categories")
+            parts.append(self._html_table(caption, rows, arms))
         elif "AESER" in events.columns:
             serious = sf.topic_events(events, AETopic("Serious", serious_only=True))
             inc = sf.ae_incidence_by_arm(serious, subjects, arms=arms, bands=())
@@ -606,7 +625,8 @@ class SafetyView(TabView):
             rows += [(name, soc[soc["AEBODSYS"] == name]) for name in order]
             parts.append(self._html_table("Serious adverse events by body system (whole follow-up)", rows, arms))
         note = ("<p style='color:#444'>Patients with at least one event, n/N (%), N = safety population of the "
-                "filtered patients. Global filters apply; the incidence-table event filters do not.</p>")
+                f"filtered patients. Counted: {_e(self._definition(self.te_flag))}. Global filters apply; the "
+                "incidence-table event filters do not.</p>")
         if categories and self.store.population != "Evaluable":
             note += ("<p style='color:#8a5a00'>The publication counts the analysed (evaluable) patients: choose the "
                      "<b>Evaluable</b> population in the sidebar to compare with its figures.</p>")
@@ -624,25 +644,34 @@ class SafetyView(TabView):
     def _exposure_html(self, subjects, *_) -> str:
         arms = self.arms_shown(subjects)
         cutoff = self.store.dataset.cutoff
-        sets = [("Events matching the incidence-table filters", self.events())]
+        incidence_filters = self._definition(self.treatment_emergent_only)
+        sets = [(f"Events matching the incidence-table filters: {incidence_filters}", self.events())]
         all_events = self._all_events()
         for topic in SAFETY_TOPICS:
             if sf.topic_available(self.store.dataset.adae, topic):
-                sets.append((topic.label + " (whole follow-up)", sf.topic_events(all_events, topic)))
-        header = ["What is counted", "Arm", "Crude incidence n/N (%)", "Events", "Patient-months",
-                  "Events per 100 patient-months (95% CI)"]
-        body = []
+                sets.append((topic.label, sf.topic_events(all_events, topic)))
+        body, outside, header = [], 0, None
         for label, events in sets:
-            rates = sf.exposure_adjusted_rates(events, subjects, cutoff, arms=arms)
-            for i, r in enumerate(rates.itertuples()):
-                rate = "" if np.isnan(r.RATE) else f"{r.RATE:.2f} ({r.RATE_LOW:.2f} to {r.RATE_HIGH:.2f})"
-                body.append([label if i == 0 else "", self._label(r.ARM), r.CRUDE, str(int(r.EVENTS)),
-                             f"{r.PATIENT_MONTHS:.0f}", rate])
-        note = ("<p style='color:#444'>Follow-up per patient: from first treatment (else randomization) to the "
-                "earliest of death, last known alive, end of study and the data cut. Exact Poisson 95% CIs. Where "
-                "adverse events are collected for a shorter time than follow-up, these rates understate the rate "
-                "during collection.</p>")
-        return _html_grid("Exposure-adjusted event rates next to crude incidence", header, body) + note
+            rates = sf.exposure_adjusted_rates(events, subjects, cutoff, window_days=self.collection_days, arms=arms)
+            outside += int(rates["EVENTS_OUTSIDE"].sum())
+            text = sf.exposure_rate_text(rates.assign(ARM=rates["ARM"].map(self._label)))
+            header = ["What is counted", *text.columns]
+            body += [[label if i == 0 else "", *row] for i, row in enumerate(text.itertuples(index=False))]
+        window = (f"the end of adverse-event collection, study day {self.collection_days} ({self.collection_source}),"
+                  if self.collection_days is not None else "the data cut (no adverse-event onset days in the data),")
+        note = ("<p style='color:#444'>Person-time per patient (safety population): from first treatment (else "
+                f"randomization) to {_e(window)} or death, last known alive, end of study or the data cut if "
+                "earlier. "
+                "<b>Incidence rate</b>: patients with a first event / patient-months at risk (to the first event, "
+                "else to the end of their person-time); exact Poisson (Garwood) 95% CI. <b>Event rate</b>: all "
+                "events, repeated events of a patient included / patient-months; 95% CI from the robust (sandwich) "
+                "variance, which allows for repeated events in the same patient (a plain Poisson CI would not), "
+                "widened to the exact Poisson CI where that is wider (few events or patients). "
+                f"Topic rows count {_e(self._definition(self.te_flag))}."
+                + (f" {_plural(outside, 'event')} with an onset outside the person-time or unknown are left out of "
+                   "the rates." if outside else "") + "</p>")
+        return _html_grid("Exposure-adjusted rates per 100 patient-months next to crude incidence",
+                          header or [], body) + note
 
 
 def _html_grid(caption: str, header: list[str], rows: list[list[str]]) -> str:

@@ -141,15 +141,18 @@ class SurvivalView(TabView):
                 f"{r.events} events/{r.N}" for r in med.itertuples()) + ".")
         p = sv.logrank_p(tte, arms)
         if not math.isnan(p):
-            parts.append(f"Log-rank {format_p(p)}{' (cause-specific)' if competing else ''}.")
+            what = ("cause-specific log-rank test (competing events censored)" if competing else "log-rank test")
+            parts.append(f"{what[0].upper()}{what[1:]}: {format_p(p)}.")
         if len(arms) >= 2:
             control = rs.control_arm(arms)
             for arm in (a for a in arms if a != control):
                 cox = sv.cox_hazard_ratio(tte, arm, control)
                 if np.isfinite([cox["hr"], cox["lower"], cox["upper"]]).all():
-                    kind = "cause-specific hazard ratio" if competing else "hazard ratio"
-                    parts.append(f"Cox {kind} {html.escape(names[arm])} vs {html.escape(names[control])}: "
-                                 f"{cox['hr']:.2f} (95% CI {cox['lower']:.2f} to {cox['upper']:.2f}), {format_p(cox['p'])}.")
+                    kind = ("cause-specific Cox hazard ratio (competing events censored)" if competing
+                            else "Cox hazard ratio")
+                    parts.append(f"{kind[0].upper()}{kind[1:]} {html.escape(names[arm])} vs "
+                                 f"{html.escape(names[control])}: {cox['hr']:.2f} (95% Wald CI {cox['lower']:.2f} to "
+                                 f"{cox['upper']:.2f}), Wald {format_p(cox['p'])}; Efron method for tied times.")
         return " ".join(parts)
 
     def _summary(self, subjects: pd.DataFrame):
@@ -166,23 +169,24 @@ class SurvivalView(TabView):
                 continue
             row = {"Endpoint": f"{p.PARAMCD}: {p.PARAM}", "Method": "Aalen-Johansen" if p.competing else "Kaplan-Meier"}
             if len(arms) == 2:
-                row["HR and p"] = ("cause-specific Cox HR, cause-specific log-rank p" if p.competing
-                                   else "Cox HR, log-rank p")
+                row["HR and p"] = ("cause-specific Cox HR (Wald CI, Efron ties), cause-specific log-rank p"
+                                   if p.competing else "Cox HR (Wald CI, Efron ties), log-rank p")
             for arm in arms:
                 d = tte[tte["ARM"] == arm]
                 row[dataset.info.arm_short_labels.get(arm, arm)] = f"{int((d['EVENT'] == sv.EVENT).sum())}/{len(d)}"
             if len(arms) == 2:
                 cox = sv.cox_hazard_ratio(tte, next(a for a in arms if a != control), control)
-                row["HR (95% CI)"] = ("not estimable" if not np.isfinite([cox["hr"], cox["lower"], cox["upper"]]).all() else
+                row["HR (95% Wald CI)"] = ("not estimable" if not np.isfinite([cox["hr"], cox["lower"], cox["upper"]]).all() else
                                       f"{cox['hr']:.2f} ({cox['lower']:.2f}–{cox['upper']:.2f})")
                 p_lr = sv.logrank_p(tte, arms)
                 row["Log-rank p"] = "" if math.isnan(p_lr) else ("< 0.001" if p_lr < 0.001 else f"{p_lr:.3f}")
             rows.append(row)
         return pn.Column(
-            pn.pane.Markdown("**All endpoints**: events/patients per arm. Kaplan-Meier endpoints: Cox HR and "
-                             "log-rank p. Aalen-Johansen (competing-risk) endpoints: cause-specific Cox HR and "
-                             "cause-specific log-rank p (competing events censored); these compare event rates, "
-                             "not the cumulative incidence curves."),
+            pn.pane.Markdown("**All endpoints**: events/patients per arm. Kaplan-Meier endpoints: Cox "
+                             "proportional-hazards HR (95% Wald CI; Efron method for tied times) and log-rank test p. "
+                             "Aalen-Johansen (competing-risk) endpoints: cause-specific Cox HR and cause-specific "
+                             "log-rank p (competing events censored); these compare cause-specific hazards, not the "
+                             "cumulative incidence curves."),
             pn.pane.DataFrame(pd.DataFrame(rows), index=False, escape=True, css_classes=["tte-all"],
                               stylesheets=[left_text_css(3 if len(arms) == 2 else 2)]),
         )

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from scipy import stats
 
 from dashboard.transforms.balance import (
     allocation_by_site,
@@ -133,6 +134,22 @@ def test_baseline_table_formatting_missing_rows_and_flags():
     assert flags.to_dict() == {"AGE": True, "SKINFL": False, "DISSTAT": True}  # 2, 0.71, 2.24 vs 1.0
     assert table["smd"].notna().sum() == 3  # one SMD per variable, on its first row
     assert "p_value" not in table.columns
+
+
+def test_adam_y_blank_flag_is_a_binary_with_blank_as_no():
+    # LIVERFL 'Y' or blank (ADaM): A 2 of 3 'Y', B 1 of 4 'Y'. Blank is 'No', not missing, so the SMD and
+    # the p-value compare 2/3 with 1/4 (not 100% with 100%, SMD 0 and no p-value).
+    frame = TINY.assign(LIVERFL=pd.array(["Y", " y", None, "Y", None, "", None], dtype="string"))
+    assert variable_kind(frame["LIVERFL"]) == "flag"
+    table = baseline_table(frame, ["LIVERFL"], ["A", "B"], pvalues=True)
+    assert table["statistic"].tolist() == ["Yes (Y; blank = No)"]  # and no "Missing" row
+    assert table[["A", "B", "Total"]].iloc[0].tolist() == ["2 (66.7%)", "1 (25.0%)", "3 (42.9%)"]
+    p1, p2 = 2 / 3, 1 / 4
+    assert table["smd"].iloc[0] == pytest.approx((p1 - p2) / math.sqrt((p1 * (1 - p1) + p2 * (1 - p2)) / 2))
+    assert table["test"].iloc[0] == "Fisher's exact"
+    assert table["p_value"].iloc[0] == pytest.approx(stats.fisher_exact([[2, 1], [1, 3]]).pvalue)
+    smd = standardized_differences(frame, ["LIVERFL"], ["A", "B"])["smd"].iloc[0]
+    assert smd == pytest.approx(table["smd"].iloc[0])
 
 
 def test_baseline_table_does_not_modify_its_input():

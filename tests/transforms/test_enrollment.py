@@ -6,10 +6,10 @@ import pandas as pd
 import pytest
 
 from dashboard.transforms.enrollment import (ALL_ARMS, accrual_gap_statement, accrual_over_time, accrual_rate,
-                                             enrollment_by_site, funnel_missing, has_screening_data,
-                                             monthly_accrual, planned_accrual, planned_by, recruitment_pauses,
-                                             screening_funnel, site_activation, site_locations,
-                                             locations_by_city, site_performance)
+                                             enrollment_by_site, enrollment_closed, funnel_missing,
+                                             has_screening_data, monthly_accrual, planned_accrual, planned_by,
+                                             recruitment_end, recruitment_pauses, screening_funnel,
+                                             site_activation, site_locations, locations_by_city, site_performance)
 
 A, B, C = "Arm A", "Arm B", "Arm C"
 CUT = pd.Timestamp("2020-06-30")
@@ -91,6 +91,41 @@ def test_site_performance_by_hand():
     east = out.loc["3"]
     assert east["RANDOMIZED"] == 0 and east["SF_RATE"] == 100.0 and pd.isna(east["DAYS_TO_FIRST"])
     assert east["RATE_PER_MONTH"] == 0.0
+
+
+def test_months_active_end_when_recruitment_ended_not_at_the_data_cut():
+    activation = site_activation(SCREENED, SITES.iloc[:3])
+    # The 5 patients reach a target of 5 on 2020-05-05, the last randomization: enrollment closed then.
+    until, why = recruitment_end(SUBJECTS["RANDDT"], 5, CUT)
+    assert until == pd.Timestamp("2020-05-05") and why == "enrollment closed on 2020-05-05 (target of 5 reached)"
+    out = site_performance(SUBJECTS, SCREENED, activation, CUT, arms=[A, B, C], until=until).set_index("SITEID")
+    # North: 2019-12-31 to 2020-05-05 = 126 days = 4.14 months; 3 / 4.14 = 0.72 per site-month (not 0.50).
+    assert out.loc["1", "MONTHS_ACTIVE"] == 4.1 and out.loc["1", "RATE_PER_MONTH"] == 0.72
+    # South, activated at its first screening 2020-02-10: 85 days = 2.79 months; 2 / 2.79 = 0.72.
+    assert out.loc["2", "MONTHS_ACTIVE"] == 2.8 and out.loc["2", "RATE_PER_MONTH"] == 0.72
+
+
+def test_recruitment_end_without_a_target_or_before_reaching_it():
+    assert enrollment_closed(SUBJECTS["RANDDT"], 6) is None and enrollment_closed(SUBJECTS["RANDDT"], None) is None
+    assert enrollment_closed(SUBJECTS["RANDDT"], 5) == pd.Timestamp("2020-05-05")
+    open_until, open_why = recruitment_end(SUBJECTS["RANDDT"], 6, CUT)  # 5 of 6: still recruiting
+    assert open_until == CUT and "enrollment still open" in open_why
+    last, why = recruitment_end(SUBJECTS["RANDDT"], None, CUT)
+    assert last == pd.Timestamp("2020-05-05") and "no enrollment target recorded" in why
+
+
+def test_consort_reads_adam_y_blank_flags():
+    # ADaM style: DTHFL / SAFFL / EFFFL 'Y' or blank (nullable strings), as the CDISC pilot has them.
+    adam = SCREENED.assign(DTHFL=pd.array([None, "Y", None, None, None, None, None], dtype="string"),
+                           SAFFL=pd.array(["Y", "Y", None, "Y", "y", None, None], dtype="string"),
+                           EFFFL=pd.array(["Y", "Y", None, "Y", None, None, None], dtype="string"))
+    n = {(r.STAGE, r.ARM, r.DETAIL): r.N for r in screening_funnel(adam, arms=[A, B, C]).itertuples()}
+    assert [n[("Died", arm, "")] for arm in (A, B, C)] == [0, 1, 0]
+    assert [n[("Status", arm, "Died")] for arm in (A, B, C)] == [0, 1, 0]  # not every patient
+    assert [n[("Status", arm, "Ongoing")] for arm in (A, B, C)] == [0, 1, 1]
+    assert [n[("Status", arm, "Withdrawn")] for arm in (A, B, C)] == [1, 0, 0]  # P2 discontinued by death
+    assert [n[("Treated", arm, "")] for arm in (A, B, C)] == [1, 2, 1]
+    assert [n[("Analysed", arm, "")] for arm in (A, B, C)] == [1, 1, 1]
 
 
 def test_site_performance_without_screening_data():

@@ -175,7 +175,7 @@ def test_80_percent_band_covers_generated_trials_cut_early():
     seed to seed). With few seeds the test only guards against a badly miscalibrated band;
     `benchmarks/bench_forecast_coverage.py` measures the coverage over many seeds.
     """
-    from dashboard.config import NCT02241018
+    from dashboard.synthetic.calibration import NCT02241018
     from dashboard.data.dataset import TrialDataset
     from dashboard.synthetic import calibration as cal
     from dashboard.synthetic.cut import tables_at_cutoff

@@ -127,6 +127,19 @@ def test_serious_ae_by_arm_keeps_only_treatment_emergent_events_when_flagged():
     assert out["patients"].tolist() == [0, 1, 1]
 
 
+def test_adam_y_blank_flags_read_blank_as_no():
+    # ADaM flags are 'Y' or null: nullable-string blanks must count as "no", never as "yes" or <NA>.
+    subjects = adsl(SAFFL=pd.array(["Y", "Y", "y ", None], dtype="string"),
+                    DTHFL=pd.array([None, "Y", None, None], dtype="string"),
+                    EOSSTT=["ONGOING", "DISCONTINUED", "COMPLETED", "ONGOING"])
+    assert study_status(subjects).tolist() == ["On study", "Died", "Completed", "On study"]
+    adae = pd.DataFrame({"USUBJID": ["P1", "P2", "P3"], "AESER": pd.array(["Y", None, "Y"], dtype="string"),
+                         "TRTEMFL": pd.array(["Y", "Y", None], dtype="string")})
+    out = serious_ae_by_arm(subjects, adae, arms=[A, B]).set_index("ARM")
+    assert out.loc[A, ["N", "patients", "events"]].tolist() == [2, 1, 1]  # P4 not in safety; P2's AE not serious
+    assert out.loc[B, ["N", "patients"]].tolist() == [1, 0]  # P3's serious AE is not treatment-emergent
+
+
 def test_transforms_do_not_modify_their_inputs():
     subjects, adrs = primary_inputs()
     subjects = subjects.assign(SAFFL="Y", EOSSTT="ONGOING")

@@ -51,6 +51,53 @@ def test_status_marks_died_missing_and_pending():
     assert len(st) == 10  # every subject at every visit
 
 
+def _window_inputs():
+    # All randomized 2020-01-01 (day 28 = 2020-01-28). P1 assessed on day 31, the latest day-28 assessment;
+    # P2 not assessed at day 28; P3 died on 2020-01-29 (after the nominal day) without a day-28 assessment.
+    adsl = pd.DataFrame({"USUBJID": ["P1", "P2", "P3"], "ARM": ["T", "T", "C"],
+                         "RANDDT": pd.to_datetime(["2020-01-01"] * 3),
+                         "DTHDT": pd.to_datetime([None, None, "2020-01-29"])})
+    adrs = pd.DataFrame({"USUBJID": ["P1", "P2", "P3", "P1"], "PARAMCD": "OVRLRESP",
+                         "AVISIT": ["Day 7", "Day 7", "Day 7", "Day 28"], "AVISITN": [7, 7, 7, 28],
+                         "ADY": [7, 8, 6, 31], "AVALC": ["PR", "SD", "SD", "CR"]})
+    return adsl, adrs
+
+
+def test_a_visit_whose_window_is_still_open_at_the_cut_is_pending_not_missed():
+    adsl, adrs = _window_inputs()
+    visits = rs.response_visits(adrs).set_index("AVISIT")
+    assert visits["WINDOW_END"].to_dict() == {"Day 7": 8.0, "Day 28": 31.0}  # latest assessment day seen
+    # Cut 2020-01-30 (day 30): day 28 has passed but its window (to day 31) has not closed.
+    st = rs.response_status_by_visit(adsl, adrs, "2020-01-30").set_index(["USUBJID", "AVISIT"])["STATUS"]
+    assert st[("P1", "Day 28")] == "CR"
+    assert st[("P2", "Day 28")] == "Pending"
+    assert st[("P3", "Day 28")] == "No assessment"  # dead at the cut: no assessment can still come
+    overall = rs.overall_response_by_visit(rs.response_status_by_visit(adsl, adrs, "2020-01-30"), arms=["T", "C"])
+    t28 = overall[(overall["ARM"] == "T") & (overall["AVISIT"] == "Day 28")].iloc[0]
+    assert (t28["responders"], t28["evaluated"], t28["pending"], t28["label"]) == (1, 1, 1, "1/1 (100.0%)")
+    # Once the window has closed (cut on day 31) the missing assessment is a non-response.
+    closed = rs.response_status_by_visit(adsl, adrs, "2020-01-31").set_index(["USUBJID", "AVISIT"])["STATUS"]
+    assert closed[("P2", "Day 28")] == "No assessment"
+
+
+def test_responders_at_a_visit_leave_out_the_pending():
+    adsl, adrs = _window_inputs()
+    status = rs.response_status_by_visit(adsl, adrs, "2020-01-30")
+    assert rs.responders_at(status, "Day 28", "T") == (1, 1)  # P1 CR; P2 pending
+    assert rs.responders_at(status, "Day 28", "C") == (0, 1)  # P3 died without an assessment
+    assert rs.responders_at(status, "Day 7", "T") == (1, 2)  # P1 PR, P2 SD
+
+
+def test_protocol_visit_windows_override_the_observed_ones():
+    adsl, adrs = _window_inputs()
+    visits = rs.response_visits(adrs, windows={28: 1}).set_index("AVISIT")
+    assert visits["WINDOW_END"].to_dict() == {"Day 7": 8.0, "Day 28": 29.0}  # day 7 has no protocol window
+    st = rs.response_status_by_visit(adsl, adrs, "2020-01-30", windows={28: 1}).set_index(["USUBJID", "AVISIT"])
+    assert st.loc[("P2", "Day 28"), "STATUS"] == "No assessment"  # the day 28 +/- 1 window closed on day 29
+    no_ady = rs.response_visits(adrs.drop(columns="ADY")).set_index("AVISIT")
+    assert no_ady["WINDOW_END"].to_dict() == {"Day 7": 7.0, "Day 28": 28.0}  # no window known: the nominal day
+
+
 def test_response_by_visit_keeps_everyone_in_denominator():
     counts = rs.response_by_visit(_status(), arms=["T", "C"])
     d28 = counts[counts["AVISIT"] == "Day 28"].set_index(["ARM", "STATUS"])

@@ -11,7 +11,8 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from dashboard.config import NCT02241018, SAFETY_FOCUS_WINDOW_DAYS, SAFETY_TOPICS, AETopic, EventCategory
+from dashboard.config import SAFETY_FOCUS_WINDOW_DAYS, SAFETY_TOPICS, AETopic, EventCategory
+from dashboard.synthetic.calibration import NCT02241018
 from dashboard.transforms import safety as s
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -269,21 +270,107 @@ def test_subjects_by_category_any_all_and_none_of_terms():
         s.subjects_by_category(events.drop(columns="AECAT"), SUBJECTS, cats[4:])
 
 
-def test_exposure_months_and_adjusted_rates():
-    months = s.exposure_months(SUBJECTS, "2020-12-31")
-    days = {"a": 61, "b": 30, "c": 30, "d": 46, "e": 366, "f": 366}
-    # a: to last alive 1 Mar; b: death 30 Jan; c: treated 11 Jan, EOS 9 Feb; e: data cut;
-    # f: never treated, so from randomization to the cut.
-    for subject, d in days.items():
-        assert months[subject] == pytest.approx(d / (365.25 / 12)), subject
-    rates = s.exposure_adjusted_rates(s.select_events(ADAE, SUBJECTS), SUBJECTS, "2020-12-31", arms=["A", "B"])
-    a = rates.set_index("ARM").loc["A"]
-    pm = (61 + 30 + 30) / (365.25 / 12)
-    assert (a["N"], a["SUBJECTS"], a["EVENTS"], a["CRUDE"]) == (3, 2, 5, "2/3 (66.7%)")
-    assert a["PATIENT_MONTHS"] == pytest.approx(pm)
-    assert a["RATE"] == pytest.approx(5 / pm * 100)
-    assert a["RATE_LOW"] == pytest.approx(stats.chi2.ppf(0.025, 10) / 2 / pm * 100)
-    assert a["RATE_HIGH"] == pytest.approx(stats.chi2.ppf(0.975, 12) / 2 / pm * 100)
+DAYS_PER_MONTH = 365.25 / 12
+
+
+def test_observation_period_ends_at_the_collection_window_or_earlier():
+    period = s.ae_observation_period(SUBJECTS, "2020-12-31", window_days=45)
+    # Day 45 from the start is 14 Feb (a, d, e) or 24 Feb (c, treated 11 Jan); b died 30 Jan; c's
+    # study ended 9 Feb; f was never treated, so its period starts at randomization.
+    assert period["DAYS"].to_dict() == {"a": 45, "b": 30, "c": 30, "d": 45, "e": 45, "f": 45}
+    assert period.loc["c", "START"] == pd.Timestamp("2020-01-11") and period.loc["f", "START"] == pd.Timestamp("2020-01-01")
+    early_cut = s.ae_observation_period(SUBJECTS, "2020-02-01", window_days=45)
+    assert early_cut.loc["a", "DAYS"] == 32 and early_cut.loc["d", "END"] == pd.Timestamp("2020-02-01")
+    # Without a window: follow-up to last known alive, death, end of study or the cut.
+    whole = s.ae_observation_period(SUBJECTS, "2020-12-31")
+    assert whole["DAYS"].to_dict() == {"a": 61, "b": 30, "c": 30, "d": 46, "e": 366, "f": 366}
+
+
+def test_collection_window_from_the_trial_setting_else_the_latest_onset():
+    assert s.ae_collection_days(ADAE, SUBJECTS, setting=180) == (180, "the trial's AE collection period")
+    # e's pneumonia on 18 Jul is study day 200, the latest onset; without ASTDT the ASTDY column says the same.
+    assert s.ae_collection_days(ADAE, SUBJECTS) == (200, "the latest adverse-event onset in the data")
+    assert s.ae_collection_days(ADAE.drop(columns="ASTDT"), SUBJECTS)[0] == 200
+    assert s.ae_collection_days(ADAE.drop(columns=["ASTDT", "ASTDY"]), SUBJECTS)[0] is None
+
+
+def test_event_and_incidence_rates_over_the_collection_window_by_hand():
+    rates = s.exposure_adjusted_rates(s.select_events(ADAE, SUBJECTS), SUBJECTS, "2020-12-31", window_days=45,
+                                      arms=["A", "B"]).set_index("ARM")
+    a, b = rates.loc["A"], rates.loc["B"]
+    # Arm A: a 45 days (events on days 3, 5, 40), b 30 days (days 10, 29), c 30 days (none).
+    assert (a["N"], a["SUBJECTS"], a["CRUDE"], a["EVENTS"], a["EVENTS_OUTSIDE"]) == (3, 2, "2/3 (66.7%)", 5, 0)
+    months = 105 / DAYS_PER_MONTH
+    assert a["PATIENT_MONTHS"] == pytest.approx(months)
+    assert a["EVENT_RATE"] == pytest.approx(5 / months * 100)
+    # Robust (sandwich) SE of the log rate: residuals y - rate * t are 3 - 45/21, 2 - 30/21, 0 - 30/21;
+    # the event-rate CI is the wider of that interval and the exact Poisson one (5 events).
+    se = math.sqrt(3 / 2 * ((3 - 45 / 21) ** 2 + (2 - 30 / 21) ** 2 + (30 / 21) ** 2)) / 5
+    robust = (5 / months * 100 * math.exp(-1.959964 * se), 5 / months * 100 * math.exp(1.959964 * se))
+    exact = (stats.chi2.ppf(0.025, 10) / 2 / months * 100, stats.chi2.ppf(0.975, 12) / 2 / months * 100)
+    assert a["EVENT_RATE_LOW"] == pytest.approx(min(robust[0], exact[0]))
+    assert a["EVENT_RATE_HIGH"] == pytest.approx(max(robust[1], exact[1]))
+    # Incidence: 2 patients with a first event; at risk 3 (a) + 10 (b) + 30 (c) days; Garwood CI.
+    at_risk = 43 / DAYS_PER_MONTH
+    assert (a["FIRST_EVENTS"], a["AT_RISK_MONTHS"]) == (2, pytest.approx(at_risk))
+    assert a["INCIDENCE_RATE"] == pytest.approx(2 / at_risk * 100)
+    assert a["INCIDENCE_RATE_LOW"] == pytest.approx(stats.chi2.ppf(0.025, 4) / 2 / at_risk * 100)
+    assert a["INCIDENCE_RATE_HIGH"] == pytest.approx(stats.chi2.ppf(0.975, 6) / 2 / at_risk * 100)
+    # Arm B: d (event on day 20) and e (event on day 200, after its 45-day window: left out of the rates).
+    assert (b["SUBJECTS"], b["EVENTS"], b["EVENTS_OUTSIDE"], b["FIRST_EVENTS"]) == (2, 1, 1, 1)
+    assert b["PATIENT_MONTHS"] == pytest.approx(90 / DAYS_PER_MONTH)
+    assert b["AT_RISK_MONTHS"] == pytest.approx((20 + 45) / DAYS_PER_MONTH)
+
+
+def test_robust_event_rate_ci_agrees_with_a_poisson_glm_sandwich():
+    import statsmodels.api as sm
+
+    counts, months = np.array([3, 2, 0, 7, 1]), np.array([1.5, 1.0, 1.0, 2.0, 0.5])
+    rate, low, high = s.robust_poisson_rate(counts, months, per=1)
+    fit = sm.GLM(counts, np.ones((5, 1)), family=sm.families.Poisson(), offset=np.log(months)).fit(cov_type="HC0")
+    se = fit.bse[0] * math.sqrt(5 / 4)  # with the small-sample factor n / (n - 1)
+    assert rate == pytest.approx(math.exp(fit.params[0]))
+    assert (low, high) == pytest.approx((math.exp(fit.params[0] - 1.959964 * se), math.exp(fit.params[0] + 1.959964 * se)))
+
+
+def test_event_rate_ci_widens_when_events_cluster_in_one_patient_and_is_never_narrower_than_poisson():
+    spread = s.robust_poisson_rate([1] * 10, [1.0] * 10, per=1)
+    clustered = s.robust_poisson_rate([10] + [0] * 9, [1.0] * 10, per=1)
+    exact = s.exact_poisson_rate(10, 10.0, per=1)
+    assert spread[0] == clustered[0] == exact[0] == 1.0
+    assert clustered[2] - clustered[1] > exact[2] - exact[1] > spread[2] - spread[1]
+    # The interval shown: the robust one where events cluster, the exact Poisson one where that is wider.
+    assert s.event_rate_interval([10] + [0] * 9, [1.0] * 10, per=1) == clustered
+    assert s.event_rate_interval([1] * 10, [1.0] * 10, per=1) == exact
+    # No events: 0 with the exact upper limit; no person-time: undefined.
+    assert s.robust_poisson_rate([0, 0], [1.0, 1.0], per=1) == s.exact_poisson_rate(0, 2.0, per=1)
+    assert all(math.isnan(v) for v in s.robust_poisson_rate([1], [0.0]))
+
+
+def test_rate_text_carries_numerators_and_denominators():
+    rates = s.exposure_adjusted_rates(s.select_events(ADAE, SUBJECTS), SUBJECTS, "2020-12-31", window_days=45,
+                                      arms=["A", "B"])
+    text = s.exposure_rate_text(rates).set_index("Arm")
+    assert text.loc["A", "Events / patient-months"] == "5 / 3.4"  # 105 days
+    assert text.loc["A", "First events / patient-months at risk"] == "2 / 1.4"  # 43 days
+    assert text.loc["A", "Event rate per 100 patient-months (95% robust CI)"].startswith("144.9 (")
+    assert text.loc["B", "Patients with ≥ 1 event, n/N (%)"] == "2/2 (100.0%)"
+    nothing = s.exposure_adjusted_rates(s.select_events(ADAE, SUBJECTS).iloc[:0], SUBJECTS, "2020-12-31",
+                                        window_days=45, arms=["A"])
+    assert s.exposure_rate_text(nothing).iloc[0, 5].startswith("0 (0 to ")
+
+
+def test_treatment_emergent_definition_in_words():
+    assert s.has_treatment_emergent_flag(ADAE)
+    assert not s.has_treatment_emergent_flag(ADAE.assign(TRTEMFL=None))  # an empty flag flags nothing
+    assert s.ae_definition(True, True) == "treatment-emergent AEs (TRTEMFL)"
+    assert "TRTEMFL not applied" in s.ae_definition(True, False)
+    assert "no TRTEMFL" in s.ae_definition(False, True)
+    # An empty TRTEMFL column does not empty the treatment-emergent selection: dates decide.
+    flagged = s.select_events(ADAE, SUBJECTS, treatment_emergent_only=True)
+    derived = s.select_events(ADAE.assign(TRTEMFL=None), SUBJECTS, treatment_emergent_only=True)
+    assert len(flagged) == 6  # a's nausea is flagged as not treatment-emergent
+    assert len(derived) == 7  # every safety-population event starts on or after treatment start
 
 
 def test_listing_filters_sorts_and_labels():
@@ -301,7 +388,7 @@ def test_no_subjects_gives_empty_frames_not_errors():
     events = s.select_events(ADAE, nobody)
     inc = s.ae_incidence_by_arm(events, nobody, arms=["A", "B"])
     assert events.empty and inc.empty and s.incidence_table(inc, []).empty
-    assert s.exposure_adjusted_rates(events, nobody, "2021-01-01").empty
+    assert s.exposure_adjusted_rates(events, nobody, "2021-01-01", window_days=180).empty
     assert s.ae_onset_cumulative_incidence(events, nobody).empty
     assert s.subjects_with_event(events, nobody, by="INFTYPE").empty
 
@@ -325,7 +412,7 @@ def test_inputs_are_never_modified():
     events = s.select_events(adae, subjects, serious_only=True, search="sep")
     inc = s.ae_incidence_by_arm(events, subjects)
     s.incidence_table(inc, ["A", "B"], risk=s.risk_difference_by_term(inc, "A", "B"))
-    s.exposure_adjusted_rates(events, subjects, "2021-01-01")
+    s.exposure_adjusted_rates(events, subjects, "2021-01-01", window_days=30)
     pd.testing.assert_frame_equal(adae, ADAE)
     pd.testing.assert_frame_equal(subjects, SUBJECTS)
 
@@ -494,3 +581,27 @@ def test_table_4_terms_agree_with_the_generator_calibration():
     platelets = by_label["Haematological: platelets decreased"]
     assert platelets.any_of == (calibration.PLATELETS_DECREASED,)
     assert platelets.none_of == (calibration.NEUTROPHILS_DECREASED,)
+
+
+def test_bundled_rates_stop_person_time_at_the_end_of_ae_collection(bundled):
+    """Grade 3-4 infections in the ITT population: person-time to day 180 (issue 12: 17.0 vs 21.6 per
+    100 patient-months, not 2.24 vs 3.04 over the whole follow-up), recomputed here with plain pandas."""
+    itt = bundled.adsl[bundled.adsl["ITTFL"] == "Y"]
+    topic = SAFETY_TOPICS[0]
+    assert topic.label == "Grade 3-4 infection" and bundled.info.ae_collection_days == 180
+    events = s.topic_events(s.select_events(bundled.adae, itt), topic)
+    rates = s.exposure_adjusted_rates(events, itt, bundled.cutoff, window_days=180, arms=bundled.arms).set_index("ARM")
+    safety = itt[itt["SAFFL"] == "Y"]
+    ends = pd.concat([safety["TRTSDT"] + pd.Timedelta(days=179), safety["DTHDT"], safety["LSTALVDT"],
+                      safety["EOSDT"], pd.Series(bundled.cutoff, index=safety.index)], axis=1).min(axis=1)
+    days = ((ends - safety["TRTSDT"]).dt.days + 1).clip(lower=0)
+    infections = bundled.adae[(bundled.adae["AECAT"] == "INFECTION") & bundled.adae["AETOXGRN"].between(3, 4)]
+    for arm, expected in zip(bundled.info.arm_order, (17.0, 21.6)):
+        mine = safety["ARM"] == arm
+        n_events = infections["USUBJID"].isin(safety.loc[mine, "USUBJID"]).sum()
+        by_hand = n_events / (days[mine].sum() / (365.25 / 12)) * 100
+        assert rates.loc[arm, "EVENTS"] == n_events
+        assert rates.loc[arm, "EVENT_RATE"] == pytest.approx(by_hand)
+        assert round(rates.loc[arm, "EVENT_RATE"], 1) == expected
+        low, high = rates.loc[arm, ["EVENT_RATE_LOW", "EVENT_RATE_HIGH"]]
+        assert low < by_hand < high

@@ -1,4 +1,4 @@
-"""Response tab in real Chromium: the primary endpoint is shown and follows a filter change."""
+"""Response tab in real Chromium: the primary endpoint in its population, the sidebar's as sensitivity."""
 
 from __future__ import annotations
 
@@ -29,16 +29,19 @@ def _primary_counts(page) -> tuple[int, ...]:
     return tuple(int(g) for g in match.groups())
 
 
-def test_population_filter_updates_primary_response_counts(page, app_url):
+def test_primary_endpoint_uses_the_trials_population_with_the_sidebars_as_sensitivity(page, app_url):
     page.goto(app_url)
     page.get_by_text("Response", exact=True).first.click()
-    itt = _primary_counts(page)
-    page.get_by_role("button", name="Evaluable", exact=True).click()
-    expect(_primary(page)).not_to_contain_text(f"was {itt[0]}/{itt[1]} (", timeout=30_000)
+    expect(page.get_by_text("Primary endpoint, Evaluable population").first).to_be_visible(timeout=30_000)
     evaluable = _primary_counts(page)
-    assert evaluable != itt
-    assert evaluable[1] <= itt[1] and evaluable[3] <= itt[3]
-    expect(page.get_by_text("Primary endpoint, overall response").first).to_be_visible()
+    assert evaluable == (82, 99, 70, 99)  # the trial's primary analysis (Zhao et al. 2022)
+    expect(_primary(page)).to_contain_text("Sensitivity, ITT population")
+    page.get_by_role("button", name="Safety", exact=True).click()
+    expect(_primary(page)).to_contain_text("Sensitivity, Safety population", timeout=30_000)
+    assert _primary_counts(page) == evaluable
+    page.get_by_role("button", name="Evaluable", exact=True).click()
+    expect(_primary(page)).not_to_contain_text("Sensitivity", timeout=30_000)
+    assert _primary_counts(page) == evaluable
 
 
 def test_swimmer_lane_click_opens_profile(page, app_url):

@@ -1,5 +1,6 @@
 """BalanceView without a browser: build it on a dataset, set store filters, inspect panes and exports."""
 
+import html
 from pathlib import Path
 
 import holoviews as hv
@@ -8,9 +9,10 @@ import panel as pn
 import pytest
 from bokeh.document import Document
 
-from dashboard.config import NCT02241018
+from dashboard.synthetic.calibration import NCT02241018
 from dashboard.data.dataset import TrialDataset
 from dashboard.store import TrialStore
+from dashboard.transforms.balance import variable_label
 from dashboard.views.balance import BalanceView
 
 MSC, CONTROL = NCT02241018.arm_order
@@ -152,3 +154,20 @@ def test_plots_follow_filters_only_while_their_sub_tab_is_shown(tiny):
     assert sorted(bars.last.data["Site"].unique()) == ["02"]  # hidden: not redrawn
     tabs.active = 2
     assert sorted(bars.last.data["Site"].unique()) == ["01"]  # brought up to date when shown
+
+
+def test_table1_reads_an_adam_y_blank_flag_and_names_each_test(tiny):
+    # LIVERFL 'Y' or blank: MSC S1, S3 of S1/S3/S5 (2/3); control S4 of S2/S4 (1/2). Blank is 'No'.
+    adsl = tiny.adsl.assign(LIVERFL=pd.array(["Y", None, "Y", "Y", None, None], dtype="string"))
+    dataset = TrialDataset.create(adsl, cutoff=tiny.cutoff, info=tiny.info)
+    store, view, layout = rendered(dataset, variables=["LIVERFL", "AGE"], show_pvalues=True)
+    text = table1_text(layout)
+    assert "<td>Yes (Y; blank = No)</td><td class=\"num\">2 (66.7%)</td><td class=\"num\">1 (50.0%)</td>" in text
+    label = html.escape(variable_label("LIVERFL"))
+    assert f'<th scope="row" rowspan="1">{label}</th>' in text  # one row: no "Missing" row for the blanks
+    p1, p2 = 2 / 3, 1 / 2
+    smd = (p1 - p2) / ((p1 * (1 - p1) + p2 * (1 - p2)) / 2) ** 0.5
+    assert f">{smd:.3f}*<" in text  # 0.343 > 0.1: flagged, no longer 0.000
+    assert '<th scope="col">Test</th>' in text
+    assert '<td rowspan="1">Fisher&#x27;s exact</td>' in text  # the flag's 2x2 table (p = 1.000)
+    assert "Wilcoxon rank-sum</td>" in text  # AGE

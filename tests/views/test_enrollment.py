@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from pathlib import Path
 
 import holoviews as hv
 import numpy as np
@@ -10,7 +11,7 @@ import pandas as pd
 import panel as pn
 import pytest
 
-from dashboard.config import NCT02241018
+from dashboard.synthetic.calibration import NCT02241018
 from dashboard.data.dataset import TrialDataset
 from dashboard.store import TrialStore
 from dashboard.views.enrollment import OTHER_SITES, EnrollmentView, consort_html
@@ -223,3 +224,43 @@ def test_bundled_trial_reached_target_and_closed_sites_are_not_forecast(bundled)
     n = len(store.subjects())
     assert f"the selected sites randomized {n} of their {site_target}" in text and "no forecast is made" in text
     assert "**Forecast:**" not in text
+
+
+def test_consort_in_the_view_reads_adam_y_blank_flags(tiny):
+    # DTHFL 'Y' or blank (nullable strings), as ADaM writes it: only S4 died, not every patient.
+    adsl = tiny.adsl.assign(DTHFL=pd.array([None, None, None, "Y", None, None], dtype="string"),
+                            EFFFL=pd.array(["Y", "Y", "Y", None, "Y", None], dtype="string"))
+    dataset = TrialDataset.create(adsl, cutoff=tiny.cutoff, info=tiny.info, sites=tiny.sites.copy())
+    flow = next(p.object for p in render(TrialStore(dataset)).select(pn.pane.HTML) if "consort" in str(p.object))
+    assert "Completed: 1<br>Died: 0 · Withdrawn: 1" in flow  # MSC: S1 completed, S3 withdrew, S5 ongoing
+    assert "Completed: 0<br>Died: 1 · Withdrawn: 0" in flow  # control: S4 died, S2 ongoing
+    assert "Analysed (n = 1)</b>Excluded from analysis: 1" in flow  # control: S4 not evaluable
+
+
+def test_pilot_consort_counts_the_three_deaths_not_every_patient():
+    pilot_dir = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "external" / "cdiscpilot01_adam"
+    if not pilot_dir.exists():
+        pytest.skip(f"CDISC pilot data not found at {pilot_dir} (../shared absent)")
+    import pyreadstat
+    from dashboard.loaders import load_dataset
+
+    raw, _ = pyreadstat.read_xport(str(pilot_dir / "adsl.xpt"))
+    deaths = raw.loc[raw["DTHFL"] == "Y"].groupby("ARM").size()
+    pilot = load_dataset(str(pilot_dir))
+    flow = next(p.object for p in render(TrialStore(pilot)).select(pn.pane.HTML) if "consort" in str(p.object))
+    for arm in pilot.arms:
+        assert f"Died: {int(deaths.get(arm, 0))} · Withdrawn:" in flow.split(f"Allocated to {arm} ")[1], arm
+    assert int(deaths.sum()) == 3
+
+
+def test_site_rates_use_months_until_enrollment_closed(bundled):
+    layout = render(TrialStore(bundled))
+    caption = texts(layout)
+    closed = bundled.randomized["RANDDT"].max().date()
+    assert f"Months active: from site activation to enrollment closed on {closed}" in caption
+    table = next(t for t in layout.select(pn.widgets.Tabulator) if "Months active" in t.value.columns)
+    site = table.value.set_index("Site").loc["01"]
+    activated = pd.Timestamp(site["Activated"])
+    months = (pd.Timestamp(closed) - activated).days / (365.25 / 12)
+    assert site["Months active"] == round(months, 1) and site["Months active"] < 60  # not 114.5 (to the 2024 cut)
+    assert site["Patients per site-month"] == round(site["Randomized"] / months, 2)

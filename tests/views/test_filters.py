@@ -5,7 +5,7 @@ from __future__ import annotations
 import panel as pn
 import pytest
 
-from dashboard.config import NCT02241018
+from dashboard.synthetic.calibration import NCT02241018
 from dashboard.data.dataset import TrialDataset
 from dashboard.store import TrialStore
 from dashboard.views.filters import FilterPanelView

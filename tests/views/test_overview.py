@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import pandas as pd
 import panel as pn
 import pytest
 
-from dashboard.config import NCT02241018
+from dashboard.synthetic.calibration import NCT02241018
 from dashboard.data.dataset import TrialDataset
 from dashboard.store import TrialStore
 from dashboard.views.overview import OverviewView
@@ -93,3 +94,21 @@ def test_trial_without_a_primary_visit_says_so_instead_of_day_none(tiny):
     layout = OverviewView(store=TrialStore(tiny.with_info(replace(tiny.info, primary_visit_day=None)))).__panel__()
     text = html_text(layout)
     assert "visit not configured" in text and "day None" not in text
+
+
+def test_overview_reads_adam_y_blank_flags_and_names_the_ae_definition(tiny):
+    # ADaM flags: 'Y' or blank. S4 died; S1's serious pneumonia is not treatment-emergent (blank TRTEMFL).
+    adsl = tiny.adsl.assign(DTHFL=pd.array([None, None, None, "Y", None, None], dtype="string"))
+    adae = tiny.adae.assign(TRTEMFL=pd.array([None, "Y", "Y", "Y"], dtype="string"))
+    dataset = TrialDataset.create(adsl, cutoff=tiny.cutoff, info=tiny.info, adrs=tiny.adrs.copy(), adae=adae)
+    text = html_text(OverviewView(store=TrialStore(dataset)).__panel__())
+    assert '<div class="label">Died</div><div class="value">1</div><div class="detail">of 5 patients (20.0%)' in text
+    assert "Serious adverse events up to 2017-06-30: treatment-emergent AEs (TRTEMFL)" in text
+    assert "<td>All arms</td><td>4</td><td>1/4 (25.0%)</td><td>1</td>" in text  # S3 only
+    # The day-28 visit is due once its protocol window (28 +/- 1 days) has closed.
+    assert "day 28 to day 29 (randomization = day 1), has closed by the data cut" in text
+
+
+def test_overview_without_a_treatment_emergent_flag_says_it_counts_every_serious_event(store):
+    text = html_text(OverviewView(store=store).__panel__())
+    assert "Serious adverse events up to 2017-06-30: all recorded AEs (the data have no treatment-emergent flag" in text

@@ -11,7 +11,7 @@ import pytest
 from bokeh.document import Document
 
 from dashboard.app import VIEWS
-from dashboard.config import NCT02241018
+from dashboard.synthetic.calibration import NCT02241018
 from dashboard.data.dataset import TrialDataset
 from dashboard.store import TrialStore
 from dashboard.views.balance import BalanceView
@@ -72,6 +72,41 @@ def test_primary_endpoint_text_and_filter_update(store):
     text = _texts(layout)
     assert "1/1 (100.0%) of MSC" in text and "0/1 (0.0%) of Control" in text
     assert "not yet due" not in text
+
+
+def test_cox_sentence_names_wald_and_efron(bundled):
+    store = TrialStore(bundled)
+    text = _texts(SurvivalView(store=store)._render(store.subjects(), "OS"))
+    assert "Cox hazard ratio MSC vs Control: " in text and "(95% Wald CI " in text
+    assert "Wald p = " in text and "Efron method for tied times" in text and "Log-rank test: p = " in text
+
+
+def test_primary_endpoint_defaults_to_the_trials_primary_analysis_population(bundled):
+    store = TrialStore(bundled)
+    assert store.population == "ITT" and bundled.info.primary_population == "Evaluable"
+    primary = [p.object for p in _rendered(ResponseByVisitView(store=store)).select(pn.pane.Alert)
+               if "response-primary" in p.css_classes][0]
+    heading, sensitivity = primary.split("*Sensitivity")
+    assert heading.startswith("**Primary endpoint, Evaluable population (the trial's primary analysis population): "
+                              "overall response (CR+PR) at Day 28.**")
+    # Zhao et al. 2022: 82/99 vs 70/99, p = 0.043 in the evaluable patients (ITT: 82/101 vs 70/102, p = 0.039).
+    assert "82/99 (82.8%) of MSC" in heading and "70/99 (70.7%) of Control" in heading
+    assert "Pearson chi-square p = 0.043" in heading
+    assert sensitivity.startswith(", ITT population (chosen in the sidebar, as the rest of this tab):*")
+    assert "82/101 (81.2%) of MSC" in sensitivity and "Pearson chi-square p = 0.039" in sensitivity
+
+
+def test_primary_endpoint_without_a_recorded_population_states_the_sidebars(tiny):
+    from dataclasses import replace
+
+    store = TrialStore(tiny.with_info(replace(tiny.info, primary_population=None)))
+    text = _texts(_rendered(ResponseByVisitView(store=store)))
+    assert ("Primary endpoint, ITT population (chosen in the sidebar; the trial's primary analysis population is "
+            "not recorded)") in text
+    assert "Sensitivity" not in text
+    store.population = "Evaluable"
+    assert "Primary endpoint, Evaluable population (chosen in the sidebar" in _texts(
+        _rendered(ResponseByVisitView(store=store)))
 
 
 def test_overall_table_shows_pending_and_wilson(store):
@@ -141,16 +176,18 @@ def test_survival_uses_aalen_johansen_for_competing_events(store):
     view = SurvivalView(store=store)
     text = _texts(view._render(store.subjects(), "CGVHD"))
     assert "(Aalen-Johansen cumulative incidence), 5 patients" in text
-    assert "Log-rank p = " in text and "(cause-specific)" in text
+    assert "Cause-specific log-rank test (competing events censored): p = " in text
     km_text = _texts(view._render(store.subjects(), "OS"))
     assert "Median (months, 95% CI)" in km_text
     summary = view._summary(store.subjects())
     table = [p.object for p in summary.select(pn.pane.DataFrame)][0]
     assert table.set_index("Endpoint").loc["CGVHD: Chronic GVHD", "Method"] == "Aalen-Johansen"
     assert table.set_index("Endpoint").loc["OS: Overall survival", "Method"] == "Kaplan-Meier"
-    assert table.set_index("Endpoint").loc["CGVHD: Chronic GVHD", "HR and p"].startswith("cause-specific Cox HR, cause-specific log-rank p")
-    assert table.set_index("Endpoint").loc["OS: Overall survival", "HR and p"] == "Cox HR, log-rank p"
-    assert "cause-specific log-rank p" in _texts(summary)
+    methods = table.set_index("Endpoint")["HR and p"]
+    assert methods["CGVHD: Chronic GVHD"] == "cause-specific Cox HR (Wald CI, Efron ties), cause-specific log-rank p"
+    assert methods["OS: Overall survival"] == "Cox HR (Wald CI, Efron ties), log-rank p"
+    assert "HR (95% Wald CI)" in table.columns
+    assert "cause-specific log-rank p" in _texts(summary) and "Efron method for tied times" in _texts(summary)
 
 
 def test_without_adrs_explains_and_keeps_survival():

@@ -13,7 +13,8 @@ import pytest
 from bokeh.document import Document
 
 from dashboard.app import VIEWS
-from dashboard.config import NCT02241018, SAFETY_FOCUS_WINDOW_DAYS
+from dashboard.config import SAFETY_FOCUS_WINDOW_DAYS
+from dashboard.synthetic.calibration import NCT02241018
 from dashboard.data.dataset import TrialDataset
 from dashboard.store import TrialStore
 from dashboard.transforms import safety as sf
@@ -173,7 +174,56 @@ def test_focus_panels_and_exposure_rates_render_on_tiny_data():
     assert "Table 4" in focus and "Any serious adverse event" in focus and "2/3 (66.7%)" in focus
     assert "Infections" not in focus
     exposure = view._exposure_html(view.store.subjects())
-    assert "Events per 100 patient-months (95% CI)" in exposure and "2/3 (66.7%)" in exposure
+    assert "Event rate per 100 patient-months (95% robust CI)" in exposure and "2/3 (66.7%)" in exposure
+    assert "Incidence rate per 100 patient-months (95% exact Poisson CI)" in exposure
+    # The tiny trial is NCT02241018-shaped: AEs are collected to study day 180 (its setting), said on screen.
+    assert "study day 180 (the trial&#x27;s AE collection period)" in exposure
+    # MSC safety patients S1, S3 (180 days each, from randomization: no TRTSDT) and S5 (randomized 11 days
+    # before the cut): 3 events over 371 days = 12.2 patient-months.
+    assert "3 / 12.2" in exposure
+
+
+def test_ae_tab_counts_treatment_emergent_events_by_default_and_says_so():
+    # S1's nausea is not treatment-emergent (TRTEMFL blank, the ADaM way of saying no).
+    flagged = TINY_ADAE.assign(TRTEMFL=pd.array(["Y", None, "Y", "Y"], dtype="string"))
+    view, layout = _view(_dataset(adae=flagged))
+    assert view.treatment_emergent_only
+    table = _tables(layout)[0]
+    assert "Nausea" not in set(table.value[TERM_COLUMN])
+    assert table.value.iloc[0][sf.column_label(MSC, sf.ANY_BAND)] == "2 (66.7%)"
+    header = next(p for p in layout.select(pn.pane.HTML) if "Safety population" in str(p.object))
+    assert "Incidence table: treatment-emergent AEs (TRTEMFL)." in header.object
+    assert "Counted: treatment-emergent AEs (TRTEMFL)" in view._focus_html(view.store.subjects())
+    # A patient's own listing keeps every recorded event and says which are treatment-emergent.
+    listing = view._patient_listing(view.store.subjects(), "S1")
+    assert listing["Preferred term"].tolist() == ["Nausea", "Pneumonia"]
+    assert listing["Treatment-emergent"].fillna("").tolist() == ["", "Y"]
+    assert "2 adverse events recorded, treatment-emergent or not" in view._patient_note(view.store.subjects(), "S1")
+    view.treatment_emergent_only = False
+    assert "Nausea" in set(table.value[TERM_COLUMN])
+    assert "all recorded AEs, treatment-emergent or not (TRTEMFL not applied)" in header.object
+    # Without the flag every recorded event counts by default, and the tab says so.
+    plain, _ = _view()
+    assert not plain.treatment_emergent_only
+    assert "all recorded AEs (the data have no treatment-emergent flag, TRTEMFL)" in plain._header(
+        plain.store.subjects(), False)
+
+
+def test_safety_reads_adam_y_blank_flags():
+    # SAFFL and AESER as 'Y' or blank (nullable strings): the same counts as with explicit 'N'.
+    # Validation still asks for SAFFL Y/N (the loaders' side of issue 11), so the Y/blank ADSL is swapped in
+    # after it, as a loader reading ADaM flags as they come would hand it over.
+    adae = TINY_ADAE.assign(AESER=pd.array(["Y", None, "Y", None], dtype="string"),
+                            TRTEMFL=pd.array(["Y", "Y", "Y", None], dtype="string"))
+    dataset = _dataset(adae=adae)
+    adsl = dataset.adsl.assign(SAFFL=pd.array(["Y", "Y", "y ", None, "Y", None], dtype="string"))
+    view, layout = _view(dataclasses.replace(dataset, adsl=adsl), serious_only=True)
+    assert list(_tables(layout)[0].groups) == ["MSC (N = 3)", "Control (N = 1)"]
+    assert "is not in the safety population" in view._patient_note(view.store.subjects(), "S4")
+    assert "MSC <b>2/3 (66.7%)</b> (2 events)" in view._summary(None)
+    assert "Nausea" not in set(view.table_frame()[TERM_COLUMN])
+    focus = view._focus_html(view.store.subjects())
+    assert "Any serious adverse event" in focus and "2/3 (66.7%)" in focus
 
 
 @pytest.fixture(scope="module")
@@ -197,6 +247,38 @@ def test_three_arms_offer_a_comparison_pair(pilot):
     view.arm_b = "Xanomeline High Dose"
     assert view.risk() is None and "choose two different arms" in view._volcano_title()
     assert "severities" in view._header(view.store.subjects())
+
+
+def test_pilot_ae_tab_counts_treatment_emergent_patients_like_plain_pandas(pilot):
+    import pyreadstat
+
+    raw_ae, _ = pyreadstat.read_xport(str(PILOT / "adae.xpt"))
+    raw_sl, _ = pyreadstat.read_xport(str(PILOT / "adsl.xpt"))
+    safety = raw_sl.loc[raw_sl["SAFFL"] == "Y", ["USUBJID", "ARM"]]
+    teae = raw_ae.loc[raw_ae["TRTEMFL"] == "Y", ["USUBJID"]].merge(safety, on="USUBJID")
+    expected = teae.groupby("ARM")["USUBJID"].nunique().to_dict()
+    view, _ = _view(pilot)
+    assert view.treatment_emergent_only  # the default: the pilot flags treatment-emergent events
+    inc = view.incidence()
+    overall = inc[(inc["LEVEL"] == "overall") & (inc["BAND"] == sf.ANY_BAND)].set_index("ARM")
+    assert overall["SUBJECTS"].to_dict() == expected
+    assert overall["N"].to_dict() == safety.groupby("ARM").size().to_dict()
+    # The Overview's serious AEs are the AE tab's serious treatment-emergent ones.
+    from dashboard.transforms.overview import serious_ae_by_arm
+
+    view.serious_only = True
+    serious = view.incidence()
+    serious = serious[(serious["LEVEL"] == "overall") & (serious["BAND"] == sf.ANY_BAND)].set_index("ARM")
+    overview = serious_ae_by_arm(view.store.subjects(), pilot.adae, pilot.arms).set_index("ARM")
+    assert serious["SUBJECTS"].to_dict() == overview.loc[pilot.arms, "patients"].to_dict()
+
+
+def test_bundled_exposure_rates_stop_at_day_180(bundled):
+    view, _ = _view(bundled)
+    exposure = view._exposure_html(view.store.subjects())
+    # Grade 3-4 infections, ITT: 94 and 117 events over ~552 and ~543 patient-months (issue 12: 17.0 vs 21.6).
+    assert "94 / 552.0" in exposure and "17.0 (" in exposure
+    assert "117 / 542.9" in exposure and "21.6 (" in exposure
 
 
 def test_bundled_focus_panel_shows_the_published_counts(bundled, published):
