@@ -71,6 +71,7 @@ import yaml
 from ..data.schema import TABLE_SPECS
 from .conform import CATEGORY_SYNONYMS, NO, YES, to_text
 from .detect import Detected
+from .readers import RawTable
 from .report import FindingLog
 
 # Every dataset role the loaders know, with the columns it cannot do without (alternatives in a tuple).

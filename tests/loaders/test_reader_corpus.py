@@ -87,7 +87,7 @@ def _iso(dates: pd.Series, fmt: str) -> pd.Series:
 
 # --- encodings ----------------------------------------------------------------------------------
 
-def test_cp1252_byte_in_an_unused_trial_design_file_does_not_block(tmp_path, pilot):
+def test_cp1252_bytes_in_trial_design_files_are_decoded_and_do_not_block(tmp_path, pilot):
     folder = _folder(tmp_path, pilot, "adsl.xpt")
     ts = pd.DataFrame({"STUDYID": ["CDISCPILOT01"] * 2, "TSPARMCD": ["TITLE", "SPONSOR"],
                        "TSVAL": ["Xanomeline~s effect on Alzheimer~s disease", "Eli Lilly"]})
@@ -95,7 +95,8 @@ def test_cp1252_byte_in_an_unused_trial_design_file_does_not_block(tmp_path, pil
     (folder / "ts.xpt").write_bytes((folder / "ts.xpt").read_bytes().replace(b"~", b"\x92"))
     (folder / "te.csv").write_bytes("STUDYID,ETCD,ELEMENT\nCDISCPILOT01,SCRN,Screening \u2013 visit 1\n".encode("cp1252"))
     code, report = validate(folder)
-    assert code == 0 and role(report, "ts.xpt")["role"] == "ignored"
+    assert code == 0 and role(report, "ts.xpt")["role"] == "ts" and role(report, "te.csv")["role"] == "ignored"
+    assert load_dataset(folder).info.title == "Xanomeline\u2019s effect on Alzheimer\u2019s disease"
     hit = finding(report, "ts.xpt", "read as cp1252", column="TSVAL")
     assert hit["severity"] == "informational" and "\u2019" in hit["examples"][0]
     assert finding(report, "te.csv", "read as cp1252", "byte 0x96 at line 2")["severity"] == "informational"

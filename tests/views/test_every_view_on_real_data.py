@@ -1,7 +1,9 @@
 """Every tab view, and every sub-tab inside it, renders on each real dataset without raising.
 
 Real CDISC exports repeat ADSL variables (ARM, AGE, SEX...) in their BDS datasets; views must not
-trip over those. Runs on the bundled trial and the public CDISC pilot folders in ../shared.
+trip over those. Runs on the bundled trial, every public CDISC folder in ../shared, and the
+generator's exports read back through the loaders: SAS transport and Dataset-JSON as ADaM folders
+(no metadata.json, so the CDISC path reads them) and a raw EDC extract with its mapping file.
 """
 
 from pathlib import Path
@@ -11,22 +13,38 @@ import pytest
 
 from dashboard.app import available_views
 from dashboard.data import load_bundled
+from dashboard.data.dataset import METADATA_FILE, write_dataset
+from dashboard.synthetic.generator import simulate_trial
+from dashboard.synthetic.raw_edc import write_raw_edc
 from dashboard.store import TrialStore
 
 EXTERNAL = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "external"
-DATASETS = ["bundled", "cdiscpilot01_adam", "pharmaverse_onco_adam"]
+SHARED = sorted(p.name for p in EXTERNAL.iterdir() if p.is_dir()) if EXTERNAL.exists() else []
+GENERATED = ["generated-xpt", "generated-dataset-json", "generated-raw-edc"]
+SUBJECTS = 60
 
 
-@pytest.fixture(scope="module", params=DATASETS)
-def dataset(request):
-    if request.param == "bundled":
-        return load_bundled()
-    folder = EXTERNAL / request.param
-    if not folder.exists():
-        pytest.skip(f"{folder} is absent (public CDISC pilot data lives in ../shared)")
+@pytest.fixture(scope="module", params=["bundled", *SHARED, *GENERATED])
+def dataset(request, tmp_path_factory):
     from dashboard.loaders import load_dataset
 
+    if request.param == "bundled":
+        return load_bundled()
+    if request.param in SHARED:
+        return load_dataset(EXTERNAL / request.param)
+    folder = tmp_path_factory.mktemp(request.param)
+    fmt = request.param.removeprefix("generated-")
+    trial = simulate_trial(subjects=SUBJECTS)
+    if fmt == "raw-edc":
+        write_raw_edc(trial, folder)
+    else:
+        write_dataset(trial, folder, fmt=fmt)
+        (folder / METADATA_FILE).unlink()
     return load_dataset(folder)
+
+
+def test_the_shared_cdisc_studies_are_all_here():
+    assert {"cdiscpilot01_adam", "pharmaverse_onco_adam"} <= set(SHARED), f"../shared/data/external holds {SHARED}"
 
 
 def render_everything(viewable) -> int:
