@@ -25,10 +25,15 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--address", default="127.0.0.1")
     serve.add_argument("--show", action="store_true", help="open a browser")
 
-    val = sub.add_parser("validate", help="validate a dataset; exit 1 when errors block loading")
+    val = sub.add_parser("validate", help="validate a dataset: exit 0 when it loads, 1 when blocked, 2 on a usage error",
+                         description="Validate a trial's data. Blocking findings stop it from loading (exit 1); "
+                                     "row-level findings leave rows out and informational ones change nothing "
+                                     "(exit 0 unless --strict). Usage errors exit 2.")
     val.add_argument("path", nargs="+", help="folder or files of ADaM/SDTM data")
     val.add_argument("--json", action="store_true", help="print the report as JSON")
     val.add_argument("--mapping", type=Path, default=None, help="column mapping file (YAML/TOML)")
+    val.add_argument("--strict", action="store_true",
+                     help="also fail (exit 1) on row-level and informational findings, for data-management pipelines")
 
     sub.add_parser("dictionary", help="print the data dictionary (Markdown) generated from the schemas")
     return parser
@@ -64,7 +69,7 @@ def _run(args) -> int:
     if args.command == "validate":
         from .loaders import validate_cli
 
-        return validate_cli(args.path, as_json=args.json, mapping=args.mapping)
+        return validate_cli(args.path, as_json=args.json, mapping=args.mapping, strict=args.strict)
     if args.command == "dictionary":
         from .data.schema import data_dictionary_markdown
 

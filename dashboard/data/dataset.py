@@ -12,14 +12,19 @@ from typing import Mapping
 import pandas as pd
 
 from ..config import TrialInfo, generic_trial_info
-from .schema import TABLE_SPECS
-from .validation import ValidationReport, coerce_table, cross_table_findings
+from .rules import ROW_LEVEL, TABLE_LEFT_OUT
+from .schema import TABLE_SPECS, pandera_schema
+from .validation import (QUARANTINE_COLUMNS, DatasetValidationError, FindingLog, ValidationReport, conform_to_spec,
+                         cut_rules, drop_duplicates, latest_plausible_date, linked_record_rules, no_randomized_finding,
+                         site_rules, subject_date_rules)
 
 OPTIONAL_TABLES = ("sites", "adrs", "adae", "adtte", "adex")
 BUNDLED_DIR = Path(__file__).resolve().parents[2] / "data" / "nct02241018"
 METADATA_FILE = "metadata.json"
 FORMATS = ("parquet", "csv", "xpt", "dataset-json")
 EXTENSIONS = {"parquet": "parquet", "csv": "csv", "xpt": "xpt", "dataset-json": "json"}
+STATED_CUT = "stated with the data"
+LATEST_DATE_CUT = "latest date in the data"
 
 
 @dataclass(frozen=True)
@@ -27,7 +32,8 @@ class TrialDataset:
     """One trial's tables (pandas DataFrames, never modified), its data cut date and provenance.
 
     Build it with `TrialDataset.create(...)`, which validates; tables a trial lacks are None and
-    the views that need them explain their absence.
+    the views that need them explain their absence. Rows that broke a row-level rule are not in the
+    tables: `quarantine` lists them (and values set to missing), `left_out(table)` counts them.
     """
 
     adsl: pd.DataFrame
@@ -40,51 +46,73 @@ class TrialDataset:
     adtte: pd.DataFrame | None = None
     adex: pd.DataFrame | None = None
     report: ValidationReport = field(default_factory=ValidationReport, compare=False)
+    quarantine: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame({c: pd.Series(dtype=object) for c in QUARANTINE_COLUMNS}), compare=False)
+    left_out_counts: Mapping[str, int] = field(default_factory=dict, compare=False)
 
     @classmethod
     def create(
         cls,
         adsl: pd.DataFrame,
         *,
-        cutoff,
+        cutoff=None,
+        cutoff_source: str | None = None,
+        cutoff_candidates=(),
         info: TrialInfo | None = None,
         provenance: Mapping[str, object] | None = None,
-        warnings=(),
+        log: FindingLog | None = None,
+        sources: Mapping[str, str] | None = None,
         **tables: pd.DataFrame | None,
     ) -> "TrialDataset":
-        """Validate and coerce the tables; raises DatasetValidationError naming every broken rule."""
+        """Validate and coerce the tables, leaving out rows that break row-level rules.
+
+        The data cut is the first plausible of `cutoff` (described by `cutoff_source`) and
+        `cutoff_candidates` ((date, source) pairs), else the latest plausible date in the data.
+        `log` carries the loader's findings and quarantine; `sources` names each table's file.
+        Raises DatasetValidationError on a blocking finding. An empty trial (e.g. the synthetic
+        trial cut before anyone was randomized) is allowed here; the loaders refuse it with
+        `require_randomized`, as no dashboard can be built from it.
+        """
         unknown = set(tables) - set(OPTIONAL_TABLES)
         if unknown:
             raise TypeError(f"unknown tables {sorted(unknown)}; expected {OPTIONAL_TABLES}")
-        cutoff = pd.Timestamp(cutoff).normalize() if cutoff is not None else None
-        findings = list(warnings)
-        coerced = {}
+        log = log.copy() if log is not None else FindingLog()
+        provenance = dict(provenance or {})
+        files = provenance.get("files") or {}
+        sources = {**{n: str(f["path"]) for n, f in files.items() if isinstance(f, Mapping) and "path" in f},
+                   **dict(sources or {})}
+        all_subjects = set(adsl["USUBJID"].dropna().astype(str)) if "USUBJID" in adsl.columns else set()
+        model: dict[str, pd.DataFrame | None] = {}
         for name, df in {"adsl": adsl, **tables}.items():
-            if df is None:
-                coerced[name] = None
-                continue
-            source = (provenance or {}).get("files", {}).get(name, {}).get("path") if provenance else None
-            new, found = coerce_table(name, df.copy(), source)
-            findings += found
-            coerced[name] = new
-        report = ValidationReport(findings)
-        report.raise_for_errors()
-        findings += cross_table_findings(coerced, cutoff)
-        report = ValidationReport(findings)
-        report.raise_for_errors()
-        if cutoff is None:
-            cutoff = _latest_date(coerced)
+            checked = None if df is None else conform_to_spec(name, df, log, sources.get(name))
+            model[name] = None if checked is None else drop_duplicates(name, checked, log, sources.get(name))
+        if log.has_errors:
+            raise DatasetValidationError(log.findings)
+        model["adsl"] = subject_date_rules(model["adsl"], log, sources.get("adsl"))
+        present = linked_record_rules({k: v for k, v in model.items() if v is not None}, all_subjects, log, sources)
+        candidates = ([(cutoff, cutoff_source or STATED_CUT)] if cutoff is not None else []) + list(cutoff_candidates)
+        cut, source, outliers = _data_cut(candidates, present, log)
+        present = cut_rules(present, cut, log, sources, implausible=outliers)
+        present = linked_record_rules(present, all_subjects, log, sources)  # subjects the cut left out
+        site_rules(present, log, sources)
+        final = {name: _final_check(name, df, log, sources.get(name)) for name, df in present.items()}
+        if final["adsl"] is None:
+            raise DatasetValidationError(log.findings)
         if info is None:
-            study = str(coerced["adsl"]["STUDYID"].iloc[0]) if len(coerced["adsl"]) else "unknown"
-            arms = sorted(coerced["adsl"].loc[coerced["adsl"]["RANDFL"] == "Y", "ARM"].unique())
+            adsl_final = final["adsl"]
+            study = str(adsl_final["STUDYID"].iloc[0]) if len(adsl_final) else "unknown"
+            arms = sorted(adsl_final.loc[adsl_final["RANDFL"] == "Y", "ARM"].unique())
             info = generic_trial_info(study, arms)
+        provenance["cutoff_source"] = source
         return cls(
-            adsl=coerced.pop("adsl"),
-            cutoff=cutoff,
+            adsl=final.pop("adsl"),
+            cutoff=cut,
             info=info,
-            provenance=MappingProxyType(dict(provenance or {})),
-            report=report,
-            **coerced,
+            provenance=MappingProxyType(provenance),
+            report=log.report(),
+            quarantine=log.quarantine(),
+            left_out_counts=MappingProxyType(dict(log.left_out_counts)),
+            **{name: final.get(name) for name in OPTIONAL_TABLES},
         )
 
     def tables(self) -> dict[str, pd.DataFrame]:
@@ -101,6 +129,21 @@ class TrialDataset:
         df = getattr(self, table)
         return df is not None and len(df) > 0
 
+    def left_out(self, table: str | None = None) -> int:
+        """How many rows of a table (of every table when None) a row-level rule left out."""
+        if table is None:
+            return sum(self.left_out_counts.values())
+        return int(self.left_out_counts.get(table, 0))
+
+    def subject_findings(self, usubjid: str) -> pd.DataFrame:
+        """The quarantine records of one subject (for a patient profile)."""
+        return self.quarantine.loc[self.quarantine["USUBJID"] == str(usubjid)].reset_index(drop=True)
+
+    @property
+    def cutoff_source(self) -> str:
+        """Where the data cut came from (metadata, a mapping file, a cut column or the latest date)."""
+        return str(self.provenance.get("cutoff_source", STATED_CUT))
+
     @property
     def randomized(self) -> pd.DataFrame:
         """ADSL rows of randomized subjects."""
@@ -116,29 +159,67 @@ class TrialDataset:
         return self.info.arm_colors(self.randomized["ARM"].unique())
 
     def provenance_text(self) -> str:
-        """One line saying where the data came from, for headers and exports."""
+        """One line saying where the data and the data cut came from, for headers and exports."""
         p = self.provenance
         if p.get("generator"):
-            return f"Synthetic trial: generator {p['generator']} v{p.get('generator_version')}, seed {p.get('seed')}, {p.get('subjects')} subjects"
-        files = p.get("files") or {}
-        if files:
-            names = ", ".join(f"{Path(str(f['path'])).name} (sha256 {str(f['sha256'])[:8]})" for f in files.values())
-            return f"Loaded from {names}"
-        return "Source not recorded"
+            text = (f"Synthetic trial: generator {p['generator']} v{p.get('generator_version')}, seed {p.get('seed')}, "
+                    f"{p.get('subjects')} subjects")
+        elif p.get("files"):
+            text = "Loaded from " + ", ".join(f"{Path(str(f['path'])).name} (sha256 {str(f['sha256'])[:8]})"
+                                             for f in p["files"].values())
+        else:
+            text = "Source not recorded"
+        return f"{text} · cut source: {self.cutoff_source}"
 
     def with_info(self, info: TrialInfo) -> "TrialDataset":
         return replace(self, info=info)
 
 
-def _latest_date(tables: dict[str, pd.DataFrame | None]) -> pd.Timestamp:
-    latest = pd.Timestamp.min
-    for name, df in tables.items():
-        if df is None or name == "sites":
+def require_randomized(dataset: TrialDataset, source=None) -> TrialDataset:
+    """The dataset when a dashboard can be built from it; raises DatasetValidationError (blocking
+    `no-randomized-subjects`) when ADSL has no rows or nobody randomized is left."""
+    log = FindingLog(list(dataset.report.findings), [], dict(dataset.left_out_counts))
+    no_randomized_finding(dataset.adsl, log, source)
+    if log.has_errors:
+        raise DatasetValidationError(log.findings)
+    return dataset
+
+
+def _data_cut(candidates, tables, log: FindingLog) -> tuple[pd.Timestamp, str, bool]:
+    """(cut, where it came from, whether dates beyond it are outliers): the first plausible stated
+    cut, else the latest plausible date in the data (outliers reported by `cut_rules`)."""
+    today = pd.Timestamp.today().normalize()
+    for value, source in candidates:
+        try:
+            stamp = pd.Timestamp(value).normalize()
+        except (ValueError, TypeError):
+            stamp = None
+        if stamp is None or pd.isna(stamp) or stamp > today:
+            why = "is not a date" if stamp is None or pd.isna(stamp) else "is in the future"
+            log.warning("adsl", None, f"data cut {value!r} from {source} {why}; not used", count=0,
+                        rule_id="cut-implausible")
             continue
-        for spec in TABLE_SPECS[name].columns:
-            if spec.dtype == "date" and spec.name in df.columns and df[spec.name].notna().any():
-                latest = max(latest, df[spec.name].max())
-    return latest.normalize()
+        return stamp, source, False
+    latest, outliers = latest_plausible_date(tables, today)
+    if latest is None:
+        return today, "no dates in the data: today", False
+    note = f", {outliers} implausible date{'s' if outliers != 1 else ''} left out" if outliers else ""
+    return latest, LATEST_DATE_CUT + note, outliers > 0
+
+
+def _final_check(name: str, df: pd.DataFrame, log: FindingLog, source) -> pd.DataFrame | None:
+    """The table through its pandera schema (types exact); a failure here is named, never a traceback."""
+    try:
+        return pandera_schema(name).validate(df)
+    except Exception as exc:  # every rule ran before: reaching this is a loader bug, reported with the file
+        first_line = _first_line(exc)
+        if name == "adsl":
+            log.error(name, None, f"schema check failed after cleaning: {first_line}", source=source, count=len(df),
+                      rule_id="loader-failure")
+        else:
+            log.add(ROW_LEVEL, name, None, f"schema check failed after cleaning: {first_line}; dataset left out",
+                    source=source, count=len(df), rule_id="table-unusable", action=TABLE_LEFT_OUT)
+        return None
 
 
 def file_sha256(path: Path) -> str:
@@ -208,48 +289,92 @@ def _column_labels(name: str, columns) -> dict[str, str]:
 
 
 def read_model_folder(folder) -> TrialDataset:
-    """Read a folder written by `write_dataset` (any format) back into a validated dataset."""
+    """Read a folder written by `write_dataset` (any format) back into a validated dataset.
+
+    A broken metadata.json or an unreadable optional table is a finding, not an exception; an
+    unreadable or absent ADSL, or one with nobody randomized, raises DatasetValidationError.
+    """
     folder = Path(folder)
-    meta = json.loads((folder / METADATA_FILE).read_text())
+    log = FindingLog()
+    meta = _read_metadata(folder / METADATA_FILE, log)
     frames: dict[str, pd.DataFrame | None] = {}
     files = {}
     for name in TABLE_SPECS:
         frames[name] = None
-        for fmt in FORMATS:
-            path = folder / f"{name}.{EXTENSIONS[fmt]}"
-            if path.exists():
-                frames[name] = _read_model_file(path, name)
-                files[name] = {"path": str(path), "sha256": file_sha256(path)}
-                break
-    provenance = {**meta.get("provenance", {}), "files": files}
-    info = TrialInfo.from_dict(meta["trial"], source=METADATA_FILE) if "trial" in meta else None
+        path = next((folder / f"{name}.{EXTENSIONS[fmt]}" for fmt in FORMATS
+                     if (folder / f"{name}.{EXTENSIONS[fmt]}").exists()), None)
+        if path is None:
+            continue
+        try:
+            files[name] = {"path": str(path), "sha256": file_sha256(path), "format": path.suffix.lstrip(".")}
+            frames[name] = _read_model_file(path)
+        except Exception as exc:  # a corrupt file is a finding, never a traceback
+            log.add(ROW_LEVEL, name, None, f"cannot read file: {type(exc).__name__}: {_first_line(exc)}",
+                    source=path, count=0, rule_id="file-unreadable", action=TABLE_LEFT_OUT)
     adsl = frames.pop("adsl")
     if adsl is None:
-        raise FileNotFoundError(f"{folder}: no adsl file (adsl.parquet, adsl.csv, adsl.xpt or adsl.json)")
-    return TrialDataset.create(adsl, cutoff=meta["cutoff"], info=info, provenance=provenance, **frames)
+        log.error("adsl", None, "no readable subject-level file (adsl.parquet, adsl.csv, adsl.xpt or adsl.json)",
+                  source=folder, count=0, rule_id="no-subject-table")
+        raise DatasetValidationError(log.findings)
+    extra = meta.get("provenance")
+    provenance = {**(extra if isinstance(extra, dict) else {}), "files": files}
+    dataset = TrialDataset.create(adsl, cutoff=meta.get("cutoff"), cutoff_source=METADATA_FILE,
+                                  info=_trial_info(meta, folder / METADATA_FILE, log), provenance=provenance,
+                                  log=log, **frames)
+    return require_randomized(dataset, files["adsl"]["path"])
 
 
-def _read_model_file(path: Path, name: str) -> pd.DataFrame:
+def _read_metadata(path: Path, log: FindingLog) -> dict:
+    """metadata.json as a dict ({} with a finding when it is unreadable, not JSON or lacks the cut)."""
+    try:
+        meta = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        log.warning("files", None, f"not valid JSON ({_first_line(exc)}); ignored, the data cut is taken from the data",
+                    source=path, count=0, rule_id="metadata-unreadable")
+        return {}
+    if not isinstance(meta, dict):
+        log.warning("files", None, "not a JSON object; ignored, the data cut is taken from the data", source=path,
+                    count=0, rule_id="metadata-unreadable")
+        return {}
+    if meta.get("cutoff") is None:
+        log.warning("files", "cutoff", "no data cut ('cutoff'); the data cut is taken from the data", source=path,
+                    count=0, rule_id="metadata-unreadable")
+    return meta
+
+
+def _trial_info(meta: dict, path: Path, log: FindingLog) -> TrialInfo | None:
+    """The trial's identity recorded in metadata.json (None, with a finding, when it is unreadable)."""
+    if "trial" not in meta:
+        return None
+    try:
+        return TrialInfo.from_dict(meta["trial"], source=METADATA_FILE)
+    except (TypeError, ValueError) as exc:
+        log.warning("files", "trial", f"trial metadata unreadable ({_first_line(exc)}); generic trial details used",
+                    source=path, count=0, rule_id="metadata-unreadable")
+        return None
+
+
+def _first_line(exc: Exception) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+def _read_model_file(path: Path) -> pd.DataFrame:
+    """One model file as stored (types are coerced and checked by `TrialDataset.create`)."""
     if path.suffix == ".parquet":
         return pd.read_parquet(path)
     if path.suffix == ".csv":
-        df = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""])
-    elif path.suffix == ".json":
+        return pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""])
+    if path.suffix == ".json":
         from ..loaders.dataset_json import read_dataset_json
 
-        df = read_dataset_json(path).frame
-    else:
-        import pyreadstat
+        return read_dataset_json(path).frame
+    import pyreadstat
 
-        df, _ = pyreadstat.read_xport(str(path))
-        for col in df.columns:
-            if df[col].dtype == object:
-                df[col] = df[col].replace("", pd.NA)
-    for spec in TABLE_SPECS[name].columns:
-        if spec.name in df.columns and spec.dtype == "date":
-            df[spec.name] = pd.to_datetime(df[spec.name], errors="raise")
-        elif spec.name in df.columns and spec.dtype in ("int", "float"):
-            df[spec.name] = pd.to_numeric(df[spec.name], errors="raise")
+    df, _ = pyreadstat.read_xport(str(path))
+    for col in df.columns:
+        if df[col].dtype == object:
+            df[col] = df[col].replace("", pd.NA)
     return df
 
 

@@ -14,6 +14,7 @@ import pandas as pd
 import pandera.pandas as pa
 
 from ..config import trial_metadata_markdown
+from .rules import rules_markdown
 
 YN = ("Y", "N")
 
@@ -253,14 +254,16 @@ def pandera_schema(table: str) -> pa.DataFrameSchema:
 
 
 def data_dictionary_markdown() -> str:
-    """The data dictionary of the model as Markdown, generated from `TABLE_SPECS`."""
+    """The data dictionary of the model as Markdown, generated from `TABLE_SPECS`, followed by the
+    validation rules and their severity (`rules.RULES`)."""
     lines = [
         "# Data dictionary",
         "",
-        "Generated from `dashboard/data/schema.py` by `python -m dashboard dictionary`; do not edit by hand.",
-        "Column names follow CDISC ADaM. *Required* columns must be present for a dataset to load;",
-        "other columns are used when present. Dates are calendar dates; study day 1 is the",
-        "randomization date.",
+        "Generated from `dashboard/data/schema.py` and `dashboard/data/rules.py` by",
+        "`python -m dashboard dictionary`; do not edit by hand.",
+        "Column names follow CDISC ADaM. *Required* columns must be present (without one, ADSL cannot",
+        "load and an optional table is left out); other columns are used when present. Dates are",
+        "calendar dates; study day 1 is the randomization date.",
         "",
     ]
     for spec in TABLE_SPECS.values():
@@ -288,7 +291,7 @@ def data_dictionary_markdown() -> str:
             )
         lines.append("")
     lines.append(trial_metadata_markdown())
-    return "\n".join(lines)
+    return "\n".join(lines) + "\n" + rules_markdown()
 
 
 def empty_table(table: str) -> pd.DataFrame:

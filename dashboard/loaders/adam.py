@@ -278,8 +278,8 @@ def _grades(values: pd.Series, name: str, raw, log, source) -> pd.Series:
         unreadable = text.notna() & grades.isna()
     out_of_range = grades.notna() & ~grades.isin([1, 2, 3, 4, 5])
     if out_of_range.any():
-        log.error("adae", name, "grade out of range (CTCAE grades are 1-5)", source=source, frame=raw,
-                  mask=out_of_range)
+        log.row_level("adae", name, "grade out of range (CTCAE grades are 1-5); set to missing", frame=raw,
+                      mask=out_of_range, action="value set to missing", rule_id="value-out-of-range", source=source)
     if unreadable.any():
         log.warning("adae", name, "grades that are not a number 1-5 set to missing", source=source, frame=raw,
                     mask=unreadable)
@@ -332,11 +332,6 @@ def adtte_from_adam(raw: pd.DataFrame, log: FindingLog, source=None) -> pd.DataF
                         frame=raw, mask=converted, columns=["AVALU"])
     elif {"ADT", "STARTDT"} <= set(df.columns):
         _infer_time_unit(df, raw, log, source)
-    cnsr = df["CNSR"]
-    bad = cnsr.notna() & ~cnsr.isin([0, 1])
-    if bad.any():
-        log.error("adtte", "CNSR", "CNSR must be 0 (event) or 1 (censored)", source=source, frame=raw, mask=bad)
-    duplicates("adtte", df, ["USUBJID", "PARAMCD"], log, source)
     return read_flags("adtte", df, log, source)
 
 

@@ -1,7 +1,9 @@
 """Bring a mapped table to the model's types: text, numbers, dates, Y/N flags and known categories.
 
 Every value the loader cannot use is reported (file, column, rule, rows) rather than guessed:
-unreadable numbers and dates, values outside a column's allowed categories, partial dates imputed.
+unreadable numbers and dates, values outside a column's allowed categories (row-level: the row is
+left out when it cannot do without the value, else the value is set to missing), partial dates
+imputed (informational).
 Identifiers stored as numbers (SITEID 701.0) become text ("701").
 """
 
@@ -12,6 +14,7 @@ import re
 import numpy as np
 import pandas as pd
 
+from ..data.rules import INFORMATIONAL, VALUE_SET_MISSING
 from ..data.schema import TABLE_SPECS
 from .dates import END, START, to_dates
 from .report import FindingLog
@@ -64,7 +67,11 @@ def to_flag(values: pd.Series) -> tuple[pd.Series, pd.Series]:
 
 
 def conform(table: str, frame: pd.DataFrame, log: FindingLog, source=None) -> pd.DataFrame:
-    """A new frame with each model column of `table` converted to its type; problems logged."""
+    """A new frame with each model column of `table` converted to its type; problems logged.
+
+    Values that cannot be used leave their row out when the row cannot do without them (a
+    non-nullable column), otherwise they are set to missing; both are row-level findings.
+    """
     spec = TABLE_SPECS[table]
     out = frame.copy()
     for col in spec.columns:
@@ -75,29 +82,24 @@ def conform(table: str, frame: pd.DataFrame, log: FindingLog, source=None) -> pd
             conv = to_dates(raw, END if col.name in END_DATES else START)
             if conv.note:  # a format decided from the whole column (YYYYMMDD, day/month order) or refused
                 log.warning(table, col.name, conv.note, source=source, frame=frame, mask=conv.noted)
-            if conv.invalid.any():
-                log.warning(table, col.name, "unreadable or impossible dates set to missing", source=source,
-                            frame=frame, mask=conv.invalid)
+            out = _bad_values(log, table, col, "unreadable or impossible date", out, conv.invalid, source)
             if conv.imputed.any():
                 rule = "last day of the month/year" if col.name in END_DATES else "first day of the month/year"
                 log.warning(table, col.name, f"partial dates imputed to the {rule} (flag {col.name}F)",
-                            source=source, frame=frame, mask=conv.imputed)
+                            source=source, frame=frame, mask=conv.imputed, rule_id="date-imputed")
                 out[f"{col.name}F"] = conv.flags
             out[col.name] = conv.dates
         elif col.dtype in ("int", "float"):
             numbers, bad = to_number(raw)
-            if bad.any():
-                _bad_values(log, table, col, "values must be numbers", frame, bad, source)
+            out = _bad_values(log, table, col, "value is not a number", out, bad, source)
             if col.dtype == "int":
                 fraction = numbers.notna() & (numbers != np.round(numbers))
-                if fraction.any():
-                    _bad_values(log, table, col, "values must be whole numbers", frame, fraction, source)
-                    numbers = numbers.where(~fraction)
+                out = _bad_values(log, table, col, "value is not a whole number", out, fraction, source)
+                numbers = numbers.where(~fraction)
             out[col.name] = numbers.round().astype("Int64") if col.dtype == "int" else numbers
         elif col.allowed and set(col.allowed) <= {"Y", "N"}:
             flags, bad = to_flag(raw)
-            if bad.any():
-                _bad_values(log, table, col, "values must be Y or N", frame, bad, source)
+            out = _bad_values(log, table, col, "value is not Y or N", out, bad, source)
             out[col.name] = flags
         else:
             text = to_text(raw)
@@ -105,29 +107,32 @@ def conform(table: str, frame: pd.DataFrame, log: FindingLog, source=None) -> pd
                 synonyms = CATEGORY_SYNONYMS.get(col.name, {})
                 text = text.map(lambda v: synonyms.get(v.upper(), v.upper()) if isinstance(v, str) else v)
                 unknown = text.notna() & ~text.isin(col.allowed)
-                if unknown.any():
-                    _bad_values(log, table, col, f"unknown category (expected one of {', '.join(col.allowed)})",
-                                frame, unknown, source)
-                    text = text.where(~unknown)
+                out = _bad_values(log, table, col, f"unknown category (expected one of {', '.join(col.allowed)})",
+                                  out, unknown, source)
+                text = text.where(~unknown)
             out[col.name] = text
     return out
 
 
-def _bad_values(log, table, col, rule, frame, mask, source) -> None:
-    """Required columns cannot lose values (error); optional ones are set missing (warning)."""
-    if col.required:
-        log.error(table, col.name, rule, source=source, frame=frame, mask=mask)
-    else:
-        log.warning(table, col.name, f"{rule}; set to missing", source=source, frame=frame, mask=mask)
+def _bad_values(log: FindingLog, table, col, rule, frame, mask, source) -> pd.DataFrame:
+    """Leave the rows out when the column is non-nullable, else record the values as set to missing
+    (the caller writes the converted column, where they are already missing)."""
+    mask = mask.reindex(frame.index, fill_value=False)
+    rule_id = "value-out-of-range" if "category" in rule else "value-unreadable"
+    if not col.nullable:
+        return log.leave_out(table, frame, mask, col.name, rule, rule_id=rule_id, source=source)
+    log.row_level(table, col.name, f"{rule}; set to missing", frame=frame, mask=mask, action=VALUE_SET_MISSING,
+                  rule_id=rule_id, source=source)
+    return frame
 
 
 def duplicates(table: str, frame: pd.DataFrame, keys: list[str], log: FindingLog, source=None,
-               severity: str = "error") -> None:
-    """Log rows sharing the same key columns (each duplicate row beyond the first counted)."""
+               severity: str = INFORMATIONAL) -> None:
+    """Note rows sharing the same key columns (each duplicate row beyond the first counted); kept."""
     if not set(keys) <= set(frame.columns) or frame.empty:
         return
     dup = frame.duplicated(keys, keep=False) & frame[keys].notna().all(axis=1)
     if dup.any():
         count = int(frame.loc[dup].duplicated(keys).sum())
         log.add(severity, table, keys[-1], f"duplicate records: several rows share {', '.join(keys)}",
-                source=source, frame=frame, mask=dup, columns=keys, count=count)
+                source=source, frame=frame, mask=dup, columns=keys, count=count, rule_id="duplicate-event")

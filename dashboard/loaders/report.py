@@ -1,100 +1,85 @@
-"""The loader's validation report: findings collected while reading and mapping, and their rendering.
+"""The loader's validation report: findings by severity and the text/JSON that `validate` prints.
 
-Errors block loading, warnings do not; both name the file, column, rule, count and example rows.
-`format_text` and `format_json` are what `trial-dashboard validate` prints.
+Findings are collected in a `FindingLog` (see `dashboard.data.validation`): blocking findings stop
+the trial from loading, row-level findings leave rows out (or set values missing), informational
+ones change nothing; each names the file, column, rule, count and example rows.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
 
-import pandas as pd
+from ..data.rules import BLOCKING, INFORMATIONAL, ROW_LEVEL, VALUE_SET_MISSING
+from ..data.validation import ERROR, WARNING, FindingLog, ValidationReport, row_examples
 
-from ..data.validation import ERROR, MAX_EXAMPLES, WARNING, Finding, ValidationReport
-
-
-@dataclass
-class FindingLog:
-    """Collects findings for one load; `error`/`warning` take the offending rows as a boolean mask."""
-
-    findings: list[Finding] = field(default_factory=list)
-
-    def add(self, severity: str, table: str, column: str | None, rule: str, *, source=None,
-            frame: pd.DataFrame | None = None, mask: pd.Series | None = None, columns=(), count: int | None = None,
-            examples=(), suggestion: str | None = None) -> None:
-        """Record one finding; with `frame` and `mask`, the count and examples come from those rows."""
-        if frame is not None and mask is not None:
-            count = int(mask.sum()) if count is None else count
-            examples = examples or row_examples(frame, mask, [column, *columns] if column else list(columns))
-        self.findings.append(Finding(severity, table, column, rule, int(count or 0), tuple(examples),
-                                     None if source is None else str(source), suggestion))
-
-    def error(self, table, column, rule, **kw) -> None:
-        self.add(ERROR, table, column, rule, **kw)
-
-    def warning(self, table, column, rule, **kw) -> None:
-        self.add(WARNING, table, column, rule, **kw)
-
-    @property
-    def has_errors(self) -> bool:
-        return any(f.severity == ERROR for f in self.findings)
+SECTIONS = (
+    (BLOCKING, "Blocking (the trial cannot be loaded)"),
+    (ROW_LEVEL, "Row-level (rows left out or values set to missing)"),
+    (INFORMATIONAL, "Informational (nothing left out)"),
+)
 
 
-def row_examples(frame: pd.DataFrame, mask: pd.Series, columns) -> tuple[str, ...]:
-    """'row 3: USUBJID='01-701-1015', AETOXGR='7'' for the first few rows of a mask (1-based file rows)."""
-    cols = [c for c in dict.fromkeys(["USUBJID", *[c for c in columns if c]]) if c in frame.columns]
-    rows = frame.loc[mask.reindex(frame.index, fill_value=False)].head(MAX_EXAMPLES)
-    out = []
-    for idx, row in rows.iterrows():
-        values = ", ".join(f"{c}={_fmt(row[c])}" for c in cols)
-        out.append(f"row {_file_row(idx)}: {values}")
-    return tuple(out)
+def passes(report: ValidationReport, strict: bool = False) -> bool:
+    """Whether `validate` succeeds: the trial loads (and, with `strict`, there is no finding at all)."""
+    return report.ok and not (strict and report.findings)
 
 
-def _file_row(idx) -> str:
-    return str(idx + 1) if isinstance(idx, int) else str(idx)
-
-
-def _fmt(value) -> str:
-    if value is None or (not isinstance(value, (str, bytes)) and pd.isna(value)):
-        return "<missing>"
-    if isinstance(value, pd.Timestamp):
-        return value.date().isoformat()
-    return repr(value) if isinstance(value, str) else str(value)
-
-
-def format_text(report: ValidationReport, files=()) -> str:
-    """The report as plain text: a summary line, errors, then warnings, then any suggested mapping."""
+def format_text(report: ValidationReport, files=(), dataset=None, strict: bool = False) -> str:
+    """The report as plain text: files read, data cut, counts, one section per severity, the verdict."""
     lines = []
     if files:
         lines.append("Files read:")
         lines += [f"  {f['path']}  ({f.get('role', '?')}, sha256 {f['sha256'][:12]})" for f in files]
-    lines.append(f"{len(report.errors)} error(s) (block loading), {len(report.warnings)} warning(s)")
-    for title, findings in (("Errors", report.errors), ("Warnings", report.warnings)):
+    if dataset is not None:
+        lines.append(f"Data cut: {dataset.cutoff.date().isoformat()} (source: {dataset.cutoff_source})")
+    lines.append(f"{len(report.blocking)} blocking, {len(report.row_level)} row-level, "
+                 f"{len(report.informational)} informational finding(s)")
+    for severity, title in SECTIONS:
+        findings = report.of(severity)
         if not findings:
             continue
         lines.append(f"{title}:")
         for f in findings:
             where = f.source or f.table
             col = f", column {f.column}" if f.column else ""
-            lines.append(f"  - {where}{col}: {f.rule} [{f.count} row{'s' if f.count != 1 else ''}]")
+            rule_id = f"[{f.rule_id}] " if f.rule_id else ""
+            action = f"; {f.action}" if f.action and severity == ROW_LEVEL else ""
+            lines.append(f"  - {rule_id}{where}{col}: {f.rule} [{f.count} row{'s' if f.count != 1 else ''}{action}]")
             lines += [f"      {e}" for e in f.examples]
-    suggestions = list(dict.fromkeys(f.suggestion for f in report.errors if f.suggestion))
+    suggestions = list(dict.fromkeys(f.suggestion for f in report.blocking if f.suggestion))
     if suggestions:
         lines.append("Suggested fix: save this as mapping.yaml and pass --mapping mapping.yaml")
         lines += suggestions
-    lines.append("OK: the dataset loads." if report.ok else "FAILED: errors block loading.")
+    lines.append(_verdict(report, dataset, strict))
     return "\n".join(lines)
 
 
-def format_json(report: ValidationReport, files=()) -> str:
-    """The report as JSON: ok, counts, files read (with sha256) and every finding."""
+def _verdict(report: ValidationReport, dataset, strict: bool) -> str:
+    if not report.ok:
+        return "BLOCKED: the trial cannot be loaded."
+    left = ""
+    if dataset is not None and len(dataset.quarantine):
+        missing = int((dataset.quarantine["action"] == VALUE_SET_MISSING).sum())
+        left = (f" {dataset.left_out()} record(s) left out, {missing} value(s) set to missing "
+                "(listed in the Data quality tab).")
+    if strict and report.findings:
+        return f"FAILED (--strict): the trial loads, but with {len(report.findings)} finding(s).{left}"
+    return f"OK: the trial loads.{left}"
+
+
+def format_json(report: ValidationReport, files=(), dataset=None, strict: bool = False) -> str:
+    """The report as JSON: verdict, counts by severity, data cut, rows left out, files and findings."""
     return json.dumps(
         {
-            "ok": report.ok,
-            "errors": len(report.errors),
-            "warnings": len(report.warnings),
+            "ok": passes(report, strict),
+            "loads": report.ok,
+            "strict": strict,
+            "blocking": len(report.blocking),
+            "row_level": len(report.row_level),
+            "informational": len(report.informational),
+            "cutoff": None if dataset is None else dataset.cutoff.date().isoformat(),
+            "cutoff_source": None if dataset is None else dataset.cutoff_source,
+            "left_out": {} if dataset is None else dict(dataset.left_out_counts),
             "files": list(files),
             "findings": [f.as_dict() for f in report.findings],
         },
@@ -102,4 +87,4 @@ def format_json(report: ValidationReport, files=()) -> str:
     )
 
 
-__all__ = ["ERROR", "WARNING", "FindingLog", "format_json", "format_text", "row_examples"]
+__all__ = ["ERROR", "WARNING", "FindingLog", "format_json", "format_text", "passes", "row_examples"]

@@ -1,4 +1,5 @@
-"""What every tab view shares: the store reference, availability, on-screen gating and the empty state.
+"""What every tab view shares: the store reference, availability, on-screen gating, the empty state and
+the note saying how many records data checks left out.
 
 Hidden views skip recomputation: a view's `active` is False while its tab is not shown, and its
 renders bound with `bind_active` (or to `filtered_subjects`) keep their last output until shown again.
@@ -88,3 +89,27 @@ def no_patients_message(store: TrialStore) -> pn.pane.Alert:
         alert_type="warning",
         sizing_mode="stretch_width",
     )
+
+
+# What one left-out row of each table is, for the "records left out" note.
+LEFT_OUT_NOUNS = {"adsl": ("subject", "subjects"), "adae": ("adverse-event record", "adverse-event records"),
+                  "adrs": ("response assessment", "response assessments"),
+                  "adtte": ("time-to-event record", "time-to-event records"), "adex": ("dose record", "dose records"),
+                  "sites": ("site", "sites")}
+
+
+def left_out_text(dataset: TrialDataset, *tables: str) -> str:
+    """"3 adverse-event records left out by data checks, see Data quality" for the tables a view reads
+    (every table when none is named); "" when nothing was left out."""
+    counts = [(t, dataset.left_out(t)) for t in (tables or tuple(LEFT_OUT_NOUNS))]
+    parts = [f"{n} {LEFT_OUT_NOUNS[t][n != 1]}" for t, n in counts if n]
+    if not parts:
+        return ""
+    return f"{', '.join(parts)} left out by data checks, see Data quality."
+
+
+def left_out_note(dataset: TrialDataset, *tables: str) -> pn.pane.Alert:
+    """The `left_out_text` note as a small alert, hidden when nothing was left out (add it to any layout)."""
+    text = left_out_text(dataset, *tables)
+    return pn.pane.Alert(text, alert_type="secondary", visible=bool(text), sizing_mode="stretch_width",
+                         margin=(0, 10, 5, 10), styles={"font-size": "0.85rem"})

@@ -1,99 +1,123 @@
-"""Data quality tab: the validation report of the loaded data and where the data came from."""
+"""Data quality tab: the findings about the loaded data, the records left out, the data cut and the files read."""
 
 from __future__ import annotations
 
 import html
 from pathlib import PurePath
 
+import pandas as pd
 import panel as pn
 
 from ..data.dataset import OPTIONAL_TABLES, TrialDataset
+from ..data.rules import INFORMATIONAL, ROW_LEVEL, SEVERITIES, VALUE_SET_MISSING
 from ..data.validation import ValidationReport
 from .base import TabView
 
 TABLE_CSS = """
-table { border-collapse: collapse; width: 100%; font-size: 0.88rem; }
-caption { caption-side: top; text-align: left; font-weight: 600; font-size: 1rem; padding: 4px 0 6px 0; }
-th, td { padding: 4px 8px; border-bottom: 1px solid rgba(128, 128, 128, 0.3); text-align: left; vertical-align: top; }
-thead th { font-weight: 600; border-bottom: 2px solid rgba(128, 128, 128, 0.5); }
-td.num { text-align: right; white-space: nowrap; }
-td.sev { font-weight: 600; white-space: nowrap; }
-td.sev.error { color: #b2182b; }
-td.sev.warning { color: #8c510a; }
-code { font-size: 0.82rem; word-break: break-all; }
-ul.ex { margin: 0; padding-left: 1.1em; font-size: 0.82rem; }
-.muted { opacity: 0.75; font-size: 0.85rem; }
+.tabulator, .tabulator .tabulator-row .tabulator-cell, .tabulator .tabulator-col-title { font-size: 13px !important; }
+.tabulator .tabulator-row .tabulator-cell { padding: 3px 6px !important; }
+"""
+NOTE_CSS = """
+.muted { opacity: 0.8; font-size: 0.88rem; margin: 2px 0; }
 """
 TABLE_ROLES = {"sites": "sites", "adrs": "response (ADRS)", "adae": "adverse events (ADAE)",
                "adtte": "time to event (ADTTE)", "adex": "exposure (ADEX)"}
+FINDING_COLUMNS = ("Severity", "Rule id", "File", "Column", "Rule", "Rows", "Effect", "Examples")
+LEFT_OUT_COLUMNS = ("Subject", "Dataset", "File", "Column", "Rule", "Value", "Effect")
+WRAPPED = {"type": "textarea"}  # Tabulator's plain-text formatter with line wrapping (escapes HTML)
 
 
 def _file_name(path) -> str:
-    return PurePath(str(path)).name
+    return PurePath(str(path)).name if path else ""
 
 
-def findings_html(report: ValidationReport) -> str:
-    """The report's findings as an HTML table (errors first), every data-derived text escaped."""
-    findings = report.errors + report.warnings
-    if not findings:
-        return '<p class="muted">No findings: every rule passed.</p>'
-    rows = []
-    for f in findings:
-        where = _file_name(f.source) if f.source else f.table
-        examples = "".join(f"<li>{html.escape(e)}</li>" for e in f.examples)
-        examples = f'<ul class="ex">{examples}</ul>' if examples else ""
-        rows.append(
-            f'<tr><td class="sev {html.escape(f.severity)}">{html.escape(f.severity)}</td>'
-            f"<td>{html.escape(where)}</td><td>{html.escape(f.column or '')}</td>"
-            f"<td>{html.escape(f.rule)}</td><td class=\"num\">{f.count}</td>"
-            f"<td>{examples}</td></tr>"
-        )
-    return (
-        f"<table><caption>Validation findings: {len(report.errors)} error(s), {len(report.warnings)} warning(s)"
-        "</caption><thead><tr><th>Severity</th><th>File</th><th>Column</th><th>Rule</th><th>Rows</th>"
-        f"<th>Examples</th></tr></thead><tbody>{''.join(rows)}</tbody></table>"
-    )
+def findings_frame(report: ValidationReport) -> pd.DataFrame:
+    """One row per finding (blocking, then row-level, then informational) with file names, not paths."""
+    rows = [
+        {"Severity": f.severity, "Rule id": f.rule_id or "", "File": _file_name(f.source) or f.table,
+         "Column": f.column or "", "Rule": f.rule, "Rows": f.count, "Effect": f.action or "",
+         "Examples": "\n".join(f.examples)}
+        for severity in SEVERITIES for f in report.of(severity)
+    ]
+    return pd.DataFrame(rows, columns=list(FINDING_COLUMNS))
 
 
-def provenance_html(dataset: TrialDataset) -> str:
-    """Files read (name, role, format, sha256) and which optional tables the data lack."""
-    prov = dataset.provenance
-    files = prov.get("files") or {}
-    if files:
-        rows = "".join(
-            f"<tr><td>{html.escape(str(role).upper())}</td><td>{html.escape(_file_name(f['path']))}</td>"
-            f"<td>{html.escape(str(f.get('format', '')))}</td><td><code>{html.escape(str(f['sha256']))}</code></td></tr>"
-            for role, f in files.items()
-        )
-        table = ("<table><caption>Provenance: files read</caption><thead><tr><th>Dataset</th><th>File</th>"
-                 f"<th>Format</th><th>SHA-256</th></tr></thead><tbody>{rows}</tbody></table>")
-    else:
-        table = f"<p><b>Provenance:</b> {html.escape(dataset.provenance_text())}</p>"
-    standard = prov.get("standard")
-    lines = [f"<p class=\"muted\">{html.escape(dataset.provenance_text())}"
-             + (f" · standard: {html.escape(str(standard))}" if standard else "")
-             + f" · data cut {dataset.cutoff.date().isoformat()}</p>"]
+def left_out_frame(dataset: TrialDataset) -> pd.DataFrame:
+    """The quarantine for people: one row per record left out (or value set to missing) and rule."""
+    q = dataset.quarantine
+    return pd.DataFrame({
+        "Subject": q["USUBJID"], "Dataset": q["table"].str.upper(), "File": q["file"].map(_file_name),
+        "Column": q["column"], "Rule": q["rule"], "Value": q["value"], "Effect": q["action"],
+    }, columns=list(LEFT_OUT_COLUMNS)).reset_index(drop=True)
+
+
+def provenance_frame(dataset: TrialDataset) -> pd.DataFrame:
+    """Files read (dataset, file name, format, SHA-256); columns empty for every file are dropped."""
+    files = dataset.provenance.get("files") or {}
+    frame = pd.DataFrame(
+        [{"Dataset": str(role).upper(), "File": _file_name(f.get("path")), "Format": str(f.get("format") or ""),
+          "SHA-256": str(f.get("sha256") or "")} for role, f in files.items()],
+        columns=["Dataset", "File", "Format", "SHA-256"])
+    return frame[[c for c in frame.columns if frame[c].astype(bool).any()]]
+
+
+def status_text(dataset: TrialDataset) -> tuple[str, str]:
+    """(Markdown summary of the report, alert type): said once, whether or not there are findings."""
+    report = dataset.report
+    if not report.findings:
+        return "**No findings**: every validation rule passed.", "success"
+    row_level, info = len(report.of(ROW_LEVEL)), len(report.of(INFORMATIONAL))
+    missing = int((dataset.quarantine["action"] == VALUE_SET_MISSING).sum())
+    parts = []
+    if row_level:
+        parts.append(f"{row_level} row-level finding(s): {dataset.left_out()} record(s) left out of every figure, "
+                     f"{missing} value(s) set to missing")
+    if info:
+        parts.append(f"{info} informational note(s) (derivations, imputations, files not used)")
+    return (f"**These data load** with {' and '.join(parts)}. Each finding names the file, column, rule, "
+            "rows and examples.", "warning" if row_level else "info")
+
+
+def data_notes_html(dataset: TrialDataset) -> str:
+    """The data cut and where it came from, the provenance line, and the datasets these data lack."""
+    lines = [f'<p class="muted">Data cut <b>{dataset.cutoff.date().isoformat()}</b> '
+             f"(source: {html.escape(dataset.cutoff_source)})</p>"]
+    standard = dataset.provenance.get("standard")
+    lines.append(f'<p class="muted">{html.escape(dataset.provenance_text())}'
+                 + (f" · standard: {html.escape(str(standard))}" if standard else "") + "</p>")
     absent = [TABLE_ROLES[t] for t in OPTIONAL_TABLES if not dataset.has(t)]
     if absent:
-        lines.append(f"<p class=\"muted\">Not in these data: {html.escape(', '.join(absent))}. "
-                     "Views that need them are hidden (listed in the sidebar).</p>")
-    return table + "".join(lines)
+        lines.append(f'<p class="muted">Not in these data: {html.escape(", ".join(absent))}. '
+                     "Tabs and panels that need them say so.</p>")
+    return "".join(lines)
+
+
+def _table(frame: pd.DataFrame, wrapped=(), **kw) -> pn.widgets.Tabulator:
+    return pn.widgets.Tabulator(frame, disabled=True, show_index=False, layout="fit_data_stretch",
+                                sizing_mode="stretch_width", stylesheets=[TABLE_CSS],
+                                formatters={c: WRAPPED for c in wrapped if c in frame.columns}, **kw)
 
 
 class DataQualityView(TabView):
-    """Data quality tab: validation findings (errors vs warnings) and provenance of the loaded files."""
+    """Data quality tab: the report by severity, the records left out, the data cut and the files read."""
 
     title = "Data quality"
 
     def __panel__(self) -> pn.viewable.Viewable:
         dataset = self.store.dataset
-        report = dataset.report
-        status = (f"**{len(report.warnings)} warning(s)** about these data; none blocks loading. "
-                  "Each names the file, column, rule, the number of rows and examples.") if report.findings else \
-            "**No findings**: every validation rule passed."
-        return pn.Column(
-            pn.pane.Alert(status, alert_type="warning" if report.warnings else "success", sizing_mode="stretch_width"),
-            pn.pane.HTML(findings_html(report), stylesheets=[TABLE_CSS], sizing_mode="stretch_width"),
-            pn.pane.HTML(provenance_html(dataset), stylesheets=[TABLE_CSS], sizing_mode="stretch_width"),
-            sizing_mode="stretch_width",
-        )
+        text, kind = status_text(dataset)
+        parts: list = [pn.pane.Alert(text, alert_type=kind, sizing_mode="stretch_width")]
+        if dataset.report.findings:
+            parts += [pn.pane.Markdown("#### Findings"),
+                      _table(findings_frame(dataset.report), wrapped=("Rule", "Examples"),
+                             pagination="local", page_size=15)]
+        if len(dataset.quarantine):
+            parts += [pn.pane.Markdown(f"#### Records left out or changed ({len(dataset.quarantine)})"),
+                      _table(left_out_frame(dataset), wrapped=("Rule",), pagination="remote", page_size=20,
+                             header_filters=True)]
+        parts += [pn.pane.Markdown("#### Data cut and provenance"),
+                  pn.pane.HTML(data_notes_html(dataset), stylesheets=[NOTE_CSS], sizing_mode="stretch_width")]
+        files = provenance_frame(dataset)
+        if len(files):
+            parts.append(_table(files))
+        return pn.Column(*parts, sizing_mode="stretch_width")

@@ -52,8 +52,9 @@ def test_adae_text_grades_partial_dates_and_out_of_range(tmp_path):
                          "AEBODSYS": ["Skin", "General", "Resp"], "ATOXGR": ["Grade 3", "2", "7"],
                          "AESTDTC": ["2014-01", "2014-01-05", "2014"], "TRTEMFL": ["Y", "Y", "N"]})
     report = validate_path(_write(tmp_path / "d", adsl=ADSL, adae=adae))
-    grade = [f for f in report.errors if f.column == "ATOXGR"]
+    grade = [f for f in report.row_level if f.column == "ATOXGR"]
     assert grade and grade[0].count == 1 and "'7'" in grade[0].examples[0] and grade[0].source.endswith("adae.csv")
+    assert report.ok and grade[0].action == "value set to missing"
     ds = load_dataset(_write(tmp_path / "e", adsl=ADSL, adae=adae.assign(ATOXGR=["Grade 3", "2", "5"])))
     assert ds.adae["AETOXGRN"].tolist() == [3, 2, 5]
     assert ds.adae["ASTDT"].dt.strftime("%Y-%m-%d").tolist() == ["2014-01-01", "2014-01-05", "2014-01-01"]
@@ -62,13 +63,14 @@ def test_adae_text_grades_partial_dates_and_out_of_range(tmp_path):
     assert imputed and imputed[0].count == 2
 
 
-def test_adtte_in_months_is_converted_to_days_and_bad_censor_blocks(tmp_path):
+def test_adtte_in_months_is_converted_to_days_and_bad_censor_is_left_out(tmp_path):
     tte = pd.DataFrame({"USUBJID": ["S-1", "S-2"], "PARAMCD": ["OS", "OS"], "AVAL": [2.0, 12.0],
                         "AVALU": ["MONTHS", "MONTHS"], "CNSR": [0, 1]})
     ds = load_dataset(_write(tmp_path / "d", adsl=ADSL, adtte_final=tte))
     assert ds.adtte["AVAL"].tolist() == pytest.approx([2 * 30.4375, 12 * 30.4375])
-    bad = validate_path(_write(tmp_path / "e", adsl=ADSL, adtte=tte.assign(CNSR=[0, 2])))
-    assert any(f.column == "CNSR" for f in bad.errors)
+    bad = load_dataset(_write(tmp_path / "e", adsl=ADSL, adtte=tte.assign(CNSR=[0, 2])))
+    assert [(f.column, f.action) for f in bad.report.row_level] == [("CNSR", "row left out")]
+    assert bad.adtte["USUBJID"].tolist() == ["S-1"]
 
 
 def test_missing_required_column_suggests_a_mapping_and_mapping_fixes_it(tmp_path):

@@ -11,7 +11,6 @@ import pyreadstat
 import pytest
 
 from dashboard.cli import main
-from dashboard.data.validation import DatasetValidationError
 from dashboard.loaders import load_dataset, validate_path
 
 
@@ -98,7 +97,7 @@ def _copy(src, dst):
     return dst
 
 
-def test_broken_pilot_copy_gives_a_specific_report(pilot_dir, tmp_path):
+def test_broken_pilot_copy_gives_a_specific_report_and_still_loads(pilot_dir, tmp_path):
     folder = _copy(pilot_dir, tmp_path / "broken")
     adae, meta = pyreadstat.read_xport(str(folder / "adae.xpt"))
     orphan = adae.iloc[[0]].assign(USUBJID="99-999-9999")
@@ -108,14 +107,16 @@ def test_broken_pilot_copy_gives_a_specific_report(pilot_dir, tmp_path):
     adsl = pd.concat([adsl, adsl.iloc[[0]]], ignore_index=True)
     pyreadstat.write_xport(adsl, str(folder / "adsl.xpt"), file_format_version=5, table_name="ADSL")
     report = validate_path(folder)
-    assert not report.ok
-    dup = [f for f in report.errors if f.column == "USUBJID" and "unique" in f.rule]
+    assert report.ok
+    dup = [f for f in report.row_level if f.column == "USUBJID" and f.rule_id == "duplicate-subject"]
     assert dup and dup[0].source.endswith("adsl.xpt") and "01-701-1015" in " ".join(dup[0].examples)
-    with pytest.raises(DatasetValidationError, match="USUBJID"):
-        load_dataset(folder)
+    orphan = [f for f in report.row_level if f.rule_id == "orphan-record"]
+    assert orphan and orphan[0].source.endswith("adae.xpt") and "99-999-9999" in orphan[0].examples[0]
+    ds = load_dataset(folder)
+    assert len(ds.adsl) == 254 and len(ds.adae) == len(adae) - 1
 
 
-def test_broken_onco_copy_reports_orphans_grades_and_categories(onco_dir, tmp_path, capsys):
+def test_broken_onco_copy_reports_orphans_and_categories(onco_dir, tmp_path, capsys):
     folder = _copy(onco_dir, tmp_path / "broken")
     rs = pd.read_csv(folder / "adrs_onco.csv", dtype=str, keep_default_na=False)
     rs.loc[0, "USUBJID"] = "NOT-IN-ADSL"
@@ -125,14 +126,17 @@ def test_broken_onco_copy_reports_orphans_grades_and_categories(onco_dir, tmp_pa
     sl.to_csv(folder / "adsl.csv", index=False)
     code = main(["validate", str(folder), "--json"])
     out = json.loads(capsys.readouterr().out)
-    assert code == 1 and out["ok"] is False
-    orphan = [f for f in out["findings"] if f["table"] == "adrs" and "orphan" in f["rule"]]
+    assert code == 0 and out["ok"] is True and out["left_out"] == {"adrs": 1}
+    orphan = [f for f in out["findings"] if f["table"] == "adrs" and f["rule_id"] == "orphan-record"]
     assert orphan and orphan[0]["count"] == 1 and "NOT-IN-ADSL" in orphan[0]["examples"][0]
     sex = [f for f in out["findings"] if f["column"] == "SEX"]
-    assert sex and sex[0]["severity"] == "warning" and sex[0]["source"].endswith("adsl.csv")
+    assert sex and sex[0]["severity"] == "row-level" and sex[0]["action"] == "value set to missing"
+    assert sex[0]["source"].endswith("adsl.csv")
+    assert main(["validate", str(folder), "--strict"]) == 1
 
 
 def test_cli_validate_text_exit_zero_on_clean_data(onco_dir, capsys):
     assert main(["validate", str(onco_dir)]) == 0
     text = capsys.readouterr().out
-    assert "0 error(s)" in text and "adrs_onco.csv" in text and "OK: the dataset loads." in text
+    assert "0 blocking, 0 row-level" in text and "adrs_onco.csv" in text and "OK: the trial loads." in text
+    assert "(source: latest date in the data)" in text

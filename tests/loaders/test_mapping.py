@@ -134,8 +134,8 @@ def test_unlisted_codes_are_kept_and_dates_off_format_are_reported_on_their_own_
     frame = build_table("adsl", section, SCREENING, [(section.joins[0], rand)], log)
     assert frame["ARM"][0] == "Drug" and frame["ARM"][1] == "3" and pd.isna(frame["ARM"][2])  # 'x' -> null
     codes, dates = log.findings
-    assert codes.severity == "warning" and codes.column == "ARM" and "'3'" in codes.rule and codes.count == 1
-    assert dates.severity == "warning" and dates.column == "RANDDT" and dates.source.endswith("randomization_list.csv")
+    assert codes.severity == "informational" and codes.column == "ARM" and "'3'" in codes.rule and codes.count == 1
+    assert dates.severity == "informational" and dates.column == "RANDDT" and dates.source.endswith("randomization_list.csv")
     assert dates.examples == ("row 2: SUBJID='002', RAND_DT='2015-02-09'",)
     assert pd.isna(frame["RANDDT"][1])
 
@@ -145,7 +145,7 @@ def test_a_format_no_value_matches_is_a_bad_date_format_error():
                                           "columns": {"SCRNDT": {"column": "icf_dt", "format": "%m-%d-%Y"}}}})
     log = FindingLog()
     build_table("adsl", section.roles["adsl"], SCREENING, [], log)
-    assert [(f.severity, f.count) for f in log.findings] == [("error", 3)]
+    assert [(f.severity, f.count) for f in log.findings] == [("blocking", 3)]
     assert log.findings[0].rule.startswith("bad date format: no value matches")
 
 

@@ -103,7 +103,7 @@ def test_cli_validate_passes_and_leaves_the_files_unchanged(raw_edc, capsys):
     before = _hashes(raw_edc)
     assert main(["validate", str(raw_edc)]) == 0  # mapping.yaml found in the folder
     out = capsys.readouterr().out
-    assert "OK: the dataset loads." in out and "randomization_list.csv  (adsl" in out
+    assert "OK: the trial loads." in out and "randomization_list.csv  (adsl" in out
     assert main(["validate", str(raw_edc), "--mapping", str(raw_edc / "mapping.yaml")]) == 0
     assert _hashes(raw_edc) == before
 
@@ -124,7 +124,7 @@ def test_without_a_mapping_validate_suggests_one_needing_only_the_unguessable(ra
     shutil.copytree(raw_edc, bare, ignore=shutil.ignore_patterns("mapping.yaml"))
     assert main(["validate", str(bare)]) == 1
     out = capsys.readouterr().out
-    suggestion = out[out.index("# Suggested mapping"):out.index("FAILED")]
+    suggestion = out[out.index("# Suggested mapping"):out.index("BLOCKED")]
     assert re.findall(r'"(<[^"]*>)"', suggestion) == [
         "<study identifier>", "<arm name for code 1>", "<arm name for code 2>", "<parameter code, e.g. OVRLRESP>"]
     filled = (suggestion.replace('"<study identifier>"', "NCT02241018")

@@ -3,8 +3,10 @@ through `python -m dashboard validate --json` as a user would. Every case assert
 (0 = the trial loads, 1 = blocked), that a finding names the file (and column) and the rule, that no
 traceback reaches the user and that the input files are unchanged (sha256 and listing).
 
-File-level outcomes are what is asserted: a broken file the load uses (ADSL, ADAE) blocks; a broken
-file it does not use (a trial-design dataset, a questionnaire) is a warning and the trial loads."""
+File-level outcomes are what is asserted (the severity model of data/README.md): a broken subject-level
+file (ADSL) blocks; a broken optional dataset the load would use (ADAE) is left out with a row-level
+finding and the trial loads; a broken file it does not use (a trial-design dataset, a questionnaire)
+is informational."""
 
 from __future__ import annotations
 
@@ -96,8 +98,8 @@ def test_cp1252_bytes_in_trial_design_files_are_decoded_and_do_not_block(tmp_pat
     assert code == 0 and role(report, "ts.xpt")["role"] == "ts" and role(report, "te.csv")["role"] == "ignored"
     assert load_dataset(folder).info.title == "Xanomeline\u2019s effect on Alzheimer\u2019s disease"
     hit = finding(report, "ts.xpt", "read as cp1252", column="TSVAL")
-    assert hit["severity"] == "warning" and "\u2019" in hit["examples"][0]
-    assert finding(report, "te.csv", "read as cp1252", "byte 0x96 at line 2")["severity"] == "warning"
+    assert hit["severity"] == "informational" and "\u2019" in hit["examples"][0]
+    assert finding(report, "te.csv", "read as cp1252", "byte 0x96 at line 2")["severity"] == "informational"
 
 
 def test_utf16_csv_with_bom_loads(tmp_path, pilot):
@@ -106,7 +108,7 @@ def test_utf16_csv_with_bom_loads(tmp_path, pilot):
     code, report = validate(folder)
     assert code == 0 and role(report, "adae.csv") | {"sha256": ""} == {
         "path": str(folder / "adae.csv"), "sha256": "", "format": "csv", "role": "adae", "encoding": "utf-16"}
-    assert finding(report, "adae.csv", "utf-16 (byte-order mark)")["severity"] == "warning"
+    assert finding(report, "adae.csv", "utf-16 (byte-order mark)")["severity"] == "informational"
 
 
 def test_utf8_bom_csv_loads_without_a_note(tmp_path, pilot):
@@ -143,14 +145,16 @@ def test_truncated_adsl_blocks(tmp_path, pilot):
     _truncate(pilot["dir"] / "adsl.xpt", folder / "adsl.xpt", 0.5)
     code, report = validate(folder)
     hit = finding(report, "adsl.xpt", "truncated", "only 118 rows could be read")
-    assert code == 1 and hit["severity"] == "error"
+    assert code == 1 and hit["severity"] == "blocking"
 
 
-def test_truncated_adae_blocks(tmp_path, pilot):
+def test_truncated_adae_is_left_out(tmp_path, pilot):
     folder = _folder(tmp_path, pilot, "adsl.xpt")
     _truncate(pilot["dir"] / "adae.xpt", folder / "adae.xpt", 0.7)
     code, report = validate(folder)
-    assert code == 1 and finding(report, "adae.xpt", "truncated")["severity"] == "error"
+    hit = finding(report, "adae.xpt", "could not be read whole", "truncated", "the dataset is left out")
+    assert code == 0 and hit["severity"] == "row-level" and hit["rule_id"] == "file-unreadable"
+    assert load_dataset(folder).adae is None
 
 
 def test_truncated_unused_file_does_not_block(tmp_path, pilot):
@@ -158,7 +162,7 @@ def test_truncated_unused_file_does_not_block(tmp_path, pilot):
     _truncate(pilot["dir"] / "adqscibc.xpt", folder / "adqscibc.xpt", 0.5)
     code, report = validate(folder)
     hit = finding(report, "adqscibc.xpt", "truncated", "does not block loading")
-    assert code == 0 and hit["severity"] == "warning"
+    assert code == 0 and hit["severity"] == "informational"
 
 
 def test_unused_file_cut_inside_its_header_does_not_block(tmp_path, pilot):
@@ -166,7 +170,7 @@ def test_unused_file_cut_inside_its_header_does_not_block(tmp_path, pilot):
     _truncate(pilot["dir"] / "adqscibc.xpt", folder / "adqscibc.xpt", 0.005)
     code, report = validate(folder)
     hit = finding(report, "adqscibc.xpt", "cannot read file", "truncated")
-    assert code == 0 and hit["severity"] == "warning"
+    assert code == 0 and hit["severity"] == "informational"
 
 
 def test_dangling_symlink_for_ae_is_reported_not_silently_absent(tmp_path, pilot):
@@ -174,14 +178,14 @@ def test_dangling_symlink_for_ae_is_reported_not_silently_absent(tmp_path, pilot
     os.symlink(tmp_path / "elsewhere" / "adae.xpt", folder / "adae.xpt")
     code, report = validate(folder)
     hit = finding(report, "adae.xpt", "broken symlink", "does not exist")
-    assert code == 1 and hit["severity"] == "error"
+    assert code == 0 and hit["severity"] == "row-level" and hit["action"] == "dataset left out"
 
 
 def test_looping_symlink_of_an_unused_name_is_a_warning(tmp_path, pilot):
     folder = _folder(tmp_path, pilot, "adsl.xpt")
     os.symlink(folder / "listing.csv", folder / "listing.csv")
     code, report = validate(folder)
-    assert code == 0 and finding(report, "listing.csv", "broken symlink", "loop")["severity"] == "warning"
+    assert code == 0 and finding(report, "listing.csv", "broken symlink", "loop")["severity"] == "informational"
 
 
 def test_usubjid_and_lowercase_usubjid_with_different_ids_block(tmp_path, pilot):
@@ -191,7 +195,7 @@ def test_usubjid_and_lowercase_usubjid_with_different_ids_block(tmp_path, pilot)
     adsl.to_csv(folder / "adsl.csv", index=False)
     code, report = validate(folder)
     hit = finding(report, "adsl.csv", "differ only by case", "different subject ids", column="USUBJID")
-    assert code == 1 and hit["severity"] == "error"
+    assert code == 1 and hit["severity"] == "blocking"
 
 
 def test_a_second_age_column_differing_by_case_is_named_and_the_first_kept(tmp_path, pilot):
@@ -200,7 +204,7 @@ def test_a_second_age_column_differing_by_case_is_named_and_the_first_kept(tmp_p
     adsl["age"] = adsl["AGE"] + 100
     adsl.to_csv(folder / "adsl.csv", index=False)
     code, report = validate(folder)
-    assert code == 0 and finding(report, "adsl.csv", "the first is used", column="AGE")["severity"] == "warning"
+    assert code == 0 and finding(report, "adsl.csv", "the first is used", column="AGE")["severity"] == "informational"
     assert not [f for f in report["findings"] if f["column"] == "AGE" and "range" in f["rule"]]  # ages of 160+ not used
 
 
@@ -263,7 +267,7 @@ def test_pilot_as_dataset_json_and_ndjson_loads(tmp_path, pilot):
     _write_json(folder, pilot, "adsl")
     _write_json(folder, pilot, "adae", ".ndjson")
     code, report = validate(folder)
-    assert code == 0 and report["errors"] == 0
+    assert code == 0 and report["blocking"] == 0
     assert [(role(report, n)["role"], role(report, n)["format"]) for n in ("adsl.json", "adae.ndjson")] == [
         ("adsl", "dataset-json"), ("adae", "dataset-json")]
 
@@ -278,21 +282,22 @@ def test_dataset_json_of_another_version_is_refused_naming_the_version(tmp_path,
     _edit_json(_write_json(folder, pilot, "adae"), datasetJSONVersion="1.0.0")
     code, report = validate(folder)
     hit = finding(report, "adae.json", "cannot read file", "datasetJSONVersion '1.0.0' is not supported")
-    assert code == 1 and hit["severity"] == "error"
+    assert code == 0 and hit["severity"] == "row-level"
 
 
 def test_dataset_json_without_column_metadata_is_refused(tmp_path, pilot):
     folder = _folder(tmp_path, pilot)
     _edit_json(_write_json(folder, pilot, "adsl"), columns=None)
     code, report = validate(folder)
-    assert code == 1 and finding(report, "adsl.json", "no 'columns' metadata")["severity"] == "error"
+    assert code == 1 and finding(report, "adsl.json", "no 'columns' metadata")["severity"] == "row-level"
+    assert "unreadable: adsl.json" in finding(report, "", "no subject-level dataset")["rule"]
 
 
 def test_empty_ndjson_is_named(tmp_path, pilot):
     folder = _folder(tmp_path, pilot, "adsl.xpt")
     (folder / "adae.ndjson").write_bytes(b"")
     code, report = validate(folder)
-    assert code == 1 and finding(report, "adae.ndjson", "cannot read file", "empty file")["severity"] == "error"
+    assert code == 0 and finding(report, "adae.ndjson", "cannot read file", "empty file")["severity"] == "row-level"
 
 
 def test_ndjson_with_fewer_rows_than_its_records_blocks(tmp_path, pilot):
@@ -301,7 +306,7 @@ def test_ndjson_with_fewer_rows_than_its_records_blocks(tmp_path, pilot):
     lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
     path.write_text("".join(lines[:119]), encoding="utf-8")
     code, report = validate(folder)
-    assert code == 1 and finding(report, "adsl.ndjson", "declares 254 records but holds 118")["severity"] == "error"
+    assert code == 1 and finding(report, "adsl.ndjson", "declares 254 records but holds 118")["severity"] == "blocking"
 
 
 def test_a_json_file_that_is_not_dataset_json_is_ignored(tmp_path, pilot):
@@ -309,4 +314,4 @@ def test_a_json_file_that_is_not_dataset_json_is_ignored(tmp_path, pilot):
     (folder / "export_settings.json").write_text('{"exported_by": "EDC", "tables": 4}')
     code, report = validate(folder)
     hit = finding(report, "export_settings.json", "no datasetJSONVersion")
-    assert code == 0 and hit["severity"] == "warning"
+    assert code == 0 and hit["severity"] == "informational"
