@@ -375,7 +375,7 @@ class SafetyView(TabView):
     def _volcano_labels(self):
         """Term labels of the points with p < 0.05."""
         risk = self.risk()
-        frame = pd.DataFrame({"RD": [], "NEG_LOG10_P": [], "TERM": []})
+        frame = _empty_frame(["RD", "NEG_LOG10_P"], ["TERM"])
         if risk is not None and not risk.empty:
             hits = risk[risk["P"] < 0.05]
             frame = pd.DataFrame({"RD": hits["RD"], "NEG_LOG10_P": hits["NEG_LOG10_P"],
@@ -398,9 +398,10 @@ class SafetyView(TabView):
     def _volcano_points(self):
         risk = self.risk()
         a, b = self.arm_a, self.arm_b
-        columns = ["RD", "NEG_LOG10_P", "TERM", "SOC", "A_TEXT", "B_TEXT", "P_TEXT", "EVENTS", "SIZE", "COLOR"]
+        numbers, texts = ["RD", "NEG_LOG10_P", "EVENTS", "SIZE"], ["TERM", "SOC", "A_TEXT", "B_TEXT", "P_TEXT", "COLOR"]
+        columns = numbers[:2] + texts[:5] + numbers[2:] + texts[5:]
         if risk is None or risk.empty:
-            frame = pd.DataFrame({c: [] for c in columns})
+            frame = _empty_frame(numbers, texts)[columns]
         else:
             colors = self.arm_colors
             frame = pd.DataFrame({
@@ -643,6 +644,14 @@ class SafetyView(TabView):
                 "adverse events are collected for a shorter time than follow-up, these rates understate the rate "
                 "during collection.</p>")
         return _html_grid("Exposure-adjusted event rates next to crude incidence", header, body) + note
+
+
+def _empty_frame(numbers: list[str], texts: list[str]) -> pd.DataFrame:
+    """A plot frame with no rows whose text columns stay text: an empty float colour column makes
+    Bokeh reject the update ("invalid color array"), which left Panel's Tabulator resize loop
+    spinning and froze the page (issue 12, item 0b)."""
+    return pd.DataFrame({**{c: pd.Series(dtype="float64") for c in numbers},
+                         **{c: pd.Series(dtype="object") for c in texts}})
 
 
 def _html_grid(caption: str, header: list[str], rows: list[list[str]]) -> str:
