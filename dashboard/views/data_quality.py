@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html
 from pathlib import PurePath
 
 import panel as pn
@@ -10,6 +9,7 @@ import panel as pn
 from ..data.dataset import OPTIONAL_TABLES, TrialDataset
 from ..data.validation import ValidationReport
 from .base import TabView
+from .escape import escape_html
 
 TABLE_CSS = """
 table { border-collapse: collapse; width: 100%; font-size: 0.88rem; }
@@ -40,12 +40,12 @@ def findings_html(report: ValidationReport) -> str:
     rows = []
     for f in findings:
         where = _file_name(f.source) if f.source else f.table
-        examples = "".join(f"<li>{html.escape(e)}</li>" for e in f.examples)
+        examples = "".join(f"<li>{escape_html(e)}</li>" for e in f.examples)
         examples = f'<ul class="ex">{examples}</ul>' if examples else ""
         rows.append(
-            f'<tr><td class="sev {html.escape(f.severity)}">{html.escape(f.severity)}</td>'
-            f"<td>{html.escape(where)}</td><td>{html.escape(f.column or '')}</td>"
-            f"<td>{html.escape(f.rule)}</td><td class=\"num\">{f.count}</td>"
+            f'<tr><td class="sev {escape_html(f.severity)}">{escape_html(f.severity)}</td>'
+            f"<td>{escape_html(where)}</td><td>{escape_html(f.column or '')}</td>"
+            f"<td>{escape_html(f.rule)}</td><td class=\"num\">{f.count}</td>"
             f"<td>{examples}</td></tr>"
         )
     return (
@@ -61,21 +61,21 @@ def provenance_html(dataset: TrialDataset) -> str:
     files = prov.get("files") or {}
     if files:
         rows = "".join(
-            f"<tr><td>{html.escape(str(role).upper())}</td><td>{html.escape(_file_name(f['path']))}</td>"
-            f"<td>{html.escape(str(f.get('format', '')))}</td><td><code>{html.escape(str(f['sha256']))}</code></td></tr>"
+            f"<tr><td>{escape_html(str(role).upper())}</td><td>{escape_html(_file_name(f['path']))}</td>"
+            f"<td>{escape_html(f.get('format', ''))}</td><td><code>{escape_html(f['sha256'])}</code></td></tr>"
             for role, f in files.items()
         )
         table = ("<table><caption>Provenance: files read</caption><thead><tr><th>Dataset</th><th>File</th>"
                  f"<th>Format</th><th>SHA-256</th></tr></thead><tbody>{rows}</tbody></table>")
     else:
-        table = f"<p><b>Provenance:</b> {html.escape(dataset.provenance_text())}</p>"
+        table = f"<p><b>Provenance:</b> {escape_html(dataset.provenance_text())}</p>"
     standard = prov.get("standard")
-    lines = [f"<p class=\"muted\">{html.escape(dataset.provenance_text())}"
-             + (f" · standard: {html.escape(str(standard))}" if standard else "")
+    lines = [f"<p class=\"muted\">{escape_html(dataset.provenance_text())}"
+             + (f" · standard: {escape_html(standard)}" if standard else "")
              + f" · data cut {dataset.cutoff.date().isoformat()}</p>"]
     absent = [TABLE_ROLES[t] for t in OPTIONAL_TABLES if not dataset.has(t)]
     if absent:
-        lines.append(f"<p class=\"muted\">Not in these data: {html.escape(', '.join(absent))}. "
+        lines.append(f"<p class=\"muted\">Not in these data: {escape_html(', '.join(absent))}. "
                      "Views that need them are hidden (listed in the sidebar).</p>")
     return table + "".join(lines)
 

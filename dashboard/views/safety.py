@@ -8,8 +8,6 @@ filters) so the panes that share them compute them once per change.
 
 from __future__ import annotations
 
-import html
-import io
 import weakref
 
 import holoviews as hv
@@ -25,6 +23,7 @@ from ..data.dataset import TrialDataset
 from ..transforms.response import control_arm
 from ..transforms import safety as sf
 from .base import TabView, no_patients_message
+from .escape import csv_download, escape_html as _e, safe_filename, tooltip_field
 
 COUNT_OPTIONS = {"Patients": "subjects", "Events": "events"}
 SORT_OPTIONS = {"Frequency": "frequency", "Risk difference": "risk difference"}
@@ -84,11 +83,6 @@ def _band_title(band: str) -> str:
 def _plural(n, noun: str) -> str:
     """'1 event', '3 events'."""
     return f"{int(n)} {noun}{'' if int(n) == 1 else 's'}"
-
-
-def _e(text) -> str:
-    """Escape text from data for HTML / Markdown."""
-    return html.escape(str(text))
 
 
 class SafetyView(TabView):
@@ -212,7 +206,8 @@ class SafetyView(TabView):
                                css_classes=["ae-summary"], sizing_mode="stretch_width")
         table = self._incidence_table(shown, subjects, event_deps)
         download = pn.widgets.FileDownload(
-            callback=self._csv, filename=f"adverse_events_{store.dataset.info.registry_id}_cut_{store.cutoff}.csv",
+            callback=self._csv,
+            filename=f"adverse_events_{safe_filename(store.dataset.info.registry_id)}_cut_{store.cutoff}.csv",
             label="Download incidence (CSV)", color="primary", width=230,
         )
         incidence_tab = pn.Column(
@@ -333,10 +328,7 @@ class SafetyView(TabView):
         out.insert(0, "POPULATION", f"SAFFL = Y among the filtered {self.store.population} patients "
                                     f"({self.store.summary()})")
         out.insert(0, "DATA_CUT", self.store.cutoff.isoformat())
-        buffer = io.StringIO()
-        out.to_csv(buffer, index=False)
-        buffer.seek(0)
-        return buffer
+        return csv_download(out)
 
     # ---- volcano plot -----------------------------------------------------------------------
 
@@ -526,9 +518,10 @@ class SafetyView(TabView):
             extended = pd.concat([part, part.tail(1).assign(DAY=last_day)], ignore_index=True)
             extended["TEXT"] = [sf.n_of_N(n, d) for n, d in zip(extended["SUBJECTS"], extended["N"])]
             label = self._label(arm)
-            overlays.append(hv.Curve(extended, "DAY", ["PCT", "TEXT"], label=label).opts(
-                interpolation="steps-post", color=colors.get(arm, "#000"), line_width=2.5,
-                tools=["hover"], hover_tooltips=[("Arm", label), ("Study day", "@DAY"), ("Patients", "@TEXT")],
+            extended["ARM_LABEL"] = label
+            overlays.append(hv.Curve(extended, "DAY", ["PCT", "TEXT", "ARM_LABEL"], label=label).opts(
+                interpolation="steps-post", color=colors.get(arm, "#000"), line_width=2.5, tools=["hover"],
+                hover_tooltips=[("Arm", tooltip_field("ARM_LABEL")), ("Study day", "@DAY"), ("Patients", "@TEXT")],
             ))
         window = hv.VLine(SAFETY_FOCUS_WINDOW_DAYS).opts(color="#666", line_dash="dashed", line_width=1)
         return hv.Overlay([*overlays, window]).opts(
