@@ -6,6 +6,7 @@ Served with `panel serve dashboard/app.py` (bundled trial) or `trial-dashboard s
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 from urllib.parse import parse_qsl, urlencode
@@ -80,6 +81,7 @@ def build_app(data: TrialDataset | str | None = None, store: TrialStore | None =
     dataset = data if isinstance(data, TrialDataset) else shared_dataset(data)
     store = store or TrialStore(dataset)
     link_problems = _sync_url(store)
+    _drop_writes_to_closed_pages()
     shown, hidden = available_views(dataset)
     tabs = _tabs(shown, store)
     sidebar = [FilterPanelView(store=store)]
@@ -197,6 +199,39 @@ def _sync_url(store: TrialStore) -> list[str]:
 
     store.param.watch(write_query, list(TrialStore.FILTERS))
     return problems
+
+
+def _drop_writes_to_closed_pages() -> None:
+    """In a served session, log at debug level (not as an error with a traceback) each update the
+    server could not send because the browser had closed the page.
+
+    Panel sends updates as tornado write tasks and, when a session ends, cancels the pending ones
+    without retrieving the WebSocketClosedError of those that already failed; asyncio then reports
+    each as "Task exception was never retrieved". Every other unretrieved exception is reported as
+    before. Installed once per server event loop.
+    """
+    doc = pn.state.curdoc
+    if doc is None or doc.session_context is None:
+        return
+    try:
+        loop = asyncio.get_running_loop()
+    except RuntimeError:
+        return
+    previous = loop.get_exception_handler()
+    if getattr(previous, "drops_closed_page_writes", False):
+        return
+    from tornado.websocket import WebSocketClosedError
+
+    def handler(loop: asyncio.AbstractEventLoop, context: dict) -> None:
+        if isinstance(context.get("exception"), WebSocketClosedError):
+            log.debug("update not sent: the page was closed (%s)", context.get("message"))
+        elif previous is not None:
+            previous(loop, context)
+        else:
+            loop.default_exception_handler(context)
+
+    handler.drops_closed_page_writes = True
+    loop.set_exception_handler(handler)
 
 
 def serve(data=None, *, port: int = 5006, address: str = "127.0.0.1", show: bool = False) -> int:

@@ -27,7 +27,7 @@ from ..transforms.balance import (
     variable_label,
 )
 from .base import TabView, no_patients_message
-from .escape import choice_options, csv_download, escape_html, escape_markdown, safe_filename
+from .escape import choice_options, csv_download, escape_html, escape_markdown, plot_title, safe_filename
 
 HIGHLIGHT_NOTE = ("highlighted: the largest difference beyond the 1 that equal allocation cannot avoid "
                   "when a total is not a multiple of the number of arms")
@@ -163,7 +163,7 @@ def drift_curve(over_time: pd.DataFrame, arms, short_labels) -> hv.Overlay:
         interpolation="steps-post", color="#0072B2", line_width=2, tools=["hover"],
     )
     return (curve * hv.HLine(0).opts(color="#666666", line_dash="dotted")).opts(
-        responsive=True, height=280, xlabel="Randomization date", title=title, toolbar="above",
+        responsive=True, height=280, xlabel="Randomization date", title=plot_title(title), toolbar="above",
         default_tools=list(PLOT_TOOLS),
     )
 

@@ -19,7 +19,8 @@ import pandas as pd
 
 # Characters that make inline Markdown (markdown-it "gfm-like" with Panel's plugins: links, images,
 # emphasis, code, emoji, linkify, footnotes, tables) or HTML; a value's first character, when not a
-# letter or digit, can also start a block (heading, list, quote, code).
+# letter or digit, can also start a block (heading, list, quote, code), and a '.' before a letter
+# makes a domain name linkify turns into a link.
 MARKDOWN_INLINE = frozenset("\\`*_[]<>&!~|:{}^@")
 # MathJax finds TeX between $$..$$, \(..\) and \[..\] in a rendered Markdown pane's HTML: an empty
 # element after each '$' and '\\' keeps data from ever forming a delimiter.
@@ -48,7 +49,8 @@ def escape_markdown(value) -> str:
     for i, c in enumerate(text):
         if c in TEX_CHARACTERS:
             out.append(f"&#{ord(c)};<span></span>")
-        elif c in MARKDOWN_INLINE or (i == 0 and not c.isalnum()) or (c in ".)" and text[:i].isdigit()):
+        elif (c in MARKDOWN_INLINE or (i == 0 and not c.isalnum()) or (c in ".)" and text[:i].isdigit())
+              or (c == "." and text[i + 1:i + 2].isalpha())):
             out.append(f"&#{ord(c)};")
         else:
             out.append(c)
