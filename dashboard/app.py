@@ -6,7 +6,7 @@ Served with `panel serve dashboard/app.py` (bundled trial) or `trial-dashboard s
 
 from __future__ import annotations
 
-import html
+import asyncio
 import logging
 import os
 from urllib.parse import parse_qsl, urlencode
@@ -17,6 +17,7 @@ from dashboard.data.dataset import TrialDataset, load_bundled
 from dashboard.links import apply_query, filters_to_query
 from dashboard.store import TrialStore
 from dashboard.views.base import TabView
+from dashboard.views.escape import escape_html, escape_markdown
 from dashboard.views.filters import FilterPanelView
 from dashboard.views.overview import OverviewView
 from dashboard.views.enrollment import EnrollmentView
@@ -80,18 +81,21 @@ def build_app(data: TrialDataset | str | None = None, store: TrialStore | None =
     dataset = data if isinstance(data, TrialDataset) else shared_dataset(data)
     store = store or TrialStore(dataset)
     link_problems = _sync_url(store)
+    _drop_writes_to_closed_pages()
     shown, hidden = available_views(dataset)
     tabs = _tabs(shown, store)
     sidebar = [FilterPanelView(store=store)]
     if link_problems:
-        sidebar.insert(0, pn.pane.Alert("\n".join(f"- {html.escape(p)}" for p in link_problems), alert_type="warning"))
+        sidebar.insert(0, pn.pane.Alert("\n".join(f"- {escape_markdown(p)}" for p in link_problems), alert_type="warning"))
     if hidden:
-        notes = "".join(f"<li><b>{html.escape(t)}</b>: {html.escape(r)}</li>" for t, r in hidden.items())
+        notes = "".join(f"<li><b>{escape_html(t)}</b>: {escape_html(r)}</li>" for t, r in hidden.items())
         sidebar.append(pn.pane.HTML(f"<p>Not shown for these data:</p><ul>{notes}</ul>",
                                     styles={"font-size": "0.8rem", "opacity": "0.8"}))
     info = dataset.info
+    title = f"{info.registry_id} · {info.short_name}"
+    _keep_browser_title(title)
     return pn.template.BootstrapTemplate(
-        title=f"{info.registry_id} · {info.short_name}",
+        title=escape_html(title),  # Panel writes the template title into the page header as HTML
         header=[pn.Row(
             pn.pane.HTML(f'<div class="cut">Data cut <b>{store.cutoff.isoformat()}</b></div>',
                          stylesheets=[HEADER_CSS], sizing_mode="stretch_width", margin=(0, 10), align="center"),
@@ -140,7 +144,7 @@ def _tabs(views: list[type], store: TrialStore) -> pn.Tabs:
 
 def _placeholder(view: type) -> pn.pane.HTML:
     """What a tab shows until it is first opened (and while it builds)."""
-    return pn.pane.HTML(f'<div class="building"><span class="spin"></span>Building the {html.escape(view.title)} tab…</div>',
+    return pn.pane.HTML(f'<div class="building"><span class="spin"></span>Building the {escape_html(view.title)} tab…</div>',
                         stylesheets=[PLACEHOLDER_CSS], name=view.title, margin=(10, 10))
 
 
@@ -151,8 +155,16 @@ def _build_view(view: type, store: TrialStore) -> tuple[TabView | None, pn.viewa
         return instance, pn.panel(instance)
     except Exception as exc:  # a broken view must not take the whole dashboard down
         log.exception("view %s failed to build", view.__name__)
-        return None, pn.pane.Alert(f"**{html.escape(view.title)} could not be shown.** {html.escape(str(exc))}",
+        return None, pn.pane.Alert(f"**{escape_markdown(view.title)} could not be shown.** {escape_markdown(exc)}",
                                    alert_type="danger")
+
+
+def _keep_browser_title(title: str) -> None:
+    """In a served session, show `title` as the browser tab's text once the page has loaded (the
+    template was given the escaped title, which the tab would show with its character references)."""
+    doc = pn.state.curdoc
+    if doc is not None and doc.session_context is not None:
+        pn.state.onload(lambda: setattr(doc, "title", title))
 
 
 def _theme_button() -> pn.widgets.Button:
@@ -173,8 +185,8 @@ def _banner(dataset: TrialDataset, store: TrialStore) -> pn.pane.HTML:
     """Trial title, registry id, data cut and provenance: above the tabs, so on every tab."""
     info = dataset.info
     text = (
-        f'<div class="banner"><b>{html.escape(info.title)}</b><br>Registry {html.escape(info.registry_id)}'
-        f" · data cut {store.cutoff.isoformat()} · {html.escape(dataset.provenance_text())}</div>"
+        f'<div class="banner"><b>{escape_html(info.title)}</b><br>Registry {escape_html(info.registry_id)}'
+        f" · data cut {store.cutoff.isoformat()} · {escape_html(dataset.provenance_text())}</div>"
     )
     return pn.pane.HTML(text, stylesheets=[BANNER_CSS], sizing_mode="stretch_width", margin=(0, 10))
 
@@ -197,6 +209,39 @@ def _sync_url(store: TrialStore) -> list[str]:
 
     store.param.watch(write_query, list(TrialStore.FILTERS))
     return problems
+
+
+def _drop_writes_to_closed_pages() -> None:
+    """In a served session, log at debug level (not as an error with a traceback) each update the
+    server could not send because the browser had closed the page.
+
+    Panel sends updates as tornado write tasks and, when a session ends, cancels the pending ones
+    without retrieving the WebSocketClosedError of those that already failed; asyncio then reports
+    each as "Task exception was never retrieved". Every other unretrieved exception is reported as
+    before. Installed once per server event loop.
+    """
+    doc = pn.state.curdoc
+    if doc is None or doc.session_context is None:
+        return
+    try:
+        loop = asyncio.get_running_loop()
+    except RuntimeError:
+        return
+    previous = loop.get_exception_handler()
+    if getattr(previous, "drops_closed_page_writes", False):
+        return
+    from tornado.websocket import WebSocketClosedError
+
+    def handler(loop: asyncio.AbstractEventLoop, context: dict) -> None:
+        if isinstance(context.get("exception"), WebSocketClosedError):
+            log.debug("update not sent: the page was closed (%s)", context.get("message"))
+        elif previous is not None:
+            previous(loop, context)
+        else:
+            loop.default_exception_handler(context)
+
+    handler.drops_closed_page_writes = True
+    loop.set_exception_handler(handler)
 
 
 def serve(data=None, *, port: int = 5006, address: str = "127.0.0.1", show: bool = False) -> int:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html
 import io
 import math
 import re
@@ -29,6 +28,7 @@ from ..transforms.balance import (
 )
 from .base import TabView, no_patients_message
 from .help import help_toggle
+from .escape import choice_options, csv_download, escape_html, escape_markdown, plot_title, safe_filename
 
 HIGHLIGHT_NOTE = ("highlighted: the largest difference beyond the 1 that equal allocation cannot avoid "
                   "when a total is not a multiple of the number of arms")
@@ -66,17 +66,17 @@ def table1_html(table: pd.DataFrame, counts: pd.Series, *, threshold: float, cap
     head = ["Variable", "Statistic", *[f"{a}\n(N = {int(counts[a])})" for a in arms], "SMD"] + (
         ["p", "Test"] if pvalues else [])
     sizes = table.groupby("variable", sort=False).size()
-    out = [TABLE_CSS, '<table class="table1">', f"<caption>{html.escape(caption)}</caption>", "<thead><tr>"]
-    out += [f'<th scope="col">{html.escape(h).replace(chr(10), "<br>")}</th>' for h in head]
+    out = [TABLE_CSS, '<table class="table1">', f"<caption>{escape_html(caption)}</caption>", "<thead><tr>"]
+    out += [f'<th scope="col">{escape_html(h).replace(chr(10), "<br>")}</th>' for h in head]
     out.append("</tr></thead><tbody>")
     for variable, block in table.groupby("variable", sort=False):
         span = int(sizes[variable])
         for i, (_, row) in enumerate(block.iterrows()):
             cells = []
             if i == 0:
-                cells.append(f'<th scope="row" rowspan="{span}">{html.escape(str(row["label"]))}</th>')
-            cells.append(f"<td>{html.escape(str(row['statistic']))}</td>")
-            cells += [f'<td class="num">{html.escape(str(row[a]))}</td>' for a in arms]
+                cells.append(f'<th scope="row" rowspan="{span}">{escape_html(row["label"])}</th>')
+            cells.append(f"<td>{escape_html(row['statistic'])}</td>")
+            cells += [f'<td class="num">{escape_html(row[a])}</td>' for a in arms]
             if i == 0:
                 smd, flagged = float(row["smd"]), bool(row["flag"])
                 text = "–" if math.isnan(smd) else ("∞" if math.isinf(smd) else f"{smd:.3f}") + ("*" if flagged else "")
@@ -84,17 +84,17 @@ def table1_html(table: pd.DataFrame, counts: pd.Series, *, threshold: float, cap
                 if pvalues:
                     p = float(row["p_value"])
                     ptext = "–" if math.isnan(p) else ("<0.001" if p < 0.001 else f"{p:.3f}")
-                    cells.append(f'<td class="num" rowspan="{span}">{html.escape(ptext)}</td>')
-                    cells.append(f'<td rowspan="{span}">{html.escape(str(row["test"]) or "–")}</td>')
+                    cells.append(f'<td class="num" rowspan="{span}">{escape_html(ptext)}</td>')
+                    cells.append(f'<td rowspan="{span}">{escape_html(str(row["test"]) or "–")}</td>')
             out.append("<tr>" + "".join(cells) + "</tr>")
     out.append("</tbody><tfoot>")
     for note in notes:
-        out.append(f'<tr><td colspan="{len(head)}">{html.escape(note)}</td></tr>')
+        out.append(f'<tr><td colspan="{len(head)}">{escape_html(note)}</td></tr>')
     out.append("</tfoot></table>")
     return "\n".join(out)
 
 
-def table1_csv(table: pd.DataFrame, counts: pd.Series, *, header_lines=()) -> str:
+def table1_csv(table: pd.DataFrame, counts: pd.Series, *, header_lines=()) -> io.StringIO:
     """Table 1 as CSV: arm columns headed "<arm> (N = n)", SMD to 3 decimals, context lines first."""
     arms = list(counts.index)
     out = table.drop(columns=["variable"]).rename(
@@ -105,11 +105,7 @@ def table1_csv(table: pd.DataFrame, counts: pd.Series, *, header_lines=()) -> st
     out["SMD flagged"] = out["SMD flagged"].map({True: "yes", False: ""})
     if "p" in out.columns:
         out["p"] = out["p"].map(lambda v: "" if pd.isna(v) else f"{v:.4f}")
-    buffer = io.StringIO()
-    for line in header_lines:
-        buffer.write(f"# {line}\n")
-    out.to_csv(buffer, index=False)
-    return buffer.getvalue()
+    return csv_download(out, header_lines)
 
 
 def love_plot(smd: pd.DataFrame, threshold: float, colors: dict[str, str]) -> hv.Overlay:
@@ -169,7 +165,7 @@ def drift_curve(over_time: pd.DataFrame, arms, short_labels) -> hv.Overlay:
         interpolation="steps-post", color="#0072B2", line_width=2, tools=["hover"],
     )
     return (curve * hv.HLine(0).opts(color="#666666", line_dash="dotted")).opts(
-        responsive=True, height=280, xlabel="Randomization date", title=title, toolbar="above",
+        responsive=True, height=280, xlabel="Randomization date", title=plot_title(title), toolbar="above",
         default_tools=list(PLOT_TOOLS),
     )
 
@@ -179,14 +175,14 @@ def strata_html(strata: pd.DataFrame, factors, arms, caption: str) -> str:
     imbalance (`excess` > 0) highlighted."""
     worst = strata["excess"].max() if len(strata) else 0
     head = [_factor_label(f) for f in factors] + [*arms, TOTAL, "Ratio", "Difference"]
-    out = [TABLE_CSS, f'<table class="table1"><caption>{html.escape(caption)}</caption><thead><tr>']
-    out += [f'<th scope="col">{html.escape(str(h))}</th>' for h in head]
+    out = [TABLE_CSS, f'<table class="table1"><caption>{escape_html(caption)}</caption><thead><tr>']
+    out += [f'<th scope="col">{escape_html(h)}</th>' for h in head]
     out.append("</tr></thead><tbody>")
     for _, row in strata.iterrows():
         flagged = worst > 0 and row["excess"] == worst
-        cells = [f"<td>{html.escape(str(row[f]))}</td>" for f in factors]
+        cells = [f"<td>{escape_html(row[f])}</td>" for f in factors]
         cells += [f'<td class="num">{int(row[a])}</td>' for a in [*arms, TOTAL]]
-        cells += [f'<td class="num">{html.escape(row["ratio"])}</td>',
+        cells += [f'<td class="num">{escape_html(row["ratio"])}</td>',
                   f'<td class="num{" flag" if flagged else ""}">{int(row["difference"])}</td>']
         out.append("<tr>" + "".join(cells) + "</tr>")
     out.append("</tbody></table>")
@@ -222,7 +218,7 @@ class BalanceView(TabView):
         store = self.store
         variables = pn.widgets.MultiChoice.from_param(
             self.param.variables, name="Table 1 variables",
-            options={variable_label(v): v for v in self.param.variables.objects}, sizing_mode="stretch_width",
+            options=choice_options({variable_label(v): v for v in self.param.variables.objects}), sizing_mode="stretch_width",
         )
         threshold = pn.widgets.FloatInput.from_param(self.param.threshold, name="Flag |SMD| above", width=140)
         show_p = pn.widgets.Checkbox.from_param(
@@ -230,7 +226,7 @@ class BalanceView(TabView):
         )
         factors = pn.widgets.MultiChoice.from_param(
             self.param.factors, name="Stratification factors (cross-classified)",
-            options={_factor_label(f): f for f in self.param.factors.objects}, sizing_mode="stretch_width",
+            options=choice_options({_factor_label(f): f for f in self.param.factors.objects}), sizing_mode="stretch_width",
         )
         subjects = self.filtered_subjects
         arms = pn.bind(self._arms, store.param.arms)
@@ -310,17 +306,17 @@ class BalanceView(TabView):
     def _csv(self) -> io.StringIO:
         table, counts, arms = self.current_table()
         lines = [self.caption(), *self.notes(arms, self.threshold, self.show_pvalues)]
-        return io.StringIO(table1_csv(table, counts, header_lines=lines))
+        return table1_csv(table, counts, header_lines=lines)
 
     def _html(self) -> io.StringIO:
         table, counts, arms = self.current_table()
         body = table1_html(table, counts, threshold=self.threshold, caption=self.caption(),
                            notes=self.notes(arms, self.threshold, self.show_pvalues))
-        return io.StringIO(f'<!DOCTYPE html>\n<html><head><meta charset="utf-8"><title>{html.escape(self.caption())}'
+        return io.StringIO(f'<!DOCTYPE html>\n<html><head><meta charset="utf-8"><title>{escape_html(self.caption())}'
                            f"</title></head><body>\n{body}\n</body></html>\n")
 
     def _filename(self, ext: str) -> str:
-        return f"{self.store.dataset.info.registry_id}_table1_cut{self.store.cutoff.isoformat()}.{ext}"
+        return f"{safe_filename(self.store.dataset.info.registry_id)}_table1_cut{self.store.cutoff.isoformat()}.{ext}"
 
     def _love(self, inputs):
         subjects, arms, variables, threshold = inputs
@@ -356,7 +352,7 @@ class BalanceView(TabView):
     def _strata_note(self) -> str:
         if self.protocol_factors:
             names = ", ".join(_factor_label(f) for f in self.protocol_factors)
-            return (f"Randomization was stratified by **{html.escape(names)}**. Each row is one stratum "
+            return (f"Randomization was stratified by **{escape_markdown(names)}**. Each row is one stratum "
                     "(a combination of the chosen factors).")
         return ("The protocol's stratification factors are not recorded for this trial; "
                 "choose factors to check balance within their strata.")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html
 from pathlib import PurePath
 
 import pandas as pd
@@ -12,6 +11,7 @@ from ..data.dataset import OPTIONAL_TABLES, TrialDataset
 from ..data.rules import INFORMATIONAL, ROW_LEVEL, SEVERITIES, VALUE_SET_MISSING
 from ..data.validation import ValidationReport
 from .base import TabView
+from .escape import escape_html
 
 TABLE_CSS = """
 .tabulator, .tabulator .tabulator-row .tabulator-cell, .tabulator .tabulator-col-title { font-size: 13px !important; }
@@ -81,13 +81,13 @@ def status_text(dataset: TrialDataset) -> tuple[str, str]:
 def data_notes_html(dataset: TrialDataset) -> str:
     """The data cut and where it came from, the provenance line, and the datasets these data lack."""
     lines = [f'<p class="muted">Data cut <b>{dataset.cutoff.date().isoformat()}</b> '
-             f"(source: {html.escape(dataset.cutoff_source)})</p>"]
+             f"(source: {escape_html(dataset.cutoff_source)})</p>"]
     standard = dataset.provenance.get("standard")
-    lines.append(f'<p class="muted">{html.escape(dataset.provenance_text())}'
-                 + (f" · standard: {html.escape(str(standard))}" if standard else "") + "</p>")
+    lines.append(f'<p class="muted">{escape_html(dataset.provenance_text())}'
+                 + (f" · standard: {escape_html(str(standard))}" if standard else "") + "</p>")
     absent = [TABLE_ROLES[t] for t in OPTIONAL_TABLES if not dataset.has(t)]
     if absent:
-        lines.append(f'<p class="muted">Not in these data: {html.escape(", ".join(absent))}. '
+        lines.append(f'<p class="muted">Not in these data: {escape_html(", ".join(absent))}. '
                      "Tabs and panels that need them say so.</p>")
     return "".join(lines)
 

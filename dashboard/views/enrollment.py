@@ -3,7 +3,6 @@ accrual, CONSORT flow and a tile-free site map."""
 
 from __future__ import annotations
 
-import html
 import io
 import math
 from dataclasses import replace
@@ -24,6 +23,7 @@ from ..transforms.filtering import filter_subjects
 from ..transforms.forecast import MODEL_HELP, STATUS_FORECAST, STATUS_REACHED, forecast_completion
 from ..transforms.labels import site_labels
 from .base import TabView, no_patients_message
+from .escape import csv_download, escape_html, escape_markdown, safe_filename, table_titles
 
 SHORT_NAME_CHARS = 22
 TABLE_MAX_ROWS, TABLE_ROW_PX, NAME_COLUMN_PX = 12, 34, 260
@@ -80,9 +80,9 @@ def consort_html(funnel: pd.DataFrame, arms, colors: dict[str, str], missing=(),
         rows = funnel.loc[(funnel["STAGE"] == stage) & (funnel["ARM"] == arm) & (funnel["DETAIL"] != "")]
         if rows.empty:
             return ""
-        return "<ul>" + "".join(f"<li>{html.escape(str(r.DETAIL))}: {r.N}</li>" for r in rows.itertuples()) + "</ul>"
+        return "<ul>" + "".join(f"<li>{escape_html(r.DETAIL)}: {r.N}</li>" for r in rows.itertuples()) + "</ul>"
 
-    esc = html.escape
+    esc = escape_html
     out = [FLOW_CSS, '<div class="consort">']
     if caption:
         out.append(f"<div><b>{esc(caption)}</b></div>")
@@ -184,7 +184,9 @@ class EnrollmentView(TabView):
             site_map = pn.pane.HoloViews(pn.bind(self._site_map, subjects), width=400)
 
         n_sites = len(self._labels)
-        table = pn.widgets.Tabulator(pn.bind(self._performance_display, subjects), disabled=True, show_index=False,
+        performance = pn.rx(pn.bind(self._performance_display, subjects))
+        table = pn.widgets.Tabulator(performance, titles=performance.rx.pipe(lambda f: table_titles(f.columns)),
+                                     disabled=True, show_index=False,
                                      sizing_mode="stretch_width", layout="fit_data_table",
                                      height=None if n_sites <= TABLE_MAX_ROWS else TABLE_ROW_PX * TABLE_MAX_ROWS + 70,
                                      selectable=False, header_align="center", widths={"Name": NAME_COLUMN_PX},
@@ -296,7 +298,7 @@ class EnrollmentView(TabView):
                              f"of their {scope} ({100 * len(subjects) / scope:.0f}%), so no forecast is made.")
                 return "  \n".join(parts)
             label = "**Forecast:** " if result.status == STATUS_FORECAST else ""
-            message = html.escape(result.message)
+            message = escape_html(result.message)
             if result.status == STATUS_REACHED and planned:
                 days = (result.reached_on - pd.Timestamp(end)).days
                 when = "on" if days == 0 else f"{abs(days)} days {'after' if days > 0 else 'before'}"
@@ -413,7 +415,7 @@ class EnrollmentView(TabView):
     def _site_note(self, sites) -> str:
         if not sites:
             return "Click a site's bar to filter every tab to that site."
-        names = ", ".join(html.escape(self._labels.get(s, s)) for s in sites)
+        names = ", ".join(escape_markdown(self._labels.get(s, s)) for s in sites)
         return f"Showing **{names}** in every tab; other sites are faded. Click the site again or 'Show all sites'."
 
     def _site_map(self, subjects):
@@ -463,25 +465,21 @@ class EnrollmentView(TabView):
     def _table_caption(self, subjects) -> str:
         _, why = self._recruitment_end()
         return (f"**Site performance** up to the data cut {self.store.cutoff.isoformat()} "
-                f"({self.store.summary()}). Months active: from site activation to {html.escape(why)}; "
+                f"({self.store.summary()}). Months active: from site activation to {escape_markdown(why)}; "
                 "patients per site-month = randomized / months active. Click a header to sort.")
 
     def _csv_filename(self) -> str:
-        return f"{self.store.dataset.info.registry_id}_site_performance_cut{self.store.cutoff.isoformat()}.csv"
+        return f"{safe_filename(self.store.dataset.info.registry_id)}_site_performance_cut{self.store.cutoff.isoformat()}.csv"
 
     def _performance_csv(self) -> io.StringIO:
         table = self._performance(self.store.subjects())
         table = table.assign(**{c: table[c].dt.strftime("%Y-%m-%d") for c in ("ACTIVDT", "FIRST_RANDDT")})
         query = filters_to_query(self.store)
         filters = "; ".join(f"{k}={v}" for k, v in query.items()) or "none"
-        buffer = io.StringIO()
-        buffer.write(f"# {self.store.dataset.info.registry_id} site performance; "
-                     f"data cut {self.store.cutoff.isoformat()}; "
-                     f"{self.store.population} population, {self.store.summary()}; filters: {filters}; "
-                     f"months active end at {self._recruitment_end()[1]}\n")
-        table.to_csv(buffer, index=False)
-        buffer.seek(0)
-        return buffer
+        return csv_download(table, [f"{self.store.dataset.info.registry_id} site performance; "
+                                     f"data cut {self.store.cutoff.isoformat()}; "
+                                     f"{self.store.population} population, {self.store.summary()}; filters: {filters}; "
+                                     f"months active end at {self._recruitment_end()[1]}"])
 
     # --- monthly accrual and flow ----------------------------------------------------------------------
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import html
-
 import pandas as pd
 import panel as pn
 import param
@@ -11,6 +9,7 @@ import param
 from ..config import POPULATION_LABELS, SEX_LABELS
 from ..store import TrialStore
 from ..transforms.labels import site_labels
+from .escape import choice_options, escape_html
 
 COUNT_CSS = """
 :host { width: 100%; }
@@ -55,7 +54,7 @@ class FilterPanelView(pn.viewable.Viewer):
             if not objects:
                 continue
             choices.append(pn.widgets.MultiChoice.from_param(
-                store.param[name], name=label, options={option_label(v): v for v in objects},
+                store.param[name], name=label, options=choice_options({option_label(v): v for v in objects}),
                 placeholder=placeholder, sizing_mode="stretch_width", solid=False,
             ))
         if "AGE" in adsl.columns and adsl["AGE"].notna().any():
@@ -79,7 +78,7 @@ class FilterPanelView(pn.viewable.Viewer):
         meaning = POPULATION_LABELS.get(store.population, store.population)
         return (
             f'<div class="count patient-count"><b>{count}</b> {rest}'
-            f'<span class="population">{html.escape(store.population)}: {html.escape(meaning)}</span></div>'
+            f'<span class="population">{escape_html(store.population)}: {escape_html(meaning)}</span></div>'
         )
 
     def _all_default(self, *values) -> bool:

@@ -6,12 +6,12 @@ sentences for a committee member, built from the same configuration the plots us
 
 from __future__ import annotations
 
-import html
 from types import MappingProxyType
 
 import panel as pn
 
 from ..config import SMD_THRESHOLD
+from .escape import escape_html
 
 HELP_CSS = """
 details { font-size: 0.88rem; line-height: 1.4; border: 1px solid rgba(128, 128, 128, 0.45); border-radius: 6px;
@@ -69,7 +69,7 @@ HELP_TEXTS = MappingProxyType({
 def help_toggle(topic: str, **params) -> pn.pane.HTML:
     """A closed "how to read this" toggle for a topic of HELP_TEXTS (`params` go to the HTML pane)."""
     title, points = HELP_TEXTS[topic]
-    items = "".join(f"<li>{html.escape(point)}</li>" for point in points)
-    body = f"<details><summary>{html.escape(title)}</summary><ul>{items}</ul></details>"
+    items = "".join(f"<li>{escape_html(point)}</li>" for point in points)
+    body = f"<details><summary>{escape_html(title)}</summary><ul>{items}</ul></details>"
     return pn.pane.HTML(body, stylesheets=[HELP_CSS], css_classes=["plot-help", f"help-{topic}"],
                         **{"margin": (5, 10), "sizing_mode": "stretch_width", **params})

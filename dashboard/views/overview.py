@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html
 from dataclasses import dataclass
 
 import holoviews as hv
@@ -27,6 +26,7 @@ from ..transforms.safety import ae_definition, has_treatment_emergent_flag
 from ..store import POPULATIONS
 from .base import TabView, no_patients_message
 from .summary import ExecutiveSummaryView
+from .escape import escape_html
 
 SECTION_MIN_WIDTH = 640  # px: two sections side by side on large screens, one per row on laptops
 SITE_LABEL_CHARS = 48  # longer site names are cut on the chart axis (full names in the sidebar and Enrollment)
@@ -219,16 +219,16 @@ class OverviewView(TabView):
 
     def _table(self, caption: str, header: list[str], rows: list[list], note: str = "") -> str:
         colors = self.store.dataset.arm_colors
-        head = "".join(f"<th>{html.escape(str(h))}</th>" for h in header)
+        head = "".join(f"<th>{escape_html(h)}</th>" for h in header)
         body = []
         for row in rows:
             first = str(row[0])
             swatch = f'<span class="swatch" style="background:{colors[first]}"></span>' if first in colors else ""
-            cells = "".join(f"<td>{html.escape(str(v))}</td>" for v in row[1:])
+            cells = "".join(f"<td>{escape_html(v)}</td>" for v in row[1:])
             css = ' class="total"' if first == ALL_ARMS else ""
-            body.append(f"<tr{css}><td>{swatch}{html.escape(first)}</td>{cells}</tr>")
-        foot = f'<p class="note">{html.escape(note)}</p>' if note else ""
-        return (f"<table><caption>{html.escape(caption)}</caption><thead><tr>{head}</tr></thead>"
+            body.append(f"<tr{css}><td>{swatch}{escape_html(first)}</td>{cells}</tr>")
+        foot = f'<p class="note">{escape_html(note)}</p>' if note else ""
+        return (f"<table><caption>{escape_html(caption)}</caption><thead><tr>{head}</tr></thead>"
                 f"<tbody>{''.join(body)}</tbody></table>{foot}")
 
     # --- site chart --------------------------------------------------------------------------
@@ -252,12 +252,12 @@ class OverviewView(TabView):
 
 
 def _message(caption: str, message: str) -> str:
-    return f"<table><caption>{html.escape(caption)}</caption></table><p class='note'>{html.escape(message)}</p>"
+    return f"<table><caption>{escape_html(caption)}</caption></table><p class='note'>{escape_html(message)}</p>"
 
 
 def _card(label: str, value: int, detail: str) -> str:
-    return (f'<div class="card"><div class="label">{html.escape(label)}</div>'
-            f'<div class="value">{value}</div><div class="detail">{html.escape(detail)}</div></div>')
+    return (f'<div class="card"><div class="label">{escape_html(label)}</div>'
+            f'<div class="value">{value}</div><div class="detail">{escape_html(detail)}</div></div>')
 
 
 def _pct_text(n, total, of: str) -> str:

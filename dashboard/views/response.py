@@ -3,7 +3,6 @@ time-to-event and the subgroup forest plot, all following the store's filters an
 
 from __future__ import annotations
 
-import html
 from dataclasses import replace
 
 import holoviews as hv
@@ -18,6 +17,7 @@ from ..store import POPULATIONS
 from ..transforms import response as rs
 from ..transforms.filtering import filter_subjects
 from .base import TabView, link_active, no_patients_message
+from .escape import escape_html, escape_markdown, plot_title
 from .survival import SurvivalView, left_text_css
 from .swimmer import SwimmerView
 
@@ -66,11 +66,11 @@ def primary_visit(visits: pd.DataFrame, day: int | None) -> str:
 
 
 def population_line(store, subjects: pd.DataFrame) -> str:
-    """'ITT population, 203 patients (MSC 101, Control 102); data cut 2019-09-30' (escaped)."""
+    """'ITT population, 203 patients (MSC 101, Control 102); data cut 2019-09-30' (Markdown-escaped)."""
     counts = subjects["ARM"].value_counts()
-    per_arm = ", ".join(f"{html.escape(arm_label(store.dataset, a))} {int(counts.get(a, 0))}" for a in store.dataset.arms
+    per_arm = ", ".join(f"{escape_markdown(arm_label(store.dataset, a))} {int(counts.get(a, 0))}" for a in store.dataset.arms
                         if a in counts)
-    return (f"{html.escape(store.population)} population, {len(subjects)} patients ({per_arm}); "
+    return (f"{escape_markdown(store.population)} population, {len(subjects)} patients ({per_arm}); "
             f"data cut {store.cutoff.isoformat()}")
 
 
@@ -116,9 +116,9 @@ class ResponseByVisitView(TabView):
         if is_primary:
             why = ("the trial's primary analysis population" if recorded else
                    "chosen in the sidebar; the trial's primary analysis population is not recorded")
-            heading = f"Primary endpoint, {html.escape(population)} population ({why})"
+            heading = f"Primary endpoint, {escape_markdown(population)} population ({why})"
         else:
-            heading = f"Between-arm comparison, {html.escape(population)} population (chosen in the sidebar)"
+            heading = f"Between-arm comparison, {escape_markdown(population)} population (chosen in the sidebar)"
         main, main_arms = status, arms
         if population != sidebar:
             subjects = subjects_in(self.store, population)
@@ -126,20 +126,20 @@ class ResponseByVisitView(TabView):
             main_arms = [a for a in arms if a in set(subjects["ARM"])] or arms
         text = self._comparison(main, main_arms, visit, labels)
         if population != sidebar:
-            text += (f" *Sensitivity, {html.escape(sidebar)} population (chosen in the sidebar, as the rest of this "
+            text += (f" *Sensitivity, {escape_markdown(sidebar)} population (chosen in the sidebar, as the rest of this "
                      f"tab):* {self._comparison(status, arms, visit, labels)}")
-        return pn.pane.Alert(f"**{heading}: overall response (CR+PR) at {html.escape(visit)}.** {text}",
+        return pn.pane.Alert(f"**{heading}: overall response (CR+PR) at {escape_markdown(visit)}.** {text}",
                              alert_type="primary", sizing_mode="stretch_width", css_classes=["response-primary"])
 
     @staticmethod
     def _comparison(status, arms, visit, labels) -> str:
         """The between-arm comparison at a visit in words (escaped), or one arm's responders."""
         if len(arms) < 2:
-            return (f"Only {html.escape(labels[arms[0]])} patients match the filters: no between-arm comparison. "
+            return (f"Only {escape_markdown(labels[arms[0]])} patients match the filters: no between-arm comparison. "
                     + rs.format_proportion(*rs.responders_at(status, visit, arms[0]))
-                    + f" responded at {html.escape(visit)}.")
+                    + f" responded at {escape_markdown(visit)}.")
         control = rs.control_arm(arms)
-        return " ".join(html.escape(rs.comparison_sentence(rs.compare_response(status, visit, arm, control), labels))
+        return " ".join(escape_markdown(rs.comparison_sentence(rs.compare_response(status, visit, arm, control), labels))
                         for arm in arms if arm != control)
 
     @staticmethod
@@ -149,7 +149,7 @@ class ResponseByVisitView(TabView):
         swatches = "".join(
             f'<span style="white-space:nowrap;margin-right:14px"><span style="display:inline-block;width:12px;'
             f'height:12px;background:{color};border:1px solid #666;margin-right:4px;vertical-align:-1px"></span>'
-            f"{html.escape(str(cat))}</span>" for cat, color in colors.items())
+            f"{escape_html(cat)}</span>" for cat, color in colors.items())
         return pn.pane.HTML(f"<div>Response category: {swatches}</div>", css_classes=["response-legend"],
                             sizing_mode="stretch_width", margin=(0, 10, 10, 60))
 
@@ -164,7 +164,7 @@ class ResponseByVisitView(TabView):
         bars = hv.Bars(d, kdims=["AVISIT", "STATUS"], vdims=["pct", "n/N"]).opts(
             stacked=True, cmap=colors, tools=["hover"], ylim=(0, 100), responsive=True, height=320,
             ylabel="Patients (%)", xlabel="Visit", line_color="#666666",
-            title=f"{arm_label(dataset, arm)} (N={n_arm})", show_legend=False, active_tools=[],
+            title=plot_title(f"{arm_label(dataset, arm)} (N={n_arm})"), show_legend=False, active_tools=[],
         )
         return pn.pane.HoloViews(bars, sizing_mode="stretch_width", min_width=320)
 
@@ -254,12 +254,12 @@ class TransitionsView(TabView):
             heat = hv.HeatMap(d, ["TO", "FROM"], ["n", "row %"]).redim.values(TO=cats, FROM=cats[::-1]).opts(
                 cmap="Blues", tools=["hover"], colorbar=False, active_tools=[], xrotation=30, responsive=True, height=340,
                 xlabel=f"Status at {end}", ylabel=f"Status at {start}",
-                title=f"{arm_label(dataset, arm)} (N={int(d['n'].sum())})", clim=(0, max(1, int(tr["n"].max()))),
+                title=plot_title(f"{arm_label(dataset, arm)} (N={int(d['n'].sum())})"), clim=(0, max(1, int(tr["n"].max()))),
             )
             labels = hv.Labels(d, ["TO", "FROM"], "text").opts(text_font_size="10pt", text_color="#222222")
             plots.append(pn.pane.HoloViews(heat * labels, sizing_mode="stretch_width", min_width=340))
         note = pn.pane.Markdown(
-            f"Rows: status at {html.escape(start)}; columns: status at {html.escape(end)}; cells: patients "
+            f"Rows: status at {escape_markdown(start)}; columns: status at {escape_markdown(end)}; cells: patients "
             "(hover for the row percentage). Every filtered patient appears once per arm.")
         return pn.Column(note, pn.Row(*plots, sizing_mode="stretch_width"), sizing_mode="stretch_width")
 
@@ -327,7 +327,7 @@ class SubgroupView(TabView):
             xlim=(-FOREST_X_EDGE, FOREST_X_EDGE), yticks=list(zip(sub["y"], sub["row"])), ylim=(-0.7, len(sub) - 0.3),
             height=24 * len(sub) + 90, responsive=True,
             xlabel=f"Difference in overall response, {t} minus {c} (percentage points, 95% Newcombe CI)",
-            ylabel="", title=f"Overall response at {visit}: subgroup differences (dashed line: all patients)",
+            ylabel="", title=plot_title(f"Overall response at {visit}: subgroup differences (dashed line: all patients)"),
             active_tools=[],
         )
         table = sub[["SUBGROUP", "LEVEL", t, c, "Difference (95% CI)", "p interaction"]].rename(

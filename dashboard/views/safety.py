@@ -8,8 +8,6 @@ filters) so the panes that share them compute them once per change.
 
 from __future__ import annotations
 
-import html
-import io
 import weakref
 
 import holoviews as hv
@@ -27,6 +25,7 @@ from ..transforms.response import control_arm
 from ..transforms import safety as sf
 from .base import TabView, no_patients_message
 from .help import help_toggle
+from .escape import csv_download, escape_html as _e, safe_filename, tooltip_field
 
 COUNT_OPTIONS = {"Patients": "subjects", "Events": "events"}
 SORT_OPTIONS = {"Frequency": "frequency", "Risk difference": "risk difference"}
@@ -86,11 +85,6 @@ def _band_title(band: str) -> str:
 def _plural(n, noun: str) -> str:
     """'1 event', '3 events'."""
     return f"{int(n)} {noun}{'' if int(n) == 1 else 's'}"
-
-
-def _e(text) -> str:
-    """Escape text from data for HTML / Markdown."""
-    return html.escape(str(text))
 
 
 class SafetyView(TabView):
@@ -222,7 +216,8 @@ class SafetyView(TabView):
                                css_classes=["ae-summary"], sizing_mode="stretch_width")
         table = self._incidence_table(shown, subjects, event_deps)
         download = pn.widgets.FileDownload(
-            callback=self._csv, filename=f"adverse_events_{store.dataset.info.registry_id}_cut_{store.cutoff}.csv",
+            callback=self._csv,
+            filename=f"adverse_events_{safe_filename(store.dataset.info.registry_id)}_cut_{store.cutoff}.csv",
             label="Download incidence (CSV)", color="primary", width=230,
         )
         incidence_tab = pn.Column(
@@ -348,10 +343,7 @@ class SafetyView(TabView):
         out.insert(0, "POPULATION", f"SAFFL = Y among the filtered {self.store.population} patients "
                                     f"({self.store.summary()})")
         out.insert(0, "DATA_CUT", self.store.cutoff.isoformat())
-        buffer = io.StringIO()
-        out.to_csv(buffer, index=False)
-        buffer.seek(0)
-        return buffer
+        return csv_download(out)
 
     # ---- volcano plot -----------------------------------------------------------------------
 
@@ -391,7 +383,7 @@ class SafetyView(TabView):
     def _volcano_labels(self):
         """Term labels of the points with p < 0.05."""
         risk = self.risk()
-        frame = pd.DataFrame({"RD": [], "NEG_LOG10_P": [], "TERM": []})
+        frame = _empty_frame(["RD", "NEG_LOG10_P"], ["TERM"])
         if risk is not None and not risk.empty:
             hits = risk[risk["P"] < 0.05]
             frame = pd.DataFrame({"RD": hits["RD"], "NEG_LOG10_P": hits["NEG_LOG10_P"],
@@ -414,9 +406,10 @@ class SafetyView(TabView):
     def _volcano_points(self):
         risk = self.risk()
         a, b = self.arm_a, self.arm_b
-        columns = ["RD", "NEG_LOG10_P", "TERM", "SOC", "A_TEXT", "B_TEXT", "P_TEXT", "EVENTS", "SIZE", "COLOR"]
+        numbers, texts = ["RD", "NEG_LOG10_P", "EVENTS", "SIZE"], ["TERM", "SOC", "A_TEXT", "B_TEXT", "P_TEXT", "COLOR"]
+        columns = numbers[:2] + texts[:5] + numbers[2:] + texts[5:]
         if risk is None or risk.empty:
-            frame = pd.DataFrame({c: [] for c in columns})
+            frame = _empty_frame(numbers, texts)[columns]
         else:
             colors = self.arm_colors
             frame = pd.DataFrame({
@@ -543,9 +536,10 @@ class SafetyView(TabView):
             extended = pd.concat([part, part.tail(1).assign(DAY=last_day)], ignore_index=True)
             extended["TEXT"] = [sf.n_of_N(n, d) for n, d in zip(extended["SUBJECTS"], extended["N"])]
             label = self._label(arm)
-            overlays.append(hv.Curve(extended, "DAY", ["PCT", "TEXT"], label=label).opts(
-                interpolation="steps-post", color=colors.get(arm, "#000"), line_width=2.5,
-                tools=["hover"], hover_tooltips=[("Arm", label), ("Study day", "@DAY"), ("Patients", "@TEXT")],
+            extended["ARM_LABEL"] = label
+            overlays.append(hv.Curve(extended, "DAY", ["PCT", "TEXT", "ARM_LABEL"], label=label).opts(
+                interpolation="steps-post", color=colors.get(arm, "#000"), line_width=2.5, tools=["hover"],
+                hover_tooltips=[("Arm", tooltip_field("ARM_LABEL")), ("Study day", "@DAY"), ("Patients", "@TEXT")],
             ))
         window = hv.VLine(SAFETY_FOCUS_WINDOW_DAYS).opts(color="#666", line_dash="dashed", line_width=1)
         return hv.Overlay([*overlays, window]).opts(
@@ -674,6 +668,14 @@ class SafetyView(TabView):
                    "the rates." if outside else "") + "</p>")
         return _html_grid("Exposure-adjusted rates per 100 patient-months next to crude incidence",
                           header or [], body) + note
+
+
+def _empty_frame(numbers: list[str], texts: list[str]) -> pd.DataFrame:
+    """A plot frame with no rows whose text columns stay text: an empty float colour column makes
+    Bokeh reject the update ("invalid color array"), which left Panel's Tabulator resize loop
+    spinning and froze the page (issue 12, item 0b)."""
+    return pd.DataFrame({**{c: pd.Series(dtype="float64") for c in numbers},
+                         **{c: pd.Series(dtype="object") for c in texts}})
 
 
 def _html_grid(caption: str, header: list[str], rows: list[list[str]]) -> str:

@@ -4,7 +4,6 @@ module only formats them (every data value escaped)."""
 
 from __future__ import annotations
 
-import html
 from dataclasses import replace
 
 import numpy as np
@@ -26,13 +25,12 @@ from ..transforms.summary import (
     EnrollmentPace,
     ExecutiveSummary,
     Omitted,
-    PrimaryEndpoint,
-    SignalScreen,
     executive_summary,
     trial_enrollment,
 )
 from .safety import prepared_adae
 from .survival import format_p
+from .escape import escape_html
 
 SUMMARY_CSS = """
 :host { width: 100%; }
@@ -122,7 +120,7 @@ class ExecutiveSummaryView(pn.viewable.Viewer):
         """Title line: the question answered, the data cut and whom the numbers cover."""
         store = self.store
         return (f'<div class="head">How is the trial going?<span class="cut">Data cut {s.cutoff.date().isoformat()} · '
-                f"{html.escape(store.population)} population, {html.escape(store.summary())} "
+                f"{escape_html(store.population)} population, {escape_html(store.summary())} "
                 f"(current filters)</span></div>")
 
     def enrollment_html(self, s: ExecutiveSummary) -> str:
@@ -138,7 +136,7 @@ class ExecutiveSummaryView(pn.viewable.Viewer):
             text += f"<b>{pace.randomized}</b> randomized; no enrollment target is recorded."
         text += " " + _pace_sentence(pace)
         if filtered:
-            text += (f" {s.patients} patients of the {html.escape(self.store.population)} population match the "
+            text += (f" {s.patients} patients of the {escape_html(self.store.population)} population match the "
                      "current filters.")
         return text
 
@@ -147,12 +145,12 @@ class ExecutiveSummaryView(pn.viewable.Viewer):
         result = s.primary
         if isinstance(result, Omitted):
             return _omitted(result)
-        population, planned = html.escape(s.primary_population), self.store.dataset.info.primary_population
+        population, planned = escape_html(s.primary_population), self.store.dataset.info.primary_population
         if planned == s.primary_population:
             where = f"in the {population} population (the trial's primary analysis population)"
         elif planned:
             where = (f"in the {population} population (the trial's primary analysis population, "
-                     f"{html.escape(planned)}, is not flagged in these data)")
+                     f"{escape_html(planned)}, is not flagged in these data)")
         else:
             where = f"in the {population} population (no primary analysis population is recorded for this trial)"
         rows = result.by_arm
@@ -160,7 +158,7 @@ class ExecutiveSummaryView(pn.viewable.Viewer):
             return f"No patient of the {population} population matches the filters."
         arms = " vs ".join(f"{self._arm(r.ARM)} <b>{format_proportion(r.responders, r.evaluated)}</b>"
                            for r in rows.itertuples())
-        text = f"Overall response (CR or PR) at {html.escape(result.visit)} {where}: {arms}."
+        text = f"Overall response (CR or PR) at {escape_html(result.visit)} {where}: {arms}."
         for c in result.comparisons.itertuples():
             vs = f" ({self._arm(c.TREATMENT)} vs {self._arm(c.CONTROL)})" if len(result.comparisons) > 1 else ""
             if np.isnan(c.DIFF):
@@ -168,7 +166,7 @@ class ExecutiveSummaryView(pn.viewable.Viewer):
                 continue
             text += (f" Difference{vs} <b>{c.DIFF:+.1f}</b> percentage points "
                      f"(95% {result.ci_method} CI {c.DIFF_LOW:+.1f} to {c.DIFF_HIGH:+.1f})")
-            text += f"; {result.test} {html.escape(format_p(c.P))}." if not np.isnan(c.P) else "."
+            text += f"; {result.test} {escape_html(format_p(c.P))}." if not np.isnan(c.P) else "."
         if result.comparisons.empty:
             text += " Only one arm matches the filters: no comparison."
         pending = int(rows["pending"].sum())
@@ -181,7 +179,7 @@ class ExecutiveSummaryView(pn.viewable.Viewer):
         if isinstance(s.deaths, Omitted):
             return _omitted(s.deaths)
         counts = self._per_arm(s.deaths, "n", "N", s.arms)
-        return f"Died by the data cut: {counts} ({html.escape(self.store.population)} population)."
+        return f"Died by the data cut: {counts} ({escape_html(self.store.population)} population)."
 
     def serious_html(self, s: ExecutiveSummary) -> str:
         """Patients with a serious adverse event per arm."""
@@ -195,7 +193,7 @@ class ExecutiveSummaryView(pn.viewable.Viewer):
         if isinstance(s.infections, Omitted):
             return _omitted(s.infections)
         grade = f"grade ≥ {SEVERE_GRADE}" if s.grade_basis == "CTCAE" else "severe"
-        scope = html.escape(INFECTION_SOC) + (", treatment-emergent" if s.treatment_emergent else "")
+        scope = escape_html(INFECTION_SOC) + (", treatment-emergent" if s.treatment_emergent else "")
         if s.grade_basis != "CTCAE":
             scope += "; AE severity, as the data have no CTCAE grades"
         counts = self._per_arm(s.infections, "SUBJECTS", "N", s.arms)
@@ -214,8 +212,8 @@ class ExecutiveSummaryView(pn.viewable.Viewer):
         if found.empty:
             return (f"No preferred term differs between {others} and {control} at {test} "
                     f"({screen.terms_screened} terms screened; {caveat}).")
-        shown = [f"{html.escape(str(r.AEDECOD))} ({self._arm(r.ARM)} {_share(r.N_A, r.D_A)} vs "
-                 f"{control} {_share(r.N_B, r.D_B)}, {html.escape(format_p(r.P))})"
+        shown = [f"{escape_html(str(r.AEDECOD))} ({self._arm(r.ARM)} {_share(r.N_A, r.D_A)} vs "
+                 f"{control} {_share(r.N_B, r.D_B)}, {escape_html(format_p(r.P))})"
                  for r in found.head(AE_SIGNAL_MAX_TERMS).itertuples()]
         more = len(found) - len(shown)
         listed = "; ".join(shown) + (f"; and {more} more" if more else "")
@@ -229,7 +227,7 @@ class ExecutiveSummaryView(pn.viewable.Viewer):
 
     def _arm(self, arm: str) -> str:
         """The arm's short label (escaped)."""
-        return html.escape(self.store.dataset.info.arm_short_labels.get(arm, arm))
+        return escape_html(self.store.dataset.info.arm_short_labels.get(arm, arm))
 
     def _per_arm(self, frame: pd.DataFrame, n: str, total: str, arms) -> str:
         """'MSC 39/101 (38.6%), Control 50/102 (49.0%)' for the arms shown (no "All arms" row)."""
@@ -284,8 +282,8 @@ def _date(value: pd.Timestamp) -> str:
 
 
 def _line(label: str, body: str) -> str:
-    return f'<div class="line"><span class="what">{html.escape(label)}</span><span class="text">{body}</span></div>'
+    return f'<div class="line"><span class="what">{escape_html(label)}</span><span class="text">{body}</span></div>'
 
 
 def _omitted(part: Omitted) -> str:
-    return f'<span class="omitted">{html.escape(part.reason)}</span>'
+    return f'<span class="omitted">{escape_html(part.reason)}</span>'

@@ -3,7 +3,6 @@ competing events) with CI bands, numbers at risk under the plot, medians, log-ra
 
 from __future__ import annotations
 
-import html
 import math
 
 import holoviews as hv
@@ -17,6 +16,7 @@ from ..transforms import response as rs
 from ..transforms import survival as sv
 from .base import TabView, no_patients_message
 from .help import help_toggle
+from .escape import escape_markdown, plot_title
 
 
 def _steps(curve: pd.DataFrame) -> pd.DataFrame:
@@ -79,7 +79,7 @@ class SurvivalView(TabView):
         label = params.loc[params["PARAMCD"] == paramcd, "PARAM"].iloc[0]
         tte = sv.tte_data(subjects, dataset.adtte, paramcd)
         if tte.empty:
-            return pn.pane.Alert(f"No filtered patient has {html.escape(paramcd)} data.", alert_type="info")
+            return pn.pane.Alert(f"No filtered patient has {escape_markdown(paramcd)} data.", alert_type="info")
         arms = self._arms(tte)
         competing = uses_competing_risks(params, paramcd)
         curves = sv.cumulative_incidence(tte, arms) if competing else sv.km_by_arm(tte, arms)
@@ -100,7 +100,7 @@ class SurvivalView(TabView):
         method = ("Aalen-Johansen cumulative incidence, competing events accounted for (not 1-KM)" if competing
                   else "Kaplan-Meier with 95% log-log pointwise CI")
         plot = hv.Overlay(layers).opts(
-            title=f"{label}: {method}", ylabel=ylabel, xlabel="Months from randomization", ylim=(0, 1.02),
+            title=plot_title(f"{label}: {method}"), ylabel=ylabel, xlabel="Months from randomization", ylim=(0, 1.02),
             xlim=xlim, xticks=ticks, responsive=True, height=360, legend_position="top_right",
             active_tools=[],
         )
@@ -126,7 +126,7 @@ class SurvivalView(TabView):
         dataset = self.store.dataset
         names = {a: dataset.info.arm_short_labels.get(a, a) for a in arms}
         method = "Aalen-Johansen cumulative incidence" if competing else "Kaplan-Meier"
-        parts = [f"**{html.escape(label)}** ({method}), {len(tte)} patients."]
+        parts = [f"**{escape_markdown(label)}** ({method}), {len(tte)} patients."]
         if competing:
             curves = sv.cumulative_incidence(tte, arms)
             for months in TTE_LANDMARK_MONTHS:
@@ -134,12 +134,12 @@ class SurvivalView(TabView):
                     break
                 at = sv.estimate_at(curves, months * DAYS_PER_MONTH).set_index("ARM")
                 parts.append(f"At {months // 12} year{'s' if months > 12 else ''}: " + "; ".join(
-                    f"{html.escape(names[a])} {100 * at.loc[a, 'estimate']:.1f}% (95% CI {100 * at.loc[a, 'lower']:.1f}–"
+                    f"{escape_markdown(names[a])} {100 * at.loc[a, 'estimate']:.1f}% (95% CI {100 * at.loc[a, 'lower']:.1f}–"
                     f"{100 * at.loc[a, 'upper']:.1f}%)" for a in arms if a in at.index) + ".")
         else:
             med = sv.median_by_arm(tte, arms)
             parts.append("Median (months, 95% CI): " + "; ".join(
-                f"{html.escape(names[r.ARM])} {_fmt_months(r.median)} ({_fmt_months(r.lower)} to {_fmt_months(r.upper)}), "
+                f"{escape_markdown(names[r.ARM])} {_fmt_months(r.median)} ({_fmt_months(r.lower)} to {_fmt_months(r.upper)}), "
                 f"{r.events} events/{r.N}" for r in med.itertuples()) + ".")
         p = sv.logrank_p(tte, arms)
         if not math.isnan(p):
@@ -152,8 +152,8 @@ class SurvivalView(TabView):
                 if np.isfinite([cox["hr"], cox["lower"], cox["upper"]]).all():
                     kind = ("cause-specific Cox hazard ratio (competing events censored)" if competing
                             else "Cox hazard ratio")
-                    parts.append(f"{kind[0].upper()}{kind[1:]} {html.escape(names[arm])} vs "
-                                 f"{html.escape(names[control])}: {cox['hr']:.2f} (95% Wald CI {cox['lower']:.2f} to "
+                    parts.append(f"{kind[0].upper()}{kind[1:]} {escape_markdown(names[arm])} vs "
+                                 f"{escape_markdown(names[control])}: {cox['hr']:.2f} (95% Wald CI {cox['lower']:.2f} to "
                                  f"{cox['upper']:.2f}), Wald {format_p(cox['p'])}; Efron method for tied times.")
         return " ".join(parts)
 

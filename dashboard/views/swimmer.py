@@ -3,7 +3,6 @@ sortable, paginated, and a lane click opens the patient's profile."""
 
 from __future__ import annotations
 
-import html
 import math
 from types import MappingProxyType
 
@@ -15,6 +14,7 @@ import panel as pn
 from ..config import SWIMMER_PAGE_SIZE
 from ..transforms import response as rs
 from .base import TabView, no_patients_message
+from .escape import escape_markdown
 
 SORTS = MappingProxyType({
     "Arm": ("ARM", "END"),
@@ -155,15 +155,15 @@ class SwimmerView(TabView):
         dataset = self.store.dataset
         subject = dataset.adsl[dataset.adsl["USUBJID"] == usubjid]
         if subject.empty:
-            return pn.pane.Markdown(f"Patient {html.escape(usubjid)} is not in this dataset.", css_classes=["patient-profile"])
+            return pn.pane.Markdown(f"Patient {escape_markdown(usubjid)} is not in this dataset.", css_classes=["patient-profile"])
         row = subject.iloc[0]
         facts = "\n".join(
-            f"- **{html.escape(c)}**: {html.escape(str(row[c].date() if isinstance(row[c], pd.Timestamp) else row[c]))}"
+            f"- **{escape_markdown(c)}**: {escape_markdown(str(row[c].date() if isinstance(row[c], pd.Timestamp) else row[c]))}"
             for c in PROFILE_COLUMNS if c in subject.columns and pd.notna(row[c]))
         events = rs.swimmer_events(subject, dataset.adrs, dataset.adex, None, dataset.adtte)
         timeline = events[["DAY", "KIND", "DETAIL"]].astype({"DAY": "Int64"}).rename(
             columns={"DAY": "Day", "KIND": "Event", "DETAIL": "Detail"})
-        parts = [pn.pane.Markdown(f"### Patient {html.escape(usubjid)}\n{facts}")]
+        parts = [pn.pane.Markdown(f"### Patient {escape_markdown(usubjid)}\n{facts}")]
         parts += [pn.pane.Markdown("**Timeline** (days from randomization)"),
                   pn.pane.DataFrame(timeline, index=False, escape=True, max_rows=40)]
         if dataset.adae is not None:
