@@ -21,7 +21,7 @@ from bokeh.document import Document
 from bokeh.models import ContinuousColorMapper, GlyphRenderer, HoverTool, MultiChoice, Title
 
 from dashboard.app import available_views, build_app
-from dashboard.config import NCT02241018
+from dashboard.synthetic.calibration import NCT02241018
 from dashboard.data.dataset import TrialDataset
 from dashboard.store import TrialStore
 from dashboard.views.escape import (FORMULA_START, csv_download, escape_markdown, plot_title, safe_filename,
