@@ -486,7 +486,8 @@ def no_randomized_finding(adsl: pd.DataFrame, log: FindingLog, source=None) -> N
         rule = ("the subject-level dataset has no rows (header only)" if not len(adsl) else
                 "no randomized subject: every subject is a screen failure (RANDFL = 'N')")
     else:
-        why = "; ".join(f"{f.rule_id}: {f.count}" for f in log.findings if f.table == "adsl" and f.action == ROW_LEFT_OUT)
+        why = "; ".join(f"{f.rule_id}: {f.count}" for f in log.findings
+                        if f.table == "adsl" and f.action == ROW_LEFT_OUT)
         rest = f"; the other {len(adsl)} are screen failures" if len(adsl) else ""
         rule = f"no randomized subject left: {dropped} subject row(s) left out ({why}){rest}"
     log.error("adsl", "RANDFL", rule, source=source, count=len(adsl), rule_id="no-randomized-subjects")

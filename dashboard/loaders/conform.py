@@ -29,6 +29,7 @@ CATEGORY_SYNONYMS = {
     "EOSSTT": {"COMPLETE": "COMPLETED", "DISCONTINUE": "DISCONTINUED", "ON STUDY": "ONGOING"},
 }
 POPULATION_FLAGS = ("RANDFL", "ITTFL", "SAFFL", "EFFFL")
+UNREADABLE, OUT_OF_RANGE = "value-unreadable", "value-out-of-range"  # rule ids (data/rules.py)
 
 
 _FLOAT_INTEGER = re.compile(r"^-?\d+\.0+$")
@@ -82,7 +83,7 @@ def conform(table: str, frame: pd.DataFrame, log: FindingLog, source=None) -> pd
             conv = to_dates(raw, END if col.name in END_DATES else START)
             if conv.note:  # a format decided from the whole column (YYYYMMDD, day/month order) or refused
                 log.warning(table, col.name, conv.note, source=source, frame=frame, mask=conv.noted)
-            out = _bad_values(log, table, col, "unreadable or impossible date", out, conv.invalid, source)
+            out = _bad_values(log, table, col, "unreadable or impossible date", UNREADABLE, out, conv.invalid, source)
             if conv.imputed.any():
                 rule = "last day of the month/year" if col.name in END_DATES else "first day of the month/year"
                 log.warning(table, col.name, f"partial dates imputed to the {rule} (flag {col.name}F)",
@@ -91,15 +92,15 @@ def conform(table: str, frame: pd.DataFrame, log: FindingLog, source=None) -> pd
             out[col.name] = conv.dates
         elif col.dtype in ("int", "float"):
             numbers, bad = to_number(raw)
-            out = _bad_values(log, table, col, "value is not a number", out, bad, source)
+            out = _bad_values(log, table, col, "value is not a number", UNREADABLE, out, bad, source)
             if col.dtype == "int":
                 fraction = numbers.notna() & (numbers != np.round(numbers))
-                out = _bad_values(log, table, col, "value is not a whole number", out, fraction, source)
+                out = _bad_values(log, table, col, "value is not a whole number", UNREADABLE, out, fraction, source)
                 numbers = numbers.where(~fraction)
             out[col.name] = numbers.round().astype("Int64") if col.dtype == "int" else numbers
         elif col.allowed and set(col.allowed) <= {"Y", "N"}:
             flags, bad = to_flag(raw)
-            out = _bad_values(log, table, col, "value is not Y or N", out, bad, source)
+            out = _bad_values(log, table, col, "value is not Y or N", UNREADABLE, out, bad, source)
             out[col.name] = flags
         else:
             text = to_text(raw)
@@ -108,17 +109,16 @@ def conform(table: str, frame: pd.DataFrame, log: FindingLog, source=None) -> pd
                 text = text.map(lambda v: synonyms.get(v.upper(), v.upper()) if isinstance(v, str) else v)
                 unknown = text.notna() & ~text.isin(col.allowed)
                 out = _bad_values(log, table, col, f"unknown category (expected one of {', '.join(col.allowed)})",
-                                  out, unknown, source)
+                                  OUT_OF_RANGE, out, unknown, source)
                 text = text.where(~unknown)
             out[col.name] = text
     return out
 
 
-def _bad_values(log: FindingLog, table, col, rule, frame, mask, source) -> pd.DataFrame:
+def _bad_values(log: FindingLog, table, col, rule, rule_id, frame, mask, source) -> pd.DataFrame:
     """Leave the rows out when the column is non-nullable, else record the values as set to missing
     (the caller writes the converted column, where they are already missing)."""
     mask = mask.reindex(frame.index, fill_value=False)
-    rule_id = "value-out-of-range" if "category" in rule else "value-unreadable"
     if not col.nullable:
         return log.leave_out(table, frame, mask, col.name, rule, rule_id=rule_id, source=source)
     log.row_level(table, col.name, f"{rule}; set to missing", frame=frame, mask=mask, action=VALUE_SET_MISSING,

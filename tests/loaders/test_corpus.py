@@ -270,6 +270,17 @@ def check_mapping_cut(ds, folder):
     assert (len(ds.adsl), len(ds.adae)) == _expected_by_cut(cut)
 
 
+def cut_column_in_adsl(folder):
+    pilot_csv(folder, adsl=pilot("adsl").assign(DCUTDT="2014-06-30"))
+    return []
+
+
+def check_cut_column(ds, folder):
+    cut = pd.Timestamp("2014-06-30")
+    assert ds.cutoff == cut and ds.cutoff_source == "column DCUTDT of adsl.csv"
+    assert (len(ds.adsl), len(ds.adae)) == _expected_by_cut(cut)
+
+
 def dates_after_metadata_cut(folder):
     model_folder(folder)
     edit_metadata(folder, lambda m: {**m, "cutoff": "2013-06-30"})
@@ -491,6 +502,8 @@ CASES = [
          ("adae.csv", "ASTDT", "date-implausible", "2023-06-01"), check_far_beyond),
     Case("cut from a mapping file", mapping_cutoff, 0, ("adae.csv", "ASTDT", "date-after-cut", "mapping file"),
          check_mapping_cut),
+    Case("cut from an ADSL cut column", cut_column_in_adsl, 0, ("adae.csv", "ASTDT", "date-after-cut", "DCUTDT"),
+         check_cut_column),
     Case("dates after the metadata cut", dates_after_metadata_cut, 0,
          ("adae.parquet", "ASTDT", "date-after-cut", "adsl.parquet", "RANDDT", "source: metadata.json"),
          check_metadata_cut, every_tab=True),
@@ -501,7 +514,8 @@ CASES = [
     Case("metadata cut in the future", metadata_in_the_future, 0, ("cut-implausible", "2150-01-01", "in the future"),
          check_cut_from_data),
     Case("unreadable AE parquet", unreadable_parquet_ae, 0, ("adae.parquet", "file-unreadable"), check_no_ae),
-    Case("unreadable ADSL parquet", unreadable_parquet_adsl, 1, ("adsl.parquet", "file-unreadable", "no-subject-table")),
+    Case("unreadable ADSL parquet", unreadable_parquet_adsl, 1,
+         ("adsl.parquet", "file-unreadable", "no-subject-table")),
     Case("empty AE file", empty_ae_file, 0, ("adae.csv", "file-unreadable"), check_no_ae),
     Case("header-only AE file", header_only_ae, 0, ("adae.csv", "empty-table"), check_no_ae),
     Case("ADSL without an arm", adsl_without_arm, 1, ("adsl.csv", "ARM", "subject-column-missing")),
