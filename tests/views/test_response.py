@@ -117,11 +117,16 @@ def test_swimmer_profile_is_escaped_and_lanes_paginate(store):
     assert len(lanes) == 5 and set(lanes["BEST"]) <= {"CR", "PR", "NR", "SD", "No assessment", "Died"}
     assert view._page(lanes, "Time on study", 1)["END"].is_monotonic_decreasing
     profile = view._profile("S3")
-    text = _texts(profile)
+    text = _texts(profile, (pn.pane.HTML, pn.pane.Markdown))
     assert "People&#x27;s Hospital" in text and "People's" not in text
-    tables = [p.object for p in profile.select(pn.pane.DataFrame)]
-    assert "Sepsis" in set(tables[-1]["AEDECOD"])
-    assert {"Response", "Exposure"} <= set(tables[0]["Event"])
+    # Labels for readers with the CDISC name in the tooltip; coded values in words.
+    assert '<dt title="EOSSTT">End of study status</dt>' in text and "EOSSTT:" not in text
+    assert '<dt title="AGVHDGR">Acute GVHD grade at entry</dt>' in text
+    (events,) = [p.object for p in profile.select(pn.pane.DataFrame)]
+    assert {"Response", "Exposure"} <= set(events["Event"])
+    (adverse,) = profile.select(pn.widgets.Tabulator)
+    assert "Sepsis" in set(adverse.value["Preferred term"])
+    assert adverse.header_tooltips["Preferred term"] == "AEDECOD"
 
 
 def test_swimmer_defaults_to_first_100_days_and_colours_lanes_by_arm(store):
