@@ -28,7 +28,7 @@ from ..transforms.balance import (
     variable_label,
 )
 from .base import TabView, no_patients_message
-from .theme import FLAG_BACKGROUND, FRAME, LIGHT_INK, RULE, SURFACE, TEXT, PlotInk, group_label_hook
+from .theme import CHOICES_CSS, FLAG_BACKGROUND, FRAME, LIGHT_INK, RULE, SURFACE, TEXT, PlotInk, group_label_hook
 
 HIGHLIGHT_NOTE = ("highlighted: the largest difference beyond the 1 that equal allocation cannot avoid "
                   "when a total is not a multiple of the number of arms")
@@ -225,7 +225,7 @@ class BalanceView(TabView):
         variables = pn.widgets.MultiChoice.from_param(
             self.param.variables, name="Table 1 variables",
             options={variable_label(v): v for v in self.param.variables.objects}, sizing_mode="stretch_width",
-            solid=False,
+            solid=False, stylesheets=[CHOICES_CSS],
         )
         threshold = pn.widgets.FloatInput.from_param(self.param.threshold, name="Flag |SMD| above", width=140)
         show_p = pn.widgets.Checkbox.from_param(
@@ -234,7 +234,7 @@ class BalanceView(TabView):
         factors = pn.widgets.MultiChoice.from_param(
             self.param.factors, name="Stratification factors (cross-classified)",
             options={_factor_label(f): f for f in self.param.factors.objects}, sizing_mode="stretch_width",
-            solid=False,
+            solid=False, stylesheets=[CHOICES_CSS],
         )
         subjects = self.filtered_subjects
         arms = pn.bind(self._arms, store.param.arms)

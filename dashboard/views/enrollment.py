@@ -174,7 +174,7 @@ class EnrollmentView(TabView):
         table = pn.widgets.Tabulator(pn.bind(self._performance_display, subjects), disabled=True, show_index=False,
                                      sizing_mode="stretch_width", layout="fit_data_table",
                                      height=None if n_sites <= TABLE_MAX_ROWS else TABLE_ROW_PX * TABLE_MAX_ROWS + 70,
-                                     selectable=False, header_align="center", widths={"Name": NAME_COLUMN_PX},
+                                     selectable=False, header_align=self._header_alignment(), widths={"Name": NAME_COLUMN_PX},
                                      formatters={"Name": {"type": "textarea"}}, stylesheets=[TABLE_CSS],
                                      frozen_columns=list(FROZEN_SITE_COLUMNS), visible=shown)
         download = pn.widgets.FileDownload(callback=self._performance_csv, filename=self._csv_filename(),
@@ -394,6 +394,13 @@ class EnrollmentView(TabView):
         out = table.assign(**{c: table[c].dt.strftime("%Y-%m-%d") for c in ("ACTIVDT", "FIRST_RANDDT")})
         out = out.rename(columns={**PERFORMANCE_TITLES, **{a: f"{short.get(a, a)}" for a in self.store.dataset.arms}})
         return out.dropna(axis=1, how="all")
+
+    def _header_alignment(self) -> dict[str, str]:
+        """Numeric columns' headers right-aligned like their values (text columns stay left-aligned)."""
+        text = {"SITEID", "SITENAME", "CITY", "ACTIVDT", "FIRST_RANDDT"}
+        short = self.store.dataset.info.arm_short_labels
+        numeric = [title for column, title in PERFORMANCE_TITLES.items() if column not in text]
+        return {title: "right" for title in [*numeric, *(short.get(a, a) for a in self.store.dataset.arms)]}
 
     def _table_caption(self, subjects) -> str:
         return (f"**Site performance** up to the data cut {self.store.cutoff.isoformat()} "

@@ -38,6 +38,7 @@ TABLE_CSS = """
 .tabulator .tabulator-row .tabulator-cell, .tabulator .tabulator-row { min-height: 0 !important; }
 .tabulator .tabulator-col .tabulator-col-content { padding: 4px 6px !important; }
 .tabulator .tabulator-group { padding: 3px 6px !important; font-size: 13px !important; }
+.tabulator .tabulator-row.tabulator-group span { color: inherit !important; opacity: 0.85; }
 """
 
 
@@ -288,6 +289,7 @@ class SafetyView(TabView):
             pagination=None,
             header_tooltips={"Risk difference (pp)": "Incidence difference of the compared arms, percentage points",
                              "Fisher p": "Two-sided Fisher exact test, patients with >= 1 event"},
+            header_align={"Risk difference (pp)": "right", "Fisher p": "right"},  # over their right-aligned values
             frozen_columns=[TERM_COLUMN],
         )
         table.on_click(self._on_table_click)

@@ -83,7 +83,8 @@ class SwimmerView(TabView):
         return pn.Column(
             pn.Row(sort, window, page, patient),
             pn.panel(info),
-            pn.Row(pn.panel(plot, sizing_mode="stretch_width", min_width=560), pn.panel(profile, width=380),
+            pn.Row(pn.panel(plot, sizing_mode="stretch_width", min_width=560),
+                   pn.Column(pn.panel(profile), width=380, sizing_mode="fixed"),
                    sizing_mode="stretch_width"),
             sizing_mode="stretch_width",
         )

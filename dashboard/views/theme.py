@@ -44,6 +44,12 @@ tr.total td {{ font-weight: 600; }}
 .key span.item {{ white-space: nowrap; margin-right: 12px; }}
 """
 
+# Stylesheet of multi-choice widgets: chosen items in the page's text colour (the design's blue on blue
+# tint falls below AA in the dark theme).
+CHOICES_CSS = f"""
+.choices__list--multiple .choices__item, .choices__list--multiple .choices__item.light {{ color: {TEXT}; }}
+"""
+
 
 @dataclass(frozen=True)
 class PlotInk:

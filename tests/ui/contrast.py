@@ -4,11 +4,14 @@ text and reference-line colours of the Bokeh plots from their models (canvas pix
 Text: each non-blank text node (document and every open shadow root) whose element is on screen; its
 colour (alpha and ancestor opacity applied) against the effective background, found by compositing the
 background colours of its ancestors, crossing shadow hosts, down to the page. AA needs 4.5:1, or 3:1
-for large text (>= 24 px, or >= 18.66 px bold). Inactive (disabled) controls are exempt, as in WCAG.
+for large text (>= 24 px, or >= 18.66 px bold) and for icon glyphs (text of symbols only, e.g. a
+toolbar's overflow "⋯", a graphical object under WCAG 1.4.11). Inactive (disabled) controls and text
+moved off screen for screen readers (text-indent) are exempt, as in WCAG.
 
 Plots: titles, axis labels and ticks, legend labels and text glyphs need 4.5:1 (3:1 when large) against
-the plot's background; reference lines (spans) and lines or markers drawn in a neutral ink (grey or
-black, as opposed to an arm or category colour) 3:1 (WCAG 1.4.11, graphical objects).
+the plot's background, or for a label drawn on a heatmap cell against that cell's colour (each datum
+on its own); reference lines (spans) and lines or markers drawn in a neutral ink (grey or black, as
+opposed to an arm or category colour) 3:1 (WCAG 1.4.11, graphical objects).
 """
 
 from __future__ import annotations
@@ -82,11 +85,13 @@ TEXT_CONTRAST_JS = f"""() => {{
       if (!text || !el || ['SCRIPT', 'STYLE', 'NOSCRIPT', 'TEMPLATE', 'OPTION'].includes(el.tagName)) continue;
       if (!shown(el) || inactive(el)) continue;
       const style = getComputedStyle(el);
+      if (parseFloat(style.textIndent) <= -999) continue;
       const bg = background(el);
       const color = rgba(style.color);
       const fg = over([color[0], color[1], color[2], color[3] * opacity(el)], bg);
       const size = parseFloat(style.fontSize), bold = parseInt(style.fontWeight) >= 700;
-      const needed = size >= 24 || (bold && size >= 18.66) ? 3 : 4.5;
+      const symbols = !/[\\p{{L}}\\p{{N}}]/u.test(text);
+      const needed = size >= 24 || (bold && size >= 18.66) || symbols ? 3 : 4.5;
       const r = ratio(fg, bg);
       checked += 1;
       if (r < needed) failures.push({{text: text.slice(0, 60), ratio: Math.round(r * 100) / 100, needed,
@@ -122,6 +127,20 @@ PLOT_CONTRAST_JS = f"""() => {{
                                       ratio: Math.round(r * 100) / 100, needed}});
     }}
   }};
+  // Colour of each cell of a heatmap (a Rect glyph coloured through a colour mapper) by "x|y".
+  const heatmapCells = (plot) => {{
+    for (const r of plot.renderers) {{
+      const g = r.glyph, spec = g && g.fill_color;
+      if (!g || g.constructor.__name__ !== 'Rect' || !spec || !spec.transform || !g.x.field || !g.y.field) continue;
+      const data = r.data_source.data, values = data[spec.field];
+      const rgba = spec.transform.rgba_mapper.v_compute(values);
+      const cells = new Map();
+      for (let i = 0; i < values.length; i++)
+        cells.set(`${{data[g.x.field][i]}}|${{data[g.y.field][i]}}`, [rgba[4 * i], rgba[4 * i + 1], rgba[4 * i + 2], rgba[4 * i + 3] / 255]);
+      return cells;
+    }}
+    return null;
+  }};
   const large = (size) => parseFloat(size || '10') * (String(size || '').endsWith('pt') ? 4 / 3 : 1) >= 24;
   for (const doc of (window.Bokeh ? Bokeh.documents : [])) {{
     for (const m of doc.all_models) {{
@@ -150,7 +169,18 @@ PLOT_CONTRAST_JS = f"""() => {{
         }} else if (type === 'GlyphRenderer' && item.visible) {{
           const g = item.glyph, gt = g.constructor.__name__, source = item.data_source;
           const alpha = (spec) => {{ const v = value(spec, source); return v.length ? Math.min(...v) : 1; }};
-          if (gt === 'Text') check('text label', name, value(g.text_color, source), alpha(g.text_alpha), null, 4.5, frame);
+          if (gt === 'Text') {{
+            const cells = heatmapCells(m);
+            const texts = g.text && g.text.field ? source.data[g.text.field] : null;
+            const n = source.get_length() || 0;
+            for (let i = 0; i < n; i++) {{
+              if (texts && !String(texts[i] ?? '').trim()) continue;
+              const pick = (spec) => spec && spec.field !== undefined ? source.data[spec.field][i] : (spec ? spec.value : null);
+              const at = cells && g.x.field && g.y.field ? cells.get(`${{source.data[g.x.field][i]}}|${{source.data[g.y.field][i]}}`) : null;
+              check(at ? 'label on heatmap cell' : 'text label', name, [pick(g.text_color)], alpha(g.text_alpha), null, 4.5,
+                    at ? over(at, frame) : frame);
+            }}
+          }}
           else if (['Line', 'Segment', 'MultiLine', 'Ray'].includes(gt))
             check(gt.toLowerCase() + ' in neutral ink', name, value(g.line_color, source).filter(neutral), alpha(g.line_alpha), null, 3, frame);
           else if (gt === 'Scatter') {{  // a marker shows by its fill or its outline, whichever contrasts more

@@ -63,6 +63,22 @@ SHOWN_TEXTS_JS = f"""(selector) => {{
   return ({DEEP_QUERY_JS})(selector).filter(shown).map((el) => el.textContent.trim());
 }}"""
 
+# Text of every text node on screen (document and shadow roots), one string per node.
+SHOWN_TEXT_NODES_JS = f"""() => {{
+  const shown = {SHOWN_JS};
+  const texts = [];
+  const walk = (root) => {{
+    const nodes = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
+    for (let t = nodes.nextNode(); t; t = nodes.nextNode()) {{
+      const el = t.parentElement, text = t.textContent.trim();
+      if (text && el && !['SCRIPT', 'STYLE', 'TEMPLATE'].includes(el.tagName) && shown(el)) texts.push(text);
+    }}
+    for (const el of root.querySelectorAll('*')) if (el.shadowRoot) walk(el.shadowRoot);
+  }};
+  walk(document);
+  return texts;
+}}"""
+
 CLICK_SHOWN_JS = f"""([selector, text]) => {{
   const shown = {SHOWN_JS};
   const el = ({DEEP_QUERY_JS})(selector).find((e) => shown(e) && e.textContent.trim() === text);
@@ -75,6 +91,11 @@ CLICK_SHOWN_JS = f"""([selector, text]) => {{
 def shown_texts(page, selector: str) -> list[str]:
     """Texts of the elements matching `selector` that are on screen (shadow roots included)."""
     return page.evaluate(SHOWN_TEXTS_JS, selector)
+
+
+def shown_text(page) -> list[str]:
+    """Every text on screen (shadow roots included), one string per text node."""
+    return page.evaluate(SHOWN_TEXT_NODES_JS)
 
 
 def settle(page, quiet: float = 1.5, timeout: float = 120.0) -> None:
