@@ -16,6 +16,7 @@ import panel as pn
 from dashboard.data.dataset import TrialDataset, load_bundled
 from dashboard.links import apply_query, filters_to_query
 from dashboard.store import TrialStore
+from dashboard.views.address import AddressBar
 from dashboard.views.base import TabView
 from dashboard.views.escape import escape_html, escape_markdown
 from dashboard.views.filters import FilterPanelView
@@ -80,7 +81,7 @@ def build_app(data: TrialDataset | str | None = None, store: TrialStore | None =
     pn.extension(*EXTENSIONS, sizing_mode="stretch_width")
     dataset = data if isinstance(data, TrialDataset) else shared_dataset(data)
     store = store or TrialStore(dataset)
-    link_problems = _sync_url(store)
+    link_problems, address = _sync_url(store)
     _drop_writes_to_closed_pages()
     shown, hidden = available_views(dataset)
     tabs = _tabs(shown, store)
@@ -99,7 +100,7 @@ def build_app(data: TrialDataset | str | None = None, store: TrialStore | None =
         header=[pn.Row(
             pn.pane.HTML(f'<div class="cut">Data cut <b>{store.cutoff.isoformat()}</b></div>',
                          stylesheets=[HEADER_CSS], sizing_mode="stretch_width", margin=(0, 10), align="center"),
-            _theme_button(), sizing_mode="stretch_width",
+            _theme_button(), *([address] if address else []), sizing_mode="stretch_width",
         )],
         sidebar=sidebar,
         main=[_banner(dataset, store), tabs],
@@ -191,24 +192,29 @@ def _banner(dataset: TrialDataset, store: TrialStore) -> pn.pane.HTML:
     return pn.pane.HTML(text, stylesheets=[BANNER_CSS], sizing_mode="stretch_width", margin=(0, 10))
 
 
-def _sync_url(store: TrialStore) -> list[str]:
-    """In a served session, mirror the filters in the URL query string (and open the link's filters).
+def _sync_url(store: TrialStore) -> tuple[list[str], AddressBar | None]:
+    """In a served session, open the link's filters and mirror the filters in the address (replacing
+    the history entry, so that Back and a copied address always match the page).
 
-    Returns the link values that were ignored; does nothing outside a server (notebooks).
+    Returns the link values that were ignored and the component writing the address (None outside a
+    server, e.g. in notebooks).
     """
     doc = pn.state.curdoc
     location = pn.state.location
     if location is None or doc is None or doc.session_context is None:
-        return []
-    problems = apply_query(store, dict(parse_qsl(location.search.lstrip("?"))))
+        return [], None
+    opened = location.search  # the address the page was opened with (other fields, e.g. theme, are kept)
+    problems = apply_query(store, dict(parse_qsl(opened.lstrip("?"))))
+    address = AddressBar(query=opened, width=0, height=0, margin=0)
 
     def write_query(*events) -> None:
-        others = [(k, v) for k, v in parse_qsl(location.search.lstrip("?")) if k not in TrialStore.FILTERS]
-        query = urlencode([*others, *filters_to_query(store).items()], safe=",")
-        location.search = f"?{query}" if query else ""
+        others = [(k, v) for k, v in parse_qsl(opened.lstrip("?")) if k not in TrialStore.FILTERS]
+        query = urlencode([*filters_to_query(store).items(), *others], safe=",")
+        address.query = f"?{query}" if query else ""
 
+    write_query()  # a link with values the data do not know shows only the filters applied
     store.param.watch(write_query, list(TrialStore.FILTERS))
-    return problems
+    return problems, address
 
 
 def _drop_writes_to_closed_pages() -> None:

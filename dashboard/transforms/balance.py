@@ -20,9 +20,9 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ..config import BASELINE_LABELS, BASELINE_VARIABLES, CATEGORICAL_NUMERIC_VARIABLES, CATEGORY_ORDER
-from ..data.schema import ADSL
+from ..config import BASELINE_VARIABLES, CATEGORICAL_NUMERIC_VARIABLES, CATEGORY_ORDER
 from .flags import is_y_blank_flag, is_yes
+from .labels import column_label
 
 TOTAL = "Total"
 FLAG_VALUES = frozenset({"Y", "N"})
@@ -37,9 +37,7 @@ def _require(df: pd.DataFrame, columns, what: str) -> None:
 
 def variable_label(name: str) -> str:
     """The display label of a baseline variable: data-model label, else config label, else its name."""
-    if name in ADSL.column_names:
-        return ADSL.column(name).label
-    return BASELINE_LABELS.get(name, name)
+    return column_label("adsl", name)
 
 
 def variable_kind(series: pd.Series) -> str:

@@ -1,8 +1,12 @@
-"""Display labels derived from the data (site names rather than bare ids)."""
+"""Display labels: site names rather than bare ids, and column labels for readers (CDISC names only in
+tooltips)."""
 
 from __future__ import annotations
 
 import pandas as pd
+
+from ..config import BASELINE_LABELS
+from ..data.schema import TABLE_SPECS
 
 
 def site_labels(adsl: pd.DataFrame, sites: pd.DataFrame | None = None) -> dict[str, str]:
@@ -26,3 +30,30 @@ def site_labels(adsl: pd.DataFrame, sites: pd.DataFrame | None = None) -> dict[s
             name = f"{name} ({city})"
         labels[site] = f"{site} · {name or city}" if (name or city) else site
     return labels
+
+
+def short_site_labels(labels: dict[str, str]) -> dict[str, str]:
+    """Chart labels per SITEID from `site_labels`: the id and the institution, i.e. the name before its
+    first comma without the city ("03 · Third Affiliated Hospital of Sun Yat-sen University"), never cut
+    short; a site whose institution reads like another site's keeps its full label."""
+    short = {}
+    for site, label in labels.items():
+        head, sep, name = label.partition(" · ")
+        if not sep:
+            short[site] = label
+            continue
+        if name.endswith(")") and " (" in name:
+            name = name[: name.rindex(" (")]
+        short[site] = f"{head} · {name.split(',')[0].strip() or name}"
+    institutions = [v.partition(" · ")[2].lower() for v in short.values()]
+    return {site: labels[site] if institutions.count(v.partition(" · ")[2].lower()) > 1 else v
+            for site, v in short.items()}
+
+
+def column_label(table: str, name: str) -> str:
+    """The label of a column for readers: the data model's label (`schema.TABLE_SPECS`), else the
+    configured label of a common CDISC variable (`config.BASELINE_LABELS`), else the name itself."""
+    spec = TABLE_SPECS.get(table)
+    if spec is not None and name in spec.column_names:
+        return spec.column(name).label
+    return BASELINE_LABELS.get(name, name)

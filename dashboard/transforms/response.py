@@ -340,15 +340,23 @@ def swimmer_lanes(subjects: pd.DataFrame, cutoff, status: pd.DataFrame | None = 
 
 def swimmer_tte_events(subjects: pd.DataFrame, adtte: pd.DataFrame) -> pd.DataFrame:
     """Time-to-event occurrences shown on lanes: USUBJID, DAY (days from randomization), LABEL, for
-    ADTTE parameters in config.SWIMMER_TTE_EVENTS with CNSR == 0. Requires ADTTE USUBJID, PARAMCD,
-    AVAL, CNSR."""
+    events (CNSR == 0) of the ADTTE parameters in config.SWIMMER_TTE_EVENTS; when the data have none of
+    those (a trial the configuration does not know), of every parameter, labelled by its PARAM without
+    a leading "Time to" (else PARAMCD). Requires ADTTE USUBJID, PARAMCD, AVAL, CNSR."""
     _require(adtte, ["USUBJID", "PARAMCD", "AVAL", "CNSR"], "ADTTE")
-    rows = adtte.loc[adtte["PARAMCD"].isin(list(SWIMMER_TTE_EVENTS)) & (adtte["CNSR"] == 0)
+    known = adtte["PARAMCD"].isin(list(SWIMMER_TTE_EVENTS))
+    rows = adtte.loc[(known if known.any() else True) & (adtte["CNSR"] == 0)
                      & adtte["USUBJID"].isin(subjects["USUBJID"])]
+    if known.any():
+        labels = rows["PARAMCD"].map(SWIMMER_TTE_EVENTS)
+    else:
+        names = rows["PARAM"].fillna(rows["PARAMCD"]) if "PARAM" in rows.columns else rows["PARAMCD"]
+        labels = names.astype(str).str.replace(r"^time to (the )?", "", case=False, regex=True).str.strip()
+        labels = labels.str[:1].str.upper() + labels.str[1:]
     return pd.DataFrame({
         "USUBJID": rows["USUBJID"].astype(str).to_numpy(),
         "DAY": rows["AVAL"].astype(float).to_numpy(),
-        "LABEL": rows["PARAMCD"].map(SWIMMER_TTE_EVENTS).to_numpy(),
+        "LABEL": labels.astype(str).to_numpy(),
     })
 
 

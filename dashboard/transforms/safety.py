@@ -11,6 +11,8 @@ the AE table. Grades are CTCAE (AETOXGRN 1-5) when the data have them, else seve
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
+from types import MappingProxyType
 
 import numpy as np
 import pandas as pd
@@ -48,12 +50,17 @@ def grade_bands(basis: str) -> tuple[tuple[str, int, int], ...]:
     return AE_GRADE_BANDS.get(basis, ())
 
 
+# The ADAE variable each grade basis reads (named in tooltips; the text for readers uses words).
+GRADE_VARIABLES: Mapping[str, str] = MappingProxyType({"CTCAE": "AETOXGRN", "severity": "AESEV"})
+
+
 def grade_basis_note(basis: str) -> str:
-    """One sentence telling the reader which grading the counts use."""
+    """One sentence telling the reader which grading the counts use (in words; `GRADE_VARIABLES` names
+    the variable)."""
     if basis == "CTCAE":
-        return "Grades are CTCAE grades (AETOXGRN 1-5); a patient counts once per row, at their worst grade."
+        return "Grades are CTCAE grades 1-5; a patient counts once per row, at their worst grade."
     if basis == "severity":
-        return ("Grades are severities (AESEV MILD / MODERATE / SEVERE; the data have no CTCAE grades); "
+        return ("Grades are severities (mild / moderate / severe; the data have no CTCAE grades); "
                 "a patient counts once per row, at their worst severity.")
     return "The data have neither CTCAE grades nor severities: only any-grade counts are shown."
 

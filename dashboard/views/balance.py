@@ -27,22 +27,26 @@ from ..transforms.balance import (
     variable_label,
 )
 from .base import TabView, no_patients_message
-from .help import help_toggle
 from .escape import choice_options, csv_download, escape_html, escape_markdown, plot_title, safe_filename
+from .help import help_toggle
+from .theme import CHOICES_CSS, FLAG_BACKGROUND, FRAME, LIGHT_INK, RULE, SURFACE, TEXT, PlotInk, group_label_hook
 
 HIGHLIGHT_NOTE = ("highlighted: the largest difference beyond the 1 that equal allocation cannot avoid "
                   "when a total is not a multiple of the number of arms")
 # Plot tools without wheel zoom, so that scrolling the page never zooms a plot by accident.
 PLOT_TOOLS = ("save", "pan", "box_zoom", "reset")
-TABLE_CSS = """
+# On screen the colours follow the theme (design variables); the exported file falls back to print colours.
+TABLE_CSS = f"""
 <style>
-table.table1 {border-collapse: collapse; font-family: Arial, Helvetica, sans-serif; font-size: 13px; color: #222;}
-table.table1 caption {caption-side: top; text-align: left; font-weight: bold; padding: 4px 0 8px 0;}
-table.table1 th, table.table1 td {border-bottom: 1px solid #ddd; padding: 3px 8px; text-align: left; vertical-align: top;}
-table.table1 thead th {border-bottom: 2px solid #444; background: #f5f5f5;}
-table.table1 td.num {text-align: right; white-space: nowrap;}
-table.table1 td.flag {font-weight: bold; background: #fde0c5;}
-table.table1 tfoot td {border: none; font-size: 12px; color: #444; padding-top: 6px;}
+table.table1 {{border-collapse: collapse; font-family: Arial, Helvetica, sans-serif; font-size: 13px;
+  color: {TEXT};}}
+table.table1 caption {{caption-side: top; text-align: left; font-weight: bold; padding: 4px 0 8px 0;}}
+table.table1 th, table.table1 td {{border-bottom: 1px solid {RULE}; padding: 3px 8px; text-align: left;
+  vertical-align: top;}}
+table.table1 thead th {{border-bottom: 2px solid {FRAME}; background: {SURFACE};}}
+table.table1 td.num {{text-align: right; white-space: nowrap;}}
+table.table1 td.flag {{font-weight: bold; background: {FLAG_BACKGROUND};}}
+table.table1 tfoot td {{border: none; font-size: 12px; opacity: 0.85; padding-top: 6px;}}
 </style>
 """
 
@@ -142,19 +146,19 @@ def love_plot(smd: pd.DataFrame, threshold: float, colors: dict[str, str]) -> hv
     )
 
 
-def site_bars(alloc: pd.DataFrame, arms, colors: dict[str, str]) -> hv.Bars:
-    """Grouped bars: patients per arm at each site, in the arms' colours."""
+def site_bars(alloc: pd.DataFrame, arms, colors: dict[str, str], ink: PlotInk = LIGHT_INK) -> hv.Bars:
+    """Grouped bars: patients per arm at each site, in the arms' colours (site labels in the theme's ink)."""
     long = alloc.melt(id_vars=["SITEID"], value_vars=list(arms), var_name="Arm", value_name="Patients")
     long["Site"] = long["SITEID"].astype(str)
     return hv.Bars(long, ["Site", "Arm"], "Patients").redim.values(Arm=list(arms)).opts(
         color="Arm", cmap={a: colors[a] for a in arms}, responsive=True, height=300,
         tools=["hover"], xlabel="Site", ylabel="Patients randomized", title="Allocation by site",
         multi_level=False, show_legend=True, legend_position="top", legend_opts={"orientation": "horizontal"}, toolbar="above",
-        default_tools=list(PLOT_TOOLS),
+        default_tools=list(PLOT_TOOLS), hooks=[group_label_hook(ink)],
     )
 
 
-def drift_curve(over_time: pd.DataFrame, arms, short_labels) -> hv.Overlay:
+def drift_curve(over_time: pd.DataFrame, arms, short_labels, ink: PlotInk = LIGHT_INK) -> hv.Overlay:
     """Step curve of the cumulative difference between arms over randomization dates."""
     if len(arms) == 2:
         a, b = (short_labels.get(x, x) for x in arms)
@@ -164,7 +168,7 @@ def drift_curve(over_time: pd.DataFrame, arms, short_labels) -> hv.Overlay:
     curve = hv.Curve(over_time, "RANDDT", ("difference", ylabel)).opts(
         interpolation="steps-post", color="#0072B2", line_width=2, tools=["hover"],
     )
-    return (curve * hv.HLine(0).opts(color="#666666", line_dash="dotted")).opts(
+    return (curve * hv.HLine(0).opts(color=ink.guide, line_dash="dotted")).opts(
         responsive=True, height=280, xlabel="Randomization date", title=plot_title(title), toolbar="above",
         default_tools=list(PLOT_TOOLS),
     )
@@ -219,6 +223,7 @@ class BalanceView(TabView):
         variables = pn.widgets.MultiChoice.from_param(
             self.param.variables, name="Table 1 variables",
             options=choice_options({variable_label(v): v for v in self.param.variables.objects}), sizing_mode="stretch_width",
+            solid=False, stylesheets=[CHOICES_CSS],
         )
         threshold = pn.widgets.FloatInput.from_param(self.param.threshold, name="Flag |SMD| above", width=140)
         show_p = pn.widgets.Checkbox.from_param(
@@ -227,6 +232,7 @@ class BalanceView(TabView):
         factors = pn.widgets.MultiChoice.from_param(
             self.param.factors, name="Stratification factors (cross-classified)",
             options=choice_options({_factor_label(f): f for f in self.param.factors.objects}), sizing_mode="stretch_width",
+            solid=False, stylesheets=[CHOICES_CSS],
         )
         subjects = self.filtered_subjects
         arms = pn.bind(self._arms, store.param.arms)
@@ -245,7 +251,7 @@ class BalanceView(TabView):
         tabs.extend([
             ("Table 1", pn.Column(
                 pn.Card(variables, title="Choose Table 1 variables", collapsed=True, sizing_mode="stretch_width",
-                        header_background="#f7f7f7", margin=(5, 10)),
+                        margin=(5, 10)),
                 help_toggle("smd"),
                 pn.pane.HTML(pn.bind(self._table1_html, table_in), sizing_mode="stretch_width"),
             )),
@@ -325,7 +331,7 @@ class BalanceView(TabView):
 
     def _site_plot(self, inputs):
         subjects, arms = inputs
-        return site_bars(allocation_by_site(subjects, arms), arms, self.store.dataset.arm_colors)
+        return site_bars(allocation_by_site(subjects, arms), arms, self.store.dataset.arm_colors, self.ink)
 
     def _site_table(self, inputs) -> str:
         subjects, arms = inputs
@@ -340,7 +346,8 @@ class BalanceView(TabView):
         subjects, arms = inputs
         if "RANDDT" not in subjects.columns:
             return hv.Curve([]).opts(title="No randomization dates in this dataset")
-        return drift_curve(allocation_over_time(subjects, arms), arms, self.store.dataset.info.arm_short_labels)
+        return drift_curve(allocation_over_time(subjects, arms), arms, self.store.dataset.info.arm_short_labels,
+                           self.ink)
 
     def _strata(self, inputs) -> str:
         subjects, arms, factors = inputs

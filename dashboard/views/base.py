@@ -13,6 +13,7 @@ import param
 
 from ..data.dataset import TrialDataset
 from ..store import TrialStore
+from .theme import PlotInk, plot_ink
 
 
 class TabView(pn.viewable.Viewer):
@@ -31,6 +32,11 @@ class TabView(pn.viewable.Viewer):
         if missing:
             return f"{cls.title} needs the {', '.join(m.upper() for m in missing)} dataset, which this trial's data does not include."
         return None
+
+    def __init__(self, **params):
+        super().__init__(**params)
+        self.ink: PlotInk = plot_ink()
+        """Plot colours of the session's theme (read while the session builds the view)."""
 
     @property
     def filtered_subjects(self):

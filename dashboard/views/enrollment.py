@@ -4,8 +4,6 @@ accrual, CONSORT flow and a tile-free site map."""
 from __future__ import annotations
 
 import io
-import math
-from dataclasses import replace
 
 import holoviews as hv
 import holoviews.plotting.bokeh  # noqa: F401  (registers the Bokeh backend that .opts() needs)
@@ -15,48 +13,45 @@ import panel as pn
 from ..config import FORECAST_SIMULATIONS
 from ..links import filters_to_query
 from ..transforms.enrollment import (ALL_ARMS, accrual_gap_statement, accrual_over_time, accrual_rate,
-                                     enrollment_by_site, enrollment_closed, funnel_missing, has_screening_data,
-                                     locations_by_city, monthly_accrual, planned_accrual, recruitment_end,
-                                     recruitment_pauses, screening_funnel, site_activation, site_locations,
-                                     site_performance)
-from ..transforms.filtering import filter_subjects
+                                     enrollment_closed, funnel_missing, has_screening_data, locations_by_city,
+                                     monthly_accrual, planned_accrual, recruitment_end, recruitment_pauses,
+                                     screening_funnel, site_activation, site_locations, site_performance)
 from ..transforms.forecast import MODEL_HELP, STATUS_FORECAST, STATUS_REACHED, forecast_completion
 from ..transforms.labels import site_labels
 from .base import TabView, no_patients_message
 from .escape import csv_download, escape_html, escape_markdown, safe_filename, table_titles
+from .sites import SiteChart
+from .theme import BACKGROUND, FRAME, HTML_CSS, SURFACE, TEXT, legible
 
-SHORT_NAME_CHARS = 22
 TABLE_MAX_ROWS, TABLE_ROW_PX, NAME_COLUMN_PX = 12, 34, 260
 TABLE_CSS = """
-.tabulator .tabulator-row.tabulator-selected, .tabulator .tabulator-row.tabulator-row-even,
-.tabulator .tabulator-row.tabulator-row-odd { background-color: #fff !important; }
-.tabulator .tabulator-row { border-bottom: 1px solid #e5e5e5 !important; }
 .tabulator .tabulator-row .tabulator-cell { padding: 4px 8px !important; }
 """
-OTHER_SITES = " · other sites"
-PLAN_COLOR, FORECAST_COLOR, TOTAL_COLOR, PAUSE_COLOR = "#555555", "#7B3294", "#222222", "#d9d9d9"
+# Site table columns frozen at the left: they say which site a row is while the rest scrolls sideways.
+FROZEN_SITE_COLUMNS = ("Site", "Name")
+FORECAST_COLOR = "#7B3294"
 PERFORMANCE_TITLES = {
     "SITEID": "Site", "SITENAME": "Name", "CITY": "City", "RANDOMIZED": "Randomized", "SCREENED": "Screened",
     "SCREEN_FAILURES": "Screen failures", "SF_RATE": "Screen-failure rate (%)", "ACTIVDT": "Activated",
     "MONTHS_ACTIVE": "Months active", "RATE_PER_MONTH": "Patients per site-month", "FIRST_RANDDT": "First patient",
     "DAYS_TO_FIRST": "Days activation to first patient",
 }
-FLOW_CSS = """
+FLOW_CSS = f"""
 <style>
-.consort {font-family: Arial, Helvetica, sans-serif; font-size: 13px; color: #222;}
-.consort .cf-row {display: flex; justify-content: center; gap: 14px; align-items: flex-start;}
-.consort .cf-box {border: 1.5px solid #444; border-radius: 4px; padding: 6px 10px; background: #fff; min-width: 170px;
-  max-width: 360px;}
-.consort .cf-box b {display: block; margin-bottom: 2px;}
-.consort .cf-box ul {margin: 2px 0 0 0; padding-left: 16px;}
-.consort .cf-side {border-style: dashed; background: #fafafa;}
-.consort .cf-arrow {text-align: center; color: #444; font-size: 16px; line-height: 18px;}
-.consort .cf-arm {flex: 1 1 0; max-width: 360px; display: flex; flex-direction: column; gap: 0;}
-.consort .cf-note {color: #555; font-size: 12px; margin-top: 6px;}
-.consort .cf-pre {display: grid; grid-template-columns: 1fr minmax(220px, 340px) 1fr; column-gap: 10px;
-  align-items: center;}
-.consort .cf-down {font-size: 22px; line-height: 40px;}
-.consort .cf-across {display: flex; align-items: center; gap: 6px; margin: 6px 0;}
+.consort {{font-family: Arial, Helvetica, sans-serif; font-size: 13px; color: {TEXT};}}
+.consort .cf-row {{display: flex; justify-content: center; gap: 14px; align-items: flex-start;}}
+.consort .cf-box {{border: 1.5px solid {FRAME}; border-radius: 4px; padding: 6px 10px; background: {BACKGROUND};
+  min-width: 170px; max-width: 360px;}}
+.consort .cf-box b {{display: block; margin-bottom: 2px;}}
+.consort .cf-box ul {{margin: 2px 0 0 0; padding-left: 16px;}}
+.consort .cf-side {{border-style: dashed; background: {SURFACE};}}
+.consort .cf-arrow {{text-align: center; font-size: 16px; line-height: 18px;}}
+.consort .cf-arm {{flex: 1 1 0; max-width: 360px; display: flex; flex-direction: column; gap: 0;}}
+.consort .cf-note {{opacity: 0.85; font-size: 12px; margin-top: 6px;}}
+.consort .cf-pre {{display: grid; grid-template-columns: 1fr minmax(220px, 340px) 1fr; column-gap: 10px;
+  align-items: center;}}
+.consort .cf-down {{font-size: 22px; line-height: 40px;}}
+.consort .cf-across {{display: flex; align-items: center; gap: 6px; margin: 6px 0;}}
 </style>
 """
 
@@ -143,7 +138,6 @@ class EnrollmentView(TabView):
         info = dataset.info
         self._activation = site_activation(dataset.adsl, dataset.sites)
         self._labels = site_labels(dataset.adsl, dataset.sites)
-        self._bar_labels = _bar_labels(self._labels)
         self._forecasts: dict = {}
         start_default = info.planned_enrollment_start or self._activation["ACTIVDT"].min()
         target = pn.widgets.IntInput(label="Enrollment target (patients; 0 = none)", value=info.target_enrollment or 0,
@@ -163,25 +157,17 @@ class EnrollmentView(TabView):
                                     margin=(0, 10))
         accrual = pn.pane.HoloViews(pn.bind(self._accrual_plot, subjects, *plan, show_forecast.param.value),
                                     sizing_mode="stretch_width", visible=shown)
-        help_text = pn.pane.Markdown(self._forecast_help(),
-                                     sizing_mode="stretch_width", styles={"font-size": "12px", "color": "#444"},
-                                     margin=(0, 10))
+        help_text = pn.pane.HTML(f'<p class="note">{escape_html(self._forecast_help())}</p>', stylesheets=[HTML_CSS],
+                                 sizing_mode="stretch_width", margin=(0, 10), visible=shown)
 
-        bars = self.dynamic_map(self._site_bars, store.filtered_subjects)
-        tap = hv.streams.Tap(source=bars, transient=True)
-        tap.param.watch(self._on_site_tap, ["y"])
-        show_all = pn.widgets.Button(label="Show all sites", color="primary", width=140,
-                                     visible=store.param.sites.rx().rx.len() > 0)
-        show_all.on_click(lambda event: setattr(self.store, "sites", []))
-        site_note = pn.pane.Markdown(pn.bind(self._site_note, store.param.sites), margin=(0, 10),
-                                     sizing_mode="stretch_width")
+        chart = SiteChart(view=self)
         sites = dataset.sites
         if sites is None or not {"LAT", "LON"} <= set(sites.columns) or sites[["LAT", "LON"]].dropna().empty:
             site_map = pn.pane.Markdown("Site map not drawn: the data have no site coordinates "
                                         "(LAT, LON in a sites table).",
                                         margin=(10, 10))
         else:
-            site_map = pn.pane.HoloViews(pn.bind(self._site_map, subjects), width=400)
+            site_map = pn.pane.HoloViews(pn.bind(self._site_map, subjects), width=400, visible=shown)
 
         n_sites = len(self._labels)
         performance = pn.rx(pn.bind(self._performance_display, subjects))
@@ -189,14 +175,16 @@ class EnrollmentView(TabView):
                                      disabled=True, show_index=False,
                                      sizing_mode="stretch_width", layout="fit_data_table",
                                      height=None if n_sites <= TABLE_MAX_ROWS else TABLE_ROW_PX * TABLE_MAX_ROWS + 70,
-                                     selectable=False, header_align="center", widths={"Name": NAME_COLUMN_PX},
-                                     formatters={"Name": {"type": "textarea"}}, stylesheets=[TABLE_CSS])
+                                     selectable=False, header_align=self._header_alignment(), widths={"Name": NAME_COLUMN_PX},
+                                     formatters={"Name": {"type": "textarea"}}, stylesheets=[TABLE_CSS],
+                                     frozen_columns=list(FROZEN_SITE_COLUMNS), visible=shown)
         download = pn.widgets.FileDownload(callback=self._performance_csv, filename=self._csv_filename(),
-                                           label="Site performance (CSV)", color="default", width=200)
+                                           label="Site performance (CSV)", color="primary",
+                                           variant="outline", width=200)
         monthly = pn.pane.HoloViews(pn.bind(self._monthly_plot, subjects), sizing_mode="stretch_width",
                                     visible=shown)
         pauses = pn.pane.Markdown(pn.bind(self._pause_text, subjects), sizing_mode="stretch_width", margin=(0, 10))
-        flow = pn.pane.HTML(pn.bind(self._flow_html, subjects), sizing_mode="stretch_width")
+        flow = pn.pane.HTML(pn.bind(self._flow_html, subjects), sizing_mode="stretch_width", visible=shown)
         alert = pn.Column(no_patients_message(store), visible=empty)
 
         return pn.Column(
@@ -206,14 +194,13 @@ class EnrollmentView(TabView):
             accrual,
             help_text,
             pn.pane.Markdown("### Sites", margin=(10, 10, 0, 10)),
-            pn.Row(site_note, show_all),
-            pn.Row(pn.pane.HoloViews(bars, sizing_mode="stretch_width"), site_map, sizing_mode="stretch_width"),
-            pn.Row(pn.pane.Markdown(pn.bind(self._table_caption, subjects), margin=(0, 10)), download),
+            pn.Row(chart, site_map, sizing_mode="stretch_width"),
+            pn.Row(pn.pane.Markdown(pn.bind(self._table_caption, subjects), margin=(0, 10)), download, visible=shown),
             table,
-            pn.pane.Markdown("### Monthly accrual", margin=(10, 10, 0, 10)),
+            pn.pane.Markdown("### Monthly accrual", margin=(10, 10, 0, 10), visible=shown),
             monthly,
             pauses,
-            pn.pane.Markdown("### Screening and patient flow (CONSORT)", margin=(10, 10, 0, 10)),
+            pn.pane.Markdown("### Screening and patient flow (CONSORT)", margin=(10, 10, 0, 10), visible=shown),
             flow,
             sizing_mode="stretch_width",
         )
@@ -313,8 +300,9 @@ class EnrollmentView(TabView):
     def _accrual_plot(self, subjects, target, start, end, show_forecast):
         if subjects.empty or subjects["RANDDT"].isna().all():
             return hv.Curve([]).opts(title="No randomizations to show", responsive=True, height=200)
-        store = self.store
+        store, ink = self.store, self.ink
         colors = store.dataset.arm_colors
+        forecast_color = legible(FORECAST_COLOR, ink.background, 3)
         cut = pd.Timestamp(store.cutoff)
         arms = [a for a in store.dataset.arms if a in set(subjects["ARM"])]
         curves = accrual_over_time(subjects, cut, arms=arms)
@@ -325,7 +313,7 @@ class EnrollmentView(TabView):
             if part.empty or (arm == ALL_ARMS and len(arms) < 2):
                 continue
             layers.append(hv.Curve(part, "Date", "Patients", label=arm).opts(
-                interpolation="steps-post", color=colors.get(arm, TOTAL_COLOR), line_width=3 if arm == ALL_ARMS else 2,
+                interpolation="steps-post", color=colors.get(arm, ink.text), line_width=3 if arm == ALL_ARMS else 2,
                 tools=["hover"]))
         scope, _ = self._plan_scope(target)
         if scope is not None and start and end and pd.Timestamp(end) > self._plan_start(start):
@@ -333,7 +321,7 @@ class EnrollmentView(TabView):
             line = planned_accrual(scope, self._plan_start(start), end, until=until).rename(
                 columns={"DATE": "Date", "N_PLANNED": "Patients"})
             layers.append(hv.Curve(line, "Date", "Patients", label=f"Plan: {scope} by {pd.Timestamp(end).date()}").opts(
-                color=PLAN_COLOR, line_dash="dashed", line_width=2))
+                color=ink.guide, line_dash="dashed", line_width=2))
             shown_dates += [self._plan_start(start), pd.Timestamp(end)]
         if scope is not None and show_forecast:
             result = self._forecast(scope)
@@ -341,25 +329,25 @@ class EnrollmentView(TabView):
             if status == STATUS_FORECAST:
                 bands = result.bands.rename(columns={"DATE": "Date"})
                 layers.append(hv.Area(bands, "Date", ["Q0.025", "Q0.975"], label="Forecast 95% band").opts(
-                    color=FORECAST_COLOR, alpha=0.15, line_alpha=0))
+                    color=forecast_color, alpha=0.15, line_alpha=0))
                 layers.append(hv.Area(bands, "Date", ["Q0.1", "Q0.9"], label="Forecast 80% band").opts(
-                    color=FORECAST_COLOR, alpha=0.3, line_alpha=0))
+                    color=forecast_color, alpha=0.3, line_alpha=0))
                 layers.append(hv.Curve(bands, "Date", ("Q0.5", "Patients"), label="Forecast median").opts(
-                    color=FORECAST_COLOR, line_dash="dotted", line_width=2))
+                    color=forecast_color, line_dash="dotted", line_width=2))
                 lo, hi = result.interval(0.80)
-                layers.append(hv.Segments([(lo, scope, hi, scope)]).opts(color=FORECAST_COLOR, line_width=6))
+                layers.append(hv.Segments([(lo, scope, hi, scope)]).opts(color=forecast_color, line_width=6))
                 shown_dates.append(bands["Date"].max())
             elif status == STATUS_REACHED:
                 layers.append(hv.Scatter([(result.reached_on, scope)], label=f"Target {scope} reached").opts(
-                    color=FORECAST_COLOR, size=10, marker="diamond"))
+                    color=forecast_color, size=10, marker="diamond"))
         # Long after enrollment ended the axis stops a little after the last event, not at the data cut.
         first, last = min(shown_dates), max(shown_dates)
         title = f"Cumulative randomized patients vs plan (data cut {cut.date()})"
         if cut <= last + pd.Timedelta(days=365):
             last = max(last, cut)
-            layers.append(hv.VLine(cut).opts(color="#888888", line_width=1))
+            layers.append(hv.VLine(cut).opts(color=ink.guide, line_width=1))
             layers.append(hv.Text(cut, 0, "data cut ", halign="right", valign="bottom").opts(
-                text_font_size="10pt", text_color="#555555"))
+                text_font_size="10pt", text_color=ink.muted))
         margin = (last - first) * 0.03
         return hv.Overlay(layers).opts(
             responsive=True, height=380, title=title, xlabel="Calendar date", xlim=(first - margin, last + margin),
@@ -370,56 +358,9 @@ class EnrollmentView(TabView):
 
     # --- sites ---------------------------------------------------------------------------------------
 
-    def _unfiltered_by_site(self) -> pd.DataFrame:
-        """Patients matching every filter except the site filter (the bars show every site to pick from)."""
-        store = self.store
-        return filter_subjects(store.dataset.adsl, replace(store.filter_spec, sites=()))
-
-    def _site_bars(self, subjects):
-        store = self.store
-        arms = store.dataset.arms if not store.arms else [a for a in store.dataset.arms if a in store.arms]
-        counts = enrollment_by_site(self._unfiltered_by_site(), self._activation["SITEID"], arms)
-        many = counts["SITEID"].nunique() > 30
-        counts = counts.assign(
-            Site=counts["SITEID"].map(lambda s: s if many else self._bar_labels.get(s, s)),
-            Name=counts["SITEID"].map(lambda s: self._labels.get(s, s)),
-        ).rename(columns={"ARM": "Arm", "N": "Patients"})
-        order = list(dict.fromkeys(counts["Site"]))[::-1]
-        colors = dict(store.dataset.arm_colors)
-        if store.sites:
-            # Sites outside the filter are drawn in paler arm colours (their own legend entries).
-            other = ~counts["SITEID"].isin(store.sites)
-            counts.loc[other, "Arm"] = counts.loc[other, "Arm"] + OTHER_SITES
-            colors.update({arm + OTHER_SITES: _pale(color) for arm, color in store.dataset.arm_colors.items()})
-        bars = hv.Bars(counts, ["Site", "Arm"], ["Patients", "SITEID", "Name"]).redim.values(Site=order)
-        return bars.opts(
-            stacked=True, invert_axes=True, cmap=colors, tools=["hover"], nonselection_alpha=1.0,
-            hover_tooltips=[("Site", "@Name"), ("Arm", "@Arm"), ("Patients", "@Patients")],
-            height=max(220, (14 if many else 26) * len(order) + 110), responsive=True,
-            title="Randomized per site, by arm", xlabel="", ylabel="Patients randomized",
-            legend_position="bottom_right", toolbar="above", yaxis="left",
-            fontsize={"yticks": "8pt" if many else "10pt"}, shared_axes=False,
-        )
-
-    def _on_site_tap(self, event) -> None:
-        """Clicking a site bar sets the global site filter (clicking the only selected site clears it)."""
-        label = event.new
-        if label is None or (isinstance(label, float) and math.isnan(label)):
-            return
-        by_label = {v: k for k, v in self._bar_labels.items()}
-        site = by_label.get(str(label), str(label))
-        if site not in self.store.param.sites.objects:
-            return
-        self.store.sites = [] if list(self.store.sites) == [site] else [site]
-
-    def _site_note(self, sites) -> str:
-        if not sites:
-            return "Click a site's bar to filter every tab to that site."
-        names = ", ".join(escape_markdown(self._labels.get(s, s)) for s in sites)
-        return f"Showing **{names}** in every tab; other sites are faded. Click the site again or 'Show all sites'."
 
     def _site_map(self, subjects):
-        sites = self.store.dataset.sites
+        sites, ink = self.store.dataset.sites, self.ink
         counts = subjects["SITEID"].astype(str).value_counts()
         loc = locations_by_city(site_locations(sites, counts))
         biggest = max(int(loc["RANDOMIZED"].max()), 1)
@@ -429,11 +370,11 @@ class EnrollmentView(TabView):
         ).rename(columns={"RANDOMIZED": "Randomized", "SITEIDS": "Sites"})
         xlim, ylim = _map_limits(loc["X"], loc["Y"], width=380, height=340)
         points = hv.Points(loc, ["X", "Y"], ["Randomized", "Marker", "Label", "Sites"]).opts(
-            size=hv.dim("Marker"), color="#0072B2", alpha=0.6, line_color="#08306b", tools=["hover"],
+            size=hv.dim("Marker"), color="#0072B2", alpha=0.6, line_color=ink.guide, tools=["hover"],
             hover_tooltips=[("City", "@Label"), ("Site ids", "@Sites"), ("Randomized", "@Randomized")],
         )
         labels = hv.Labels(loc.assign(Y=loc["Y"] - (ylim[1] - ylim[0]) * 0.06), ["X", "Y"], "Label").opts(
-            text_font_size="9pt", text_color="#111111")
+            text_font_size="9pt", text_color=ink.text)
         return (points * labels).opts(
             width=380, height=340, xlim=xlim, ylim=ylim, xaxis=None, yaxis=None, toolbar=None, shared_axes=False,
             title="Sites by city (marker area = randomized)", show_frame=True,
@@ -461,6 +402,13 @@ class EnrollmentView(TabView):
         out = table.assign(**{c: table[c].dt.strftime("%Y-%m-%d") for c in ("ACTIVDT", "FIRST_RANDDT")})
         out = out.rename(columns={**PERFORMANCE_TITLES, **{a: f"{short.get(a, a)}" for a in self.store.dataset.arms}})
         return out.dropna(axis=1, how="all")
+
+    def _header_alignment(self) -> dict[str, str]:
+        """Numeric columns' headers right-aligned like their values (text columns stay left-aligned)."""
+        text = {"SITEID", "SITENAME", "CITY", "ACTIVDT", "FIRST_RANDDT"}
+        short = self.store.dataset.info.arm_short_labels
+        numeric = [title for column, title in PERFORMANCE_TITLES.items() if column not in text]
+        return {title: "right" for title in [*numeric, *(short.get(a, a) for a in self.store.dataset.arms)]}
 
     def _table_caption(self, subjects) -> str:
         _, why = self._recruitment_end()
@@ -496,14 +444,14 @@ class EnrollmentView(TabView):
 
     def _monthly_plot(self, subjects):
         monthly, rate, arms = self._monthly(subjects)
-        colors = self.store.dataset.arm_colors
+        colors, ink = self.store.dataset.arm_colors, self.ink
         if monthly.empty:
             return hv.Curve([]).opts(title="No randomizations")
         layers = []
         pauses = recruitment_pauses(rate)
         if len(pauses):
             spans = [(s, e + pd.offsets.MonthBegin(1)) for s, e in zip(pauses["START"], pauses["END"])]
-            layers.append(hv.VSpans(spans).opts(color=PAUSE_COLOR, alpha=0.6))
+            layers.append(hv.VSpans(spans).opts(color=ink.guide, alpha=0.35))
         wide = monthly.pivot(index="MONTH", columns="ARM", values="N")[arms]
         bottom = pd.Series(0, index=wide.index)
         width = pd.Timedelta(days=26)
@@ -513,11 +461,11 @@ class EnrollmentView(TabView):
                                   "x1": wide.index + pd.Timedelta(days=2) + width, "y1": top.values,
                                   "Patients": wide[arm].values, "Month": wide.index.strftime("%Y-%m")})
             layers.append(hv.Rectangles(rects, ["x0", "y0", "x1", "y1"], ["Patients", "Month"], label=arm).opts(
-                color=colors[arm], line_color="white", tools=["hover"]))
+                color=colors[arm], line_color=ink.background, tools=["hover"]))
             bottom = top
         curve = rate.assign(Date=rate["MONTH"] + pd.Timedelta(days=15))
         layers.append(hv.Curve(curve, "Date", ("ROLLING_RATE", "Patients per month"),
-                               label="Rolling 3-month mean").opts(color=TOTAL_COLOR, line_width=2, tools=["hover"]))
+                               label="Rolling 3-month mean").opts(color=ink.text, line_width=2, tools=["hover"]))
         partial = " (last month partial: data cut)" if rate["PARTIAL"].any() else ""
         return hv.Overlay(layers).opts(
             responsive=True, height=300,
@@ -556,33 +504,6 @@ class EnrollmentView(TabView):
         caption = f"Patient flow up to the data cut {store.cutoff.isoformat()}"
         return consort_html(funnel, arms, store.dataset.arm_colors, notes, caption,
                             screening=has_screening_data(store.dataset.adsl))
-
-
-def _pale(color: str, amount: float = 0.65) -> str:
-    """A hex colour blended towards white (for de-emphasised bars)."""
-    rgb = [int(color.lstrip("#")[i:i + 2], 16) for i in (0, 2, 4)]
-    return "#" + "".join(f"{round(c + (255 - c) * amount):02x}" for c in rgb)
-
-
-def _short_name(label: str) -> str:
-    """'01 · Nanfang Hospital, Southern Medical University (Guangzhou)' -> '01 · Nanfang': the id and the
-    words of the name before 'Hospital' or the first comma, cut at a word boundary."""
-    site, sep, name = label.partition(" · ")
-    if not sep:
-        return label
-    name = name.split(" (")[0]
-    head = name.split(",")[0].split(" Hospital")[0].strip() or name
-    words, short = head.split(), ""
-    for word in words:
-        if short and len(short) + 1 + len(word) > SHORT_NAME_CHARS:
-            break
-        short = f"{short} {word}".strip()
-    return f"{site} · {short}"
-
-
-def _bar_labels(labels: dict[str, str]) -> dict[str, str]:
-    """Short y-axis labels per site (unique: each starts with the site id)."""
-    return {site: _short_name(label) for site, label in labels.items()}
 
 
 def _map_limits(x: pd.Series, y: pd.Series, *, width: int, height: int, pad: float = 0.25):

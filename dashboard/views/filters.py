@@ -10,6 +10,7 @@ from ..config import POPULATION_LABELS, SEX_LABELS
 from ..store import TrialStore
 from ..transforms.labels import site_labels
 from .escape import choice_options, escape_html
+from .theme import CHOICES_CSS
 
 COUNT_CSS = """
 :host { width: 100%; }
@@ -55,7 +56,7 @@ class FilterPanelView(pn.viewable.Viewer):
                 continue
             choices.append(pn.widgets.MultiChoice.from_param(
                 store.param[name], name=label, options=choice_options({option_label(v): v for v in objects}),
-                placeholder=placeholder, sizing_mode="stretch_width", solid=False,
+                placeholder=placeholder, sizing_mode="stretch_width", solid=False, stylesheets=[CHOICES_CSS],
             ))
         if "AGE" in adsl.columns and adsl["AGE"].notna().any():
             choices.append(pn.widgets.IntRangeSlider.from_param(

@@ -4,14 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import holoviews as hv
-import holoviews.plotting.bokeh  # noqa: F401  (registers the Bokeh backend that .opts needs)
 import pandas as pd
 import panel as pn
 
-from ..transforms.enrollment import enrollment_by_site
 from ..transforms.filtering import restrict_to_subjects
-from ..transforms.labels import site_labels
 from ..transforms.overview import (
     ALL_ARMS,
     STATUS_ORDER,
@@ -25,11 +21,12 @@ from ..transforms.response import format_proportion, response_visits
 from ..transforms.safety import ae_definition, has_treatment_emergent_flag
 from ..store import POPULATIONS
 from .base import TabView, no_patients_message
-from .summary import ExecutiveSummaryView
 from .escape import escape_html
+from .sites import SiteChart
+from .summary import ExecutiveSummaryView
+from .theme import HTML_CSS
 
 SECTION_MIN_WIDTH = 640  # px: two sections side by side on large screens, one per row on laptops
-SITE_LABEL_CHARS = 48  # longer site names are cut on the chart axis (full names in the sidebar and Enrollment)
 CARDS_CSS = """
 .cards { display: flex; flex-wrap: wrap; gap: 10px; }
 .card { flex: 1 1 130px; min-width: 130px; border: 1px solid rgba(128, 128, 128, 0.35);
@@ -37,18 +34,6 @@ CARDS_CSS = """
 .card .label { font-size: 0.78rem; text-transform: uppercase; letter-spacing: 0.03em; opacity: 0.75; }
 .card .value { font-size: 1.6rem; font-weight: 600; line-height: 1.25; }
 .card .detail { font-size: 0.82rem; opacity: 0.85; }
-"""
-TABLE_CSS = """
-:host { overflow-x: auto; }
-table { border-collapse: collapse; width: 100%; font-size: 0.9rem; }
-caption { caption-side: top; text-align: left; font-weight: 600; font-size: 1rem; padding: 4px 0 6px 0; }
-th, td { padding: 4px 8px; border-bottom: 1px solid rgba(128, 128, 128, 0.3); text-align: right; }
-td { white-space: nowrap; }
-th:first-child, td:first-child { text-align: left; }
-thead th { font-weight: 600; border-bottom: 2px solid rgba(128, 128, 128, 0.5); }
-tr.total td { font-weight: 600; }
-.swatch { display: inline-block; width: 0.8em; height: 0.8em; border-radius: 2px; margin-right: 6px; vertical-align: baseline; }
-.note { font-size: 0.8rem; opacity: 0.75; white-space: normal; }
 """
 
 
@@ -61,7 +46,6 @@ class OverviewSummary:
     status: pd.DataFrame
     primary: pd.DataFrame | str
     sae: pd.DataFrame | str
-    sites: pd.DataFrame
 
 
 class OverviewView(TabView):
@@ -75,12 +59,11 @@ class OverviewView(TabView):
         empty = no_patients_message(self.store)
         empty.visible = subjects.rx.pipe(lambda s: s.empty)
 
-        def html(render, css=TABLE_CSS, **kwargs):
+        def html(render, css=HTML_CSS, **kwargs):
             return pn.pane.HTML(summary.rx.pipe(render), stylesheets=[css], margin=(5, 10), **kwargs)
 
         flex = {"min_width": SECTION_MIN_WIDTH, "styles": {"flex": f"1 1 {SECTION_MIN_WIDTH}px"}}
-        chart = pn.pane.HoloViews(self.dynamic_map(lambda s: self._site_bars(self.summarize(s)), self.store.filtered_subjects),
-                                  margin=(5, 10), **flex)
+        chart = pn.Column(SiteChart(view=self, title="Patients by site"), margin=(5, 0), **flex)
         content = pn.Column(
             ExecutiveSummaryView(store=self.store, subjects=subjects),
             html(self._cards_html, CARDS_CSS, sizing_mode="stretch_width"),
@@ -104,7 +87,6 @@ class OverviewView(TabView):
             status=study_status_by_arm(subjects, arms),
             primary=self._primary(subjects),
             sae=self._sae(subjects),
-            sites=enrollment_by_site(subjects, arms=arms),
         )
         return summary
 
@@ -228,27 +210,8 @@ class OverviewView(TabView):
             css = ' class="total"' if first == ALL_ARMS else ""
             body.append(f"<tr{css}><td>{swatch}{escape_html(first)}</td>{cells}</tr>")
         foot = f'<p class="note">{escape_html(note)}</p>' if note else ""
-        return (f"<table><caption>{escape_html(caption)}</caption><thead><tr>{head}</tr></thead>"
+        return (f'<table class="wide"><caption>{escape_html(caption)}</caption><thead><tr>{head}</tr></thead>'
                 f"<tbody>{''.join(body)}</tbody></table>{foot}")
-
-    # --- site chart --------------------------------------------------------------------------
-
-    def _site_bars(self, summary: OverviewSummary) -> hv.Bars:
-        """Stacked bars of patients per site and arm, largest site on top (updated in place)."""
-        dataset = self.store.dataset
-        labels = site_labels(dataset.adsl, dataset.sites)
-        counts = summary.sites
-        site = counts["SITEID"].map(labels).fillna(counts["SITEID"]).map(_shorten)
-        counts = counts.assign(Site=site, Arm=counts["ARM"])
-        if counts.empty:  # hidden behind the empty state; Bokeh cannot stack zero bars
-            counts = pd.DataFrame({"Site": "", "Arm": dataset.arms, "N": 0})
-        order = list(dict.fromkeys(counts["Site"]))[::-1]
-        return hv.Bars(counts, kdims=["Site", "Arm"], vdims=[hv.Dimension("N", label="Patients")]).opts(
-            stacked=True, invert_axes=True, color="Arm", cmap=dataset.arm_colors, legend_position="bottom_right",
-            xlabel="", ylabel="Patients", title="Patients by site", tools=["hover"], framewise=True,
-            responsive=True, height=max(220, 70 + 26 * len(self.store.param.sites.objects)), show_grid=True,
-            fontsize={"title": "11pt", "yticks": "9pt", "xticks": "9pt", "xlabel": "10pt"}, toolbar=None,
-        ).redim.values(Site=order, Arm=dataset.arms)
 
 
 def _message(caption: str, message: str) -> str:
@@ -262,10 +225,6 @@ def _card(label: str, value: int, detail: str) -> str:
 
 def _pct_text(n, total, of: str) -> str:
     return f"of {int(total)} {of} ({100 * n / total:.1f}%)" if total else f"of 0 {of}"
-
-
-def _shorten(text: str, limit: int = SITE_LABEL_CHARS) -> str:
-    return text if len(text) <= limit else text[: limit - 1].rstrip(" ,·") + "…"
 
 
 def _plural(count: int, noun: str) -> str:

@@ -10,6 +10,7 @@ import holoviews.plotting.bokeh  # noqa: F401  (registers the Bokeh backend for 
 import numpy as np
 import pandas as pd
 import panel as pn
+from holoviews.plotting.util import process_cmap
 
 from ..config import RESPONSE_SUBGROUPS, SUBGROUP_MIN_LEVEL_SIZE
 from ..data.dataset import TrialDataset
@@ -20,9 +21,12 @@ from .base import TabView, link_active, no_patients_message
 from .escape import escape_html, escape_markdown, plot_title
 from .survival import SurvivalView, left_text_css
 from .swimmer import SwimmerView
+from .theme import legible, text_on
 
 # Forest plot x edge (percentage points): CIs reaching beyond are drawn to the edge.
 FOREST_X_EDGE = 105
+# Colour map of the transitions heatmap (cells: patients).
+TRANSITION_CMAP = "Blues"
 
 
 NO_ADRS = ("**Response data are not available.** This trial's data include no response assessments "
@@ -189,7 +193,7 @@ class ResponseByVisitView(TabView):
         pad = max(3.0, 0.05 * (days[-1] - days[0])) if days else 3.0
         day = overall.loc[overall["AVISIT"] == visit, "DAY"]
         if len(day):
-            layers.append(hv.VLine(float(day.iloc[0])).opts(color="#999999", line_dash="dashed"))
+            layers.append(hv.VLine(float(day.iloc[0])).opts(color=self.ink.guide, line_dash="dashed"))
         return pn.pane.HoloViews(
             hv.Overlay(layers).opts(
                 title="Overall response (CR+PR) with 95% Wilson CI", xlabel="Study day", ylabel="Responders (%)",
@@ -216,6 +220,13 @@ class ResponseByVisitView(TabView):
             pn.pane.DataFrame(table, escape=True, sizing_mode="stretch_width", css_classes=["response-table"]),
             sizing_mode="stretch_width", min_width=360,
         )
+
+
+def cell_color(value: float, clim: tuple[float, float], palette: list[str]) -> str:
+    """The colour a linear colour mapper over `clim` gives `value` (Bokeh's binning of `palette`)."""
+    low, high = clim
+    index = int((value - low) / (high - low) * len(palette)) if high > low else 0
+    return palette[min(max(index, 0), len(palette) - 1)]
 
 
 class TransitionsView(TabView):
@@ -246,17 +257,21 @@ class TransitionsView(TabView):
         status = status_for(self.store, subjects)
         tr = rs.response_transitions(status, start, end, arms)
         cats = list(tr["FROM"].cat.categories)
+        clim = (0, max(1, int(tr["n"].max())))
+        palette = process_cmap(TRANSITION_CMAP, ncolors=256)
         plots = []
         for arm in arms:
             d = tr.loc[tr["ARM"] == arm].assign(FROM=lambda f: f["FROM"].astype(str), TO=lambda f: f["TO"].astype(str))
             d["text"] = d["n"].astype(str).where(d["n"] > 0, "")
             d["row %"] = d["pct_of_from"].round(1)
+            # Each number in black or white, whichever reads on its cell's colour.
+            d["ink"] = [text_on(cell_color(n, clim, palette)) for n in d["n"]]
             heat = hv.HeatMap(d, ["TO", "FROM"], ["n", "row %"]).redim.values(TO=cats, FROM=cats[::-1]).opts(
-                cmap="Blues", tools=["hover"], colorbar=False, active_tools=[], xrotation=30, responsive=True, height=340,
+                cmap=palette, tools=["hover"], colorbar=False, active_tools=[], xrotation=30, responsive=True, height=340,
                 xlabel=f"Status at {end}", ylabel=f"Status at {start}",
-                title=plot_title(f"{arm_label(dataset, arm)} (N={int(d['n'].sum())})"), clim=(0, max(1, int(tr["n"].max()))),
+                title=plot_title(f"{arm_label(dataset, arm)} (N={int(d['n'].sum())})"), clim=clim,
             )
-            labels = hv.Labels(d, ["TO", "FROM"], "text").opts(text_font_size="10pt", text_color="#222222")
+            labels = hv.Labels(d, ["TO", "FROM"], ["text", "ink"]).opts(text_font_size="10pt", text_color="ink")
             plots.append(pn.pane.HoloViews(heat * labels, sizing_mode="stretch_width", min_width=340))
         note = pn.pane.Markdown(
             f"Rows: status at {escape_markdown(start)}; columns: status at {escape_markdown(end)}; cells: patients "
@@ -301,7 +316,7 @@ class SubgroupView(TabView):
             "N_c": overall["N_c"], "diff": overall["diff"], "diff_low": low, "diff_high": high,
             "ESTIMABLE": bool(overall["N_t"] and overall["N_c"]), "p_interaction": np.nan}])
         sub = pd.concat([everyone, sub], ignore_index=True)
-        sub["y"] = np.arange(len(sub))[::-1].astype(float)
+        sub["Row"] = np.arange(len(sub))[::-1].astype(float)
         sub["row"] = [f"{g}: {lvl} ({nt + nc})" if lvl else f"{g} ({nt + nc})"
                       for g, lvl, nt, nc in zip(sub["SUBGROUP"], sub["LEVEL"], sub["N_t"], sub["N_c"])]
         for col in ("diff", "diff_low", "diff_high"):
@@ -314,18 +329,22 @@ class SubgroupView(TabView):
         sub["p interaction"] = sub["p_interaction"].map(lambda p: "" if pd.isna(p) else f"{p:.3f}")
         ok = sub.loc[sub["ESTIMABLE"]].dropna(subset=["diff_low"])
         missing = sub.loc[~sub.index.isin(ok.index)].assign(x=-FOREST_X_EDGE + 2, text="not estimable")
+        ink = self.ink
         forest = (
-            hv.Segments(ok.assign(y1=ok["y"]), ["diff_low_pp", "y", "diff_high_pp", "y1"]).opts(color="#333333", line_width=2)
-            * hv.Scatter(ok, "diff_pp", ["y", "row", t, c, "Difference (95% CI)", "p interaction"]).opts(
+            hv.Segments(ok.assign(Row1=ok["Row"]), ["diff_low_pp", "Row", "diff_high_pp", "Row1"]).opts(
+                color=ink.text, line_width=2)
+            * hv.Scatter(ok, "diff_pp", ["Row", "row", t, c, "Difference (95% CI)", "p interaction"]).opts(
                 color=dataset.arm_colors[treatment], size=9, marker="square", tools=["hover"])
-            * hv.Labels(missing, ["x", "y"], "text").opts(text_align="left", text_color="#777777", text_font_size="9pt")
-            * hv.VLine(0).opts(color="#999999")
+            * hv.Labels(missing, ["x", "Row"], "text").opts(text_align="left", text_color=ink.muted, text_font_size="9pt")
+            * hv.VLine(0).opts(color=ink.guide)
         )
         if not np.isnan(overall["diff"]):
-            forest *= hv.VLine(100 * overall["diff"]).opts(color=dataset.arm_colors[treatment], line_dash="dashed")
+            forest *= hv.VLine(100 * overall["diff"]).opts(
+                color=legible(dataset.arm_colors[treatment], ink.background, 3), line_dash="dashed")
+        # Not linked to other plots' axes: the swimmer's lanes share no rows with the subgroups.
         forest = forest.opts(
-            xlim=(-FOREST_X_EDGE, FOREST_X_EDGE), yticks=list(zip(sub["y"], sub["row"])), ylim=(-0.7, len(sub) - 0.3),
-            height=24 * len(sub) + 90, responsive=True,
+            xlim=(-FOREST_X_EDGE, FOREST_X_EDGE), yticks=list(zip(sub["Row"], sub["row"])), ylim=(-0.7, len(sub) - 0.3),
+            height=24 * len(sub) + 90, responsive=True, shared_axes=False,
             xlabel=f"Difference in overall response, {t} minus {c} (percentage points, 95% Newcombe CI)",
             ylabel="", title=plot_title(f"Overall response at {visit}: subgroup differences (dashed line: all patients)"),
             active_tools=[],

@@ -24,8 +24,9 @@ from ..transforms.flags import is_yes
 from ..transforms.response import control_arm
 from ..transforms import safety as sf
 from .base import TabView, no_patients_message
-from .help import help_toggle
 from .escape import csv_download, escape_html as _e, safe_filename, tooltip_field
+from .help import help_toggle
+from .theme import HTML_CSS, PlotInk
 
 COUNT_OPTIONS = {"Patients": "subjects", "Events": "events"}
 SORT_OPTIONS = {"Frequency": "frequency", "Risk difference": "risk difference"}
@@ -38,6 +39,7 @@ TABLE_CSS = """
 .tabulator .tabulator-row .tabulator-cell, .tabulator .tabulator-row { min-height: 0 !important; }
 .tabulator .tabulator-col .tabulator-col-content { padding: 4px 6px !important; }
 .tabulator .tabulator-group { padding: 3px 6px !important; font-size: 13px !important; }
+.tabulator .tabulator-row.tabulator-group span { color: inherit !important; opacity: 0.85; }
 """
 
 
@@ -69,10 +71,10 @@ def prepared_adae(dataset: TrialDataset) -> pd.DataFrame:
     return prepared
 
 
-def _volcano_guides():
+def _volcano_guides(ink: PlotInk):
     """Static guides of the volcano plot (outside its DynamicMap, so updates redraw points only)."""
-    threshold = hv.HLine(-np.log10(0.05)).opts(color="#666", line_dash="dashed", line_width=1)
-    return threshold * hv.VLine(0).opts(color="#666", line_width=1)
+    threshold = hv.HLine(-np.log10(0.05)).opts(color=ink.guide, line_dash="dashed", line_width=1)
+    return threshold * hv.VLine(0).opts(color=ink.guide, line_width=1)
 
 
 def _band_title(band: str) -> str:
@@ -211,9 +213,9 @@ class SafetyView(TabView):
         inner = pn.Tabs(dynamic=True, sizing_mode="stretch_width")
         shown = inner.param.active
         header = pn.pane.HTML(pn.bind(self._header, subjects, self.param.treatment_emergent_only),
-                              sizing_mode="stretch_width")
+                              sizing_mode="stretch_width", stylesheets=[HTML_CSS])
         summary = pn.pane.HTML(_gated(shown, INCIDENCE_TAB, self._summary, subjects, *event_deps),
-                               css_classes=["ae-summary"], sizing_mode="stretch_width")
+                               css_classes=["ae-summary"], sizing_mode="stretch_width", stylesheets=[HTML_CSS])
         table = self._incidence_table(shown, subjects, event_deps)
         download = pn.widgets.FileDownload(
             callback=self._csv,
@@ -221,7 +223,8 @@ class SafetyView(TabView):
             label="Download incidence (CSV)", color="primary", width=230,
         )
         incidence_tab = pn.Column(
-            controls, pair, summary, table, pn.pane.HTML(self._worst_grade_note(), sizing_mode="stretch_width"),
+            controls, pair, summary, table,
+            pn.pane.HTML(self._worst_grade_note(), sizing_mode="stretch_width", stylesheets=[HTML_CSS]),
             download,
             pn.Row(self._volcano(shown, subjects, event_deps), self._listing(shown, subjects, event_deps),
                    sizing_mode="stretch_width"),
@@ -234,6 +237,7 @@ class SafetyView(TabView):
         ])
         empty = no_patients_message(store)
         empty.visible = subjects.rx.pipe(lambda s: s.empty)
+        inner.visible = subjects.rx.pipe(lambda s: not s.empty)
         return pn.Column(empty, header, inner, sizing_mode="stretch_width")
 
     def _header(self, subjects: pd.DataFrame, *_) -> str:
@@ -244,11 +248,16 @@ class SafetyView(TabView):
         short = dataset.info.arm_short_labels
         if any(a in short for a in n.index):
             names = " (" + "; ".join(f"{_e(short[a])} = {_e(a)}" for a in n.index if a in short) + ")"
+        grading = sf.GRADE_VARIABLES.get(self.basis)
+        note = _e(sf.grade_basis_note(self.basis))
+        if grading:
+            note = f'<span title="{_e(grading)}">{note}</span>'
         return (
-            f"<div style='color:#333'><b>Safety population</b> (SAFFL = Y among the {len(subjects)} filtered "
-            f"patients): {per_arm or 'no patients'}{names}. <b>Data cut {self.store.cutoff.isoformat()}</b>. "
+            f"<div><b>Safety population</b> (<span title=\"SAFFL = Y\">patients who received any study "
+            f"treatment</span>, among the {len(subjects)} filtered patients): {per_arm or 'no patients'}{names}. "
+            f"<b>Data cut {self.store.cutoff.isoformat()}</b>. "
             f"<b>Incidence table: {_e(self._definition(self.treatment_emergent_only))}.</b> "
-            f"{_e(sf.grade_basis_note(self.basis))} Arms are the randomized arms.</div>"
+            f"{note} Arms are the randomized arms.</div>"
         )
 
     def _label(self, arm: str) -> str:
@@ -291,6 +300,7 @@ class SafetyView(TabView):
             pagination=None,
             header_tooltips={"Risk difference (pp)": "Incidence difference of the compared arms, percentage points",
                              "Fisher p": "Two-sided Fisher exact test, patients with >= 1 event"},
+            header_align={"Risk difference (pp)": "right", "Fisher p": "right"},  # over their right-aligned values
             frozen_columns=[TERM_COLUMN],
         )
         table.on_click(self._on_table_click)
@@ -307,7 +317,7 @@ class SafetyView(TabView):
         """Why the worst-grade columns can differ from the focus panels' grade 3-4 counts."""
         if not self.bands:
             return ""
-        return ("<div style='color:#444;font-size:12px'>“Worst grade” columns count each patient once, at the "
+        return ("<div class='note'>“Worst grade” columns count each patient once, at the "
                 "worst grade of their events in that row over the whole follow-up (a patient whose infection "
                 "became fatal counts under grade 5, not 3-4). The focus panels count any grade 3-4 event with "
                 f"onset within {SAFETY_FOCUS_WINDOW_DAYS} days, so their figures can differ.</div>")
@@ -354,30 +364,29 @@ class SafetyView(TabView):
         selection.param.watch(lambda event: self._on_volcano_select(dmap, event.new), "index")
         labels = self.dynamic_map(lambda *_: self._volcano_labels(), self.store.filtered_subjects, *deps[1:])
         return pn.Column(
-            pn.pane.HTML(_gated(shown, INCIDENCE_TAB, lambda *_: self._volcano_title(), *deps)),
-            pn.pane.HoloViews(dmap * labels * _volcano_guides(), width=470, height=400),
-            pn.pane.HTML(_gated(shown, INCIDENCE_TAB, lambda *_: self._volcano_key(), *deps), width=470),
+            pn.pane.HTML(_gated(shown, INCIDENCE_TAB, lambda *_: self._volcano_title(), *deps), stylesheets=[HTML_CSS]),
+            pn.pane.HoloViews(dmap * labels * _volcano_guides(self.ink), width=470, height=400),
+            pn.pane.HTML(_gated(shown, INCIDENCE_TAB, lambda *_: self._volcano_key(), *deps), width=470,
+                         stylesheets=[HTML_CSS]),
             help_toggle("volcano", width=470, sizing_mode="fixed"),
             width=480,
         )
 
     def _volcano_key(self) -> str:
         """Colour key and caveat under the volcano plot."""
-        caption = ("<div style='color:#444;font-size:12px;margin-top:2px'><i>Fisher exact p, unadjusted for "
+        caption = ("<div class='note'><i>Fisher exact p, unadjusted for "
                    "multiple comparisons: a screening tool, not a test.</i></div>")
         if self.risk() is None:
             return caption
 
         def swatch(color: str, text: str) -> str:
-            return (f"<span style='white-space:nowrap'><span style='display:inline-block;width:10px;height:10px;"
-                    f"border-radius:50%;background:{_e(color)};border:1px solid #333;margin-right:4px'></span>"
-                    f"{text}</span>")
+            return f"<span class='item'><span class='dot' style='background:{_e(color)}'></span>{text}</span>"
 
         a, b = self.arm_a, self.arm_b
         keys = [swatch(self.arm_colors.get(a, "#000"), f"p &lt; 0.05, higher in {_e(self._label(a))}"),
                 swatch(self.arm_colors.get(b, "#000"), f"p &lt; 0.05, higher in {_e(self._label(b))}"),
                 swatch(NOT_SIGNIFICANT, "p ≥ 0.05")]
-        return ("<div style='font-size:12px;color:#222'>" + " &nbsp; ".join(keys)
+        return ("<div class='key'>" + " ".join(keys)
                 + ". Labelled: terms with p &lt; 0.05; point size: number of events.</div>" + caption)
 
     def _volcano_labels(self):
@@ -389,7 +398,7 @@ class SafetyView(TabView):
             frame = pd.DataFrame({"RD": hits["RD"], "NEG_LOG10_P": hits["NEG_LOG10_P"],
                                   "TERM": hits["AEDECOD"].astype(str)})
         # Right of 0 the text runs leftwards (towards the centre) so it stays inside the plot.
-        style = dict(text_font_size="8pt", text_color="#222", yoffset=0.05, text_baseline="bottom")
+        style = dict(text_font_size="8pt", text_color=self.ink.text, yoffset=0.05, text_baseline="bottom")
         left, right = frame[frame["RD"] < 0], frame[frame["RD"] >= 0]
         return (hv.Labels(left, kdims=["RD", "NEG_LOG10_P"], vdims=["TERM"]).opts(
                     text_align="left", xoffset=0.6, **style)
@@ -426,7 +435,7 @@ class SafetyView(TabView):
         hover = [("Term", "@TERM"), ("Body system", "@SOC"), (label_a, "@A_TEXT"), (label_b, "@B_TEXT"),
                  ("Risk difference (pp)", "@RD{0.0}"), ("Fisher p", "@P_TEXT"), ("Events", "@EVENTS")]
         points = hv.Points(frame, kdims=["RD", "NEG_LOG10_P"], vdims=columns[2:]).opts(
-            size="SIZE", color="COLOR", alpha=0.75, line_color="#333", tools=["hover", "tap"],
+            size="SIZE", color="COLOR", alpha=0.75, line_color=self.ink.muted, tools=["hover", "tap"],
             hover_tooltips=hover, responsive=False, width=470, height=380, show_grid=True,
             xlabel="Risk difference (percentage points)", ylabel="−log10 Fisher p",
             nonselection_alpha=0.3, selection_line_width=2, toolbar="above",
@@ -503,15 +512,15 @@ class SafetyView(TabView):
             formatters={"Onset date": DateFormatter(format="%Y-%m-%d")},
         )
         note = pn.pane.HTML(_gated(shown, TIMELINE_TAB, self._patient_note, subjects, self.param.patient),
-                            sizing_mode="stretch_width")
+                            sizing_mode="stretch_width", stylesheets=[HTML_CSS])
         return pn.Column(
             topic_select,
             pn.pane.HTML(
-                "Cumulative proportion of safety-population patients with a first event by study day "
+                "<p class='note'>Cumulative proportion of safety-population patients with a first event by study day "
                 f"(crude: patients with a first event by day t / N, no censoring adjustment). The dashed line "
                 f"marks day {SAFETY_FOCUS_WINDOW_DAYS}, the focus-panel window. Counted: "
                 f"{_e(self._definition(self.te_flag))}. Global filters apply; the incidence-table event filters "
-                "do not.", styles={"color": "#444"}),
+                "do not.</p>", stylesheets=[HTML_CSS], sizing_mode="stretch_width"),
             plot, pn.pane.HTML("<b>Per-patient adverse events</b>", margin=(20, 10, 0, 10)), patient, note, listing,
             sizing_mode="stretch_width",
         )
@@ -541,7 +550,7 @@ class SafetyView(TabView):
                 interpolation="steps-post", color=colors.get(arm, "#000"), line_width=2.5, tools=["hover"],
                 hover_tooltips=[("Arm", tooltip_field("ARM_LABEL")), ("Study day", "@DAY"), ("Patients", "@TEXT")],
             ))
-        window = hv.VLine(SAFETY_FOCUS_WINDOW_DAYS).opts(color="#666", line_dash="dashed", line_width=1)
+        window = hv.VLine(SAFETY_FOCUS_WINDOW_DAYS).opts(color=self.ink.guide, line_dash="dashed", line_width=1)
         return hv.Overlay([*overlays, window]).opts(
             xlabel="Study day (day 1 = randomization)", ylabel="Patients with a first event (%)",
             title=f"Cumulative incidence: {topic.label}", legend_position="top_left", responsive=True,
@@ -573,9 +582,10 @@ class SafetyView(TabView):
 
     def _focus(self, shown, subjects, event_deps):
         return pn.Column(
-            pn.pane.HTML(_gated(shown, FOCUS_TAB, self._focus_html, subjects), sizing_mode="stretch_width"),
+            pn.pane.HTML(_gated(shown, FOCUS_TAB, self._focus_html, subjects), sizing_mode="stretch_width",
+                         stylesheets=[HTML_CSS]),
             pn.pane.HTML(_gated(shown, FOCUS_TAB, self._exposure_html, subjects, *event_deps),
-                         sizing_mode="stretch_width"),
+                         sizing_mode="stretch_width", stylesheets=[HTML_CSS]),
             sizing_mode="stretch_width",
         )
 
@@ -620,11 +630,11 @@ class SafetyView(TabView):
             order = soc.groupby("AEBODSYS")["SUBJECTS"].sum().sort_values(ascending=False).index
             rows += [(name, soc[soc["AEBODSYS"] == name]) for name in order]
             parts.append(self._html_table("Serious adverse events by body system (whole follow-up)", rows, arms))
-        note = ("<p style='color:#444'>Patients with at least one event, n/N (%), N = safety population of the "
+        note = ("<p class='note'>Patients with at least one event, n/N (%), N = safety population of the "
                 f"filtered patients. Counted: {_e(self._definition(self.te_flag))}. Global filters apply; the "
                 "incidence-table event filters do not.</p>")
         if categories and self.store.population != "Evaluable":
-            note += ("<p style='color:#8a5a00'>The publication counts the analysed (evaluable) patients: choose the "
+            note += ("<p class='caution'>The publication counts the analysed (evaluable) patients: choose the "
                      "<b>Evaluable</b> population in the sidebar to compare with its figures.</p>")
         return note + "".join(parts)
 
@@ -655,7 +665,7 @@ class SafetyView(TabView):
             body += [[label if i == 0 else "", *row] for i, row in enumerate(text.itertuples(index=False))]
         window = (f"the end of adverse-event collection, study day {self.collection_days} ({self.collection_source}),"
                   if self.collection_days is not None else "the data cut (no adverse-event onset days in the data),")
-        note = ("<p style='color:#444'>Person-time per patient (safety population): from first treatment (else "
+        note = ("<p class='note'>Person-time per patient (safety population): from first treatment (else "
                 f"randomization) to {_e(window)} or death, last known alive, end of study or the data cut if "
                 "earlier. "
                 "<b>Incidence rate</b>: patients with a first event / patient-months at risk (to the first event, "
@@ -679,15 +689,8 @@ def _empty_frame(numbers: list[str], texts: list[str]) -> pd.DataFrame:
 
 
 def _html_grid(caption: str, header: list[str], rows: list[list[str]]) -> str:
-    """A small HTML table (caption above); every cell is escaped here."""
-    cell = "padding:2px 12px;border-bottom:1px solid #e5e5e5"
-    head = "".join(f"<th style='{cell};text-align:{'left' if i == 0 else 'right'}'>{_e(h)}</th>"
-                   for i, h in enumerate(header))
-    body = "".join(
-        "<tr>" + "".join(f"<td style='{cell};text-align:{'left' if i == 0 else 'right'}'>{_e(v)}</td>"
-                         for i, v in enumerate(row)) + "</tr>"
-        for row in rows
-    )
-    return (f"<div style='font-weight:bold;margin:12px 0 4px'>{_e(caption)}</div>"
-            f"<table style='border-collapse:collapse;margin-bottom:8px'><thead><tr>{head}</tr></thead>"
+    """A small HTML table with its caption (styled by `theme.HTML_CSS`); every cell is escaped here."""
+    head = "".join(f"<th>{_e(h)}</th>" for h in header)
+    body = "".join("<tr>" + "".join(f"<td>{_e(v)}</td>" for v in row) + "</tr>" for row in rows)
+    return (f"<table style='margin:12px 0 8px'><caption>{_e(caption)}</caption><thead><tr>{head}</tr></thead>"
             f"<tbody>{body}</tbody></table>")

@@ -15,8 +15,9 @@ from ..config import DAYS_PER_MONTH, TTE_LANDMARK_MONTHS
 from ..transforms import response as rs
 from ..transforms import survival as sv
 from .base import TabView, no_patients_message
-from .help import help_toggle
 from .escape import escape_markdown, plot_title
+from .help import help_toggle
+from .theme import legible
 
 
 def _steps(curve: pd.DataFrame) -> pd.DataFrame:
@@ -45,6 +46,14 @@ def _risk_step(max_months: float) -> int:
     return next((s for s in (1, 3, 6, 12, 24) if max_months / s <= 10), 36)
 
 
+def endpoint_names(params: pd.DataFrame) -> dict[str, str]:
+    """Reader's name per endpoint (PARAMCD -> PARAM); the code is added only where two names coincide."""
+    names = params["PARAM"].fillna(params["PARAMCD"]).astype(str)
+    repeated = names.duplicated(keep=False)
+    return {code: f"{name} ({code})" if twice else name
+            for code, name, twice in zip(params["PARAMCD"], names, repeated)}
+
+
 def uses_competing_risks(params: pd.DataFrame, paramcd: str) -> bool:
     """Whether an endpoint has competing events (then cumulative incidence, not Kaplan-Meier)."""
     return bool(params.loc[params["PARAMCD"] == paramcd, "competing"].sum() > 0)
@@ -57,7 +66,8 @@ class SurvivalView(TabView):
 
     def __panel__(self):
         params = sv.tte_parameters(self.store.dataset.adtte)
-        options = {f"{p.PARAMCD}: {p.PARAM} ({'cumulative incidence' if p.competing else 'Kaplan-Meier'})": p.PARAMCD
+        names = endpoint_names(params)
+        options = {f"{names[p.PARAMCD]} ({'cumulative incidence' if p.competing else 'Kaplan-Meier'})": p.PARAMCD
                    for p in params.itertuples()}
         default = next((c for c in ("FFS", "OS", "PFS") if c in set(params["PARAMCD"])), params["PARAMCD"].iloc[0])
         endpoint = pn.widgets.Select(label="Endpoint", options=options, value=default, width=420)
@@ -108,7 +118,7 @@ class SurvivalView(TabView):
         risk["Months"] = risk["TIME"] / DAYS_PER_MONTH
         risk["arm"] = risk["ARM"].map(lambda a: dataset.info.arm_short_labels.get(a, a))
         risk["text"] = risk["at_risk"].astype(str)
-        risk["color"] = risk["ARM"].map(colors)
+        risk["color"] = risk["ARM"].map(lambda a: legible(colors[a], self.ink.background))
         names = [dataset.info.arm_short_labels.get(a, a) for a in arms]
         risk_plot = hv.Labels(risk, ["Months", "arm"], ["text", "color"]).redim.values(arm=names[::-1]).opts(
             xlim=xlim, xticks=ticks, responsive=True, height=40 + 28 * len(arms), xlabel="",
@@ -165,11 +175,12 @@ class SurvivalView(TabView):
         arms = self._arms(subjects)
         control = rs.control_arm(arms)
         rows = []
+        names = endpoint_names(params)
         for p in params.itertuples():
             tte = sv.tte_data(subjects, dataset.adtte, p.PARAMCD)
             if tte.empty:
                 continue
-            row = {"Endpoint": f"{p.PARAMCD}: {p.PARAM}", "Method": "Aalen-Johansen" if p.competing else "Kaplan-Meier"}
+            row = {"Endpoint": names[p.PARAMCD], "Method": "Aalen-Johansen" if p.competing else "Kaplan-Meier"}
             if len(arms) == 2:
                 row["HR and p"] = ("cause-specific Cox HR (Wald CI, Efron ties), cause-specific log-rank p"
                                    if p.competing else "Cox HR (Wald CI, Efron ties), log-rank p")

@@ -11,10 +11,13 @@ import holoviews.plotting.bokeh  # noqa: F401  (registers the Bokeh backend for 
 import pandas as pd
 import panel as pn
 
-from ..config import SWIMMER_PAGE_SIZE
+from ..config import SEX_LABELS, SWIMMER_PAGE_SIZE
 from ..transforms import response as rs
+from ..transforms import safety as sf
+from ..transforms.labels import column_label, site_labels
 from .base import TabView, no_patients_message
-from .escape import escape_markdown
+from .escape import escape_html, escape_markdown
+from .theme import PlotInk
 
 SORTS = MappingProxyType({
     "Arm": ("ARM", "END"),
@@ -22,19 +25,28 @@ SORTS = MappingProxyType({
     "Best response": ("best_rank", "END"),
     "Time on study": ("END",),
 })
-# Marker per non-response event kind (response markers are circles coloured by category).
+# Marker per non-response event kind (response markers are circles coloured by category); a colour of
+# None is the theme's ink (black on light, near-white on dark).
 KIND_STYLE = MappingProxyType({
-    "Exposure": {"marker": "triangle", "color": "#000000", "size": 6},
+    "Exposure": {"marker": "triangle", "color": None, "size": 6},
     "Serious AE": {"marker": "x", "color": "#D55E00", "size": 10},
     "cGVHD onset": {"marker": "diamond", "color": "#CC79A7", "size": 11},
-    "Relapse": {"marker": "square", "color": "#7b3294", "size": 9},
-    "Progression": {"marker": "square", "color": "#7b3294", "size": 9},
-    "Death": {"marker": "inverted_triangle", "color": "#000000", "size": 11},
+    "Relapse": {"marker": "square", "color": "#9e4fc4", "size": 9},
+    "Progression": {"marker": "square", "color": "#9e4fc4", "size": 9},
+    "Death": {"marker": "inverted_triangle", "color": None, "size": 11},
 })
+# Style of time-to-event markers the configuration does not know (a trial's own ADTTE parameters).
+OTHER_EVENT_STYLE = MappingProxyType({"marker": "diamond", "color": "#009E73", "size": 10})
 # Time windows of the lanes: label -> last day shown (None: the whole follow-up).
 WINDOWS = MappingProxyType({"Whole follow-up": None, "First 100 days": 100, "First year": 365})
-PROFILE_COLUMNS = ("USUBJID", "ARM", "SITEID", "SITENAME", "AGE", "SEX", "DIAG", "AGVHDGR", "NORGANS",
-                   "RANDDT", "EOSSTT", "DCSREAS", "DTHDT", "DTHCAUS")
+# Patient profile facts (ADSL), shown with their data-model labels; arm and site are shown as "Arm" and
+# the site's name.
+PROFILE_COLUMNS = ("AGE", "SEX", "DIAG", "AGVHDGR", "NORGANS", "RANDDT", "EOSSTT", "DCSREAS", "DTHDT", "DTHCAUS")
+PROFILE_CSS = """
+dl { display: grid; grid-template-columns: max-content 1fr; gap: 2px 10px; margin: 4px 0 8px 0; font-size: 0.9rem; }
+dt { font-weight: 600; }
+dd { margin: 0; }
+"""
 
 
 class SwimmerView(TabView):
@@ -71,7 +83,9 @@ class SwimmerView(TabView):
         return pn.Column(
             pn.Row(sort, window, page, patient),
             pn.panel(info),
-            pn.Row(pn.panel(plot, width=660), pn.panel(profile, width=360)),
+            pn.Row(pn.panel(plot, sizing_mode="stretch_width", min_width=560),
+                   pn.Column(pn.panel(profile), width=380, sizing_mode="fixed"),
+                   sizing_mode="stretch_width"),
             sizing_mode="stretch_width",
         )
 
@@ -103,51 +117,56 @@ class SwimmerView(TabView):
     def _plot(self, lanes: pd.DataFrame, sort: str, page: int, window: str, pick):
         if lanes.empty:
             return no_patients_message(self.store)
-        dataset = self.store.dataset
+        dataset, ink = self.store.dataset, self.ink
         shown = self._page(lanes, sort, page)
-        shown["y"] = range(len(shown) - 1, -1, -1)
+        shown["Lane"] = range(len(shown) - 1, -1, -1)
         events = rs.swimmer_events(dataset.adsl[dataset.adsl["USUBJID"].isin(shown["USUBJID"])], dataset.adrs,
                                    dataset.adex, dataset.adae, dataset.adtte)
-        events = events.merge(shown[["USUBJID", "y"]], on="USUBJID")
+        events = events.merge(shown[["USUBJID", "Lane"]], on="USUBJID")
         colors = dataset.arm_colors
         shown["arm"] = shown["ARM"].map(lambda a: dataset.info.arm_short_labels.get(a, a))
         shown["x0"] = 0.0
+        lane_info = [hv.Dimension("USUBJID", label="Patient"), hv.Dimension("arm", label="Arm"),
+                     hv.Dimension("SITEID", label="Site"), hv.Dimension("BEST", label="Best response"),
+                     hv.Dimension("END_STATUS", label="Status at lane end")]
+        marker_info = ["Lane", hv.Dimension("USUBJID", label="Patient"), hv.Dimension("DETAIL", label="Event")]
         layers = [  # one lane layer per arm, in the arm colour, so the legend shows each arm's swatch
-            hv.Segments(shown[shown["ARM"] == arm], ["x0", "y", "END", "y"], ["USUBJID", "arm", "SITEID", "BEST", "END_STATUS"],
+            hv.Segments(shown[shown["ARM"] == arm], ["x0", "Lane", "END", "Lane"], lane_info,
                         label=dataset.info.arm_short_labels.get(arm, arm))
             .opts(color=colors[arm], line_width=7, alpha=0.5, tools=["hover", "tap"])
             for arm in dataset.arms if arm in set(shown["ARM"])]
         ongoing = shown[shown["END_STATUS"] == "Ongoing"]
         if len(ongoing):
-            layers.append(hv.Scatter(ongoing, "END", ["y", "USUBJID"], label="Ongoing at data cut").opts(
-                marker="triangle", angle=-90, color="#555555", size=8))
+            layers.append(hv.Scatter(ongoing, "END", ["Lane", hv.Dimension("USUBJID", label="Patient")],
+                                     label="Ongoing at data cut").opts(
+                marker="triangle", angle=-90, color=ink.muted, size=8))
         response = events[events["KIND"] == "Response"]
         cats = rs.category_colors(response["LABEL"].unique()) if len(response) else {}
         for cat, color in cats.items():
             d = response[response["LABEL"] == cat]
-            layers.append(hv.Scatter(d, "DAY", ["y", "USUBJID", "DETAIL"], label=f"Response {cat}").opts(
-                color=color, size=9, line_color="#333333", tools=["hover"]))
-        for kind, style in KIND_STYLE.items():
-            d = events[events["KIND"] == kind]
-            if len(d):
-                layers.append(hv.Scatter(d, "DAY", ["y", "USUBJID", "DETAIL"], label=kind).opts(
-                    tools=["hover"], **style))
+            layers.append(hv.Scatter(d, "DAY", marker_info, label=f"Response {cat}").opts(
+                color=color, size=9, line_color=ink.muted, tools=["hover"]))
+        for kind in events.loc[events["KIND"] != "Response", "KIND"].unique():
+            style = _marker_style(kind, ink)
+            layers.append(hv.Scatter(events[events["KIND"] == kind], "DAY", marker_info, label=kind).opts(
+                tools=["hover"], **style))
         last = WINDOWS[window] or max(float(shown["END"].max()), float(events["DAY"].max()) if len(events) else 0.0)
         overlay = hv.Overlay(layers).opts(
-            yticks=list(zip(shown["y"], shown["USUBJID"] + " " + shown["arm"])), ylim=(-1, len(shown)),
+            yticks=list(zip(shown["Lane"], shown["USUBJID"] + " " + shown["arm"])), ylim=(-1, len(shown)),
             xlim=(-0.02 * last, last * 1.03), xlabel="Days from randomization", ylabel="",
-            height=max(320, 150 + 15 * len(shown)), width=660, legend_position="top", legend_cols=4,
+            height=max(320, 150 + 15 * len(shown)), responsive=True, legend_position="right",
             title=f"Patients by {sort.lower()}", active_tools=[], fontsize={"legend": "9pt", "yticks": "9pt"},
+            shared_axes=False,
         )
         tap = hv.streams.Tap(source=overlay, x=None, y=None)
 
         def on_tap(event):
             i = None if event.new is None else int(round(event.new))
             if i is not None and 0 <= i < len(shown):
-                pick(shown.loc[shown["y"] == i, "USUBJID"].iloc[0])
+                pick(shown.loc[shown["Lane"] == i, "USUBJID"].iloc[0])
 
         tap.param.watch(on_tap, "y")
-        return pn.pane.HoloViews(overlay, css_classes=["swimmer-plot"])
+        return pn.pane.HoloViews(overlay, css_classes=["swimmer-plot"], sizing_mode="stretch_width")
 
     def _profile(self, usubjid: str):
         if not usubjid:
@@ -157,18 +176,49 @@ class SwimmerView(TabView):
         if subject.empty:
             return pn.pane.Markdown(f"Patient {escape_markdown(usubjid)} is not in this dataset.", css_classes=["patient-profile"])
         row = subject.iloc[0]
-        facts = "\n".join(
-            f"- **{escape_markdown(c)}**: {escape_markdown(str(row[c].date() if isinstance(row[c], pd.Timestamp) else row[c]))}"
-            for c in PROFILE_COLUMNS if c in subject.columns and pd.notna(row[c]))
+        site = str(row["SITEID"])
+        facts = [("Arm", "ARM", dataset.info.arm_short_labels.get(row["ARM"], row["ARM"])),
+                 ("Site", "SITEID", site_labels(subject, dataset.sites).get(site, site))]
+        facts += [(column_label("adsl", c), c, _display_value(c, row[c]))
+                  for c in PROFILE_COLUMNS if c in subject.columns and pd.notna(row[c])]
+        # Labels for readers; the variable name is the label's tooltip.
+        rows = "".join(f'<dt title="{escape_html(name)}">{escape_html(label)}</dt><dd>{escape_html(str(value))}</dd>'
+                       for label, name, value in facts)
         events = rs.swimmer_events(subject, dataset.adrs, dataset.adex, None, dataset.adtte)
         timeline = events[["DAY", "KIND", "DETAIL"]].astype({"DAY": "Int64"}).rename(
             columns={"DAY": "Day", "KIND": "Event", "DETAIL": "Detail"})
-        parts = [pn.pane.Markdown(f"### Patient {escape_markdown(usubjid)}\n{facts}")]
-        parts += [pn.pane.Markdown("**Timeline** (days from randomization)"),
-                  pn.pane.DataFrame(timeline, index=False, escape=True, max_rows=40)]
+        parts = [pn.pane.HTML(f"<h3>Patient {escape_html(usubjid)}</h3><dl>{rows}</dl>", stylesheets=[PROFILE_CSS],
+                              sizing_mode="stretch_width"),
+                 pn.pane.Markdown("**Timeline** (days from randomization)"),
+                 pn.pane.DataFrame(timeline, index=False, escape=True, max_rows=40)]
         if dataset.adae is not None:
-            ae = dataset.adae[dataset.adae["USUBJID"] == usubjid]
-            cols = [c for c in ("ASTDY", "AEDECOD", "AEBODSYS", "AETOXGRN", "AESER", "AEREL", "AEOUT") if c in ae.columns]
+            ae = sf.ae_listing(sf.select_events(dataset.adae, subject), subject=usubjid).drop(
+                columns=["Patient", "Arm"], errors="ignore")
+            variables = {label: name for name, label in sf.LISTING_COLUMNS.items()}
             parts += [pn.pane.Markdown(f"**Adverse events** ({len(ae)})"),
-                      pn.pane.DataFrame(ae[cols], index=False, escape=True, max_rows=40)]
+                      pn.widgets.Tabulator(ae, show_index=False, disabled=True, selectable=False, layout="fit_data",
+                                           header_tooltips={c: variables[c] for c in ae.columns if c in variables},
+                                           formatters={"Onset date": {"type": "datetime", "outputFormat": "yyyy-MM-dd"}},
+                                           pagination="local", page_size=15, sizing_mode="stretch_width")]
         return pn.Column(*parts, css_classes=["patient-profile"], scroll=True, max_height=700)
+
+
+def _marker_style(kind: str, ink: PlotInk) -> dict:
+    """Marker, colour and size of an event kind's markers (unknown kinds: a trial's own events)."""
+    style = dict(KIND_STYLE.get(kind, OTHER_EVENT_STYLE))
+    style["color"] = style["color"] or ink.text
+    return style
+
+
+def _display_value(column: str, value) -> str:
+    """A profile value for readers: dates as dates, sex and Y/N in words, upper-case codes in sentence case."""
+    if isinstance(value, pd.Timestamp):
+        return value.date().isoformat()
+    if column == "SEX":
+        return SEX_LABELS.get(str(value), str(value))
+    text = str(value)
+    if text in ("Y", "N"):
+        return "Yes" if text == "Y" else "No"
+    if text.isupper() and len(text) > 3:
+        return text.capitalize()
+    return text

@@ -197,6 +197,17 @@ def test_swimmer_lanes_and_events():
     assert ev.loc[ev["KIND"] == "Response", "DAY"].min() == 6  # ADT absent: ADY 7 -> 6 days after randomization
 
 
+def test_swimmer_marks_a_trials_own_time_to_event_parameters_when_none_is_configured():
+    adtte = pd.DataFrame({"USUBJID": ["S1", "S2", "S3"], "PARAMCD": "TTDE",
+                          "PARAM": "Time to First Dermatologic Event", "AVAL": [12.0, 30.0, 5.0], "CNSR": [0, 1, 0]})
+    events = rs.swimmer_tte_events(_adsl(), adtte)
+    assert events.to_dict("list") == {"USUBJID": ["S1", "S3"], "DAY": [12.0, 5.0],
+                                      "LABEL": ["First Dermatologic Event"] * 2}
+    configured = pd.concat([adtte, pd.DataFrame({"USUBJID": ["S2"], "PARAMCD": ["CGVHD"], "PARAM": ["cGVHD"],
+                                                 "AVAL": [9.0], "CNSR": [0]})])
+    assert rs.swimmer_tte_events(_adsl(), configured)["LABEL"].tolist() == ["cGVHD onset"]
+
+
 def test_subgroup_differences_with_interaction_p():
     # Grade II: T 4/4 vs C 0/4 (big effect); grade III: T 2/4 vs C 2/4 (none) -> interaction
     rows = []

@@ -51,7 +51,7 @@ def serve_app(data: str | None = None):
         cmd.insert(4, data)
     proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     url = f"http://127.0.0.1:{port}/"
-    deadline = time.monotonic() + 90
+    deadline = time.monotonic() + 180
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             raise RuntimeError(f"server exited early:\n{proc.stdout.read()}")
@@ -61,7 +61,7 @@ def serve_app(data: str | None = None):
         except OSError:
             time.sleep(0.5)
     proc.kill()
-    raise RuntimeError(f"server did not answer at {url} within 90 s")
+    raise RuntimeError(f"server did not answer at {url} within 180 s")
 
 
 @pytest.fixture(scope="session")

@@ -14,7 +14,8 @@ import pytest
 from dashboard.synthetic.calibration import NCT02241018
 from dashboard.data.dataset import TrialDataset
 from dashboard.store import TrialStore
-from dashboard.views.enrollment import OTHER_SITES, EnrollmentView, consort_html
+from dashboard.views.enrollment import EnrollmentView, consort_html
+from dashboard.views.sites import OTHER_SITES, SiteChart
 from dashboard.transforms.enrollment import screening_funnel
 
 MSC, CONTROL = NCT02241018.arm_order
@@ -80,7 +81,7 @@ def test_site_filter_narrows_every_part_and_tap_sets_it(tiny):
     tap = next(s for s in hv.streams.Stream.registry.get(
         next(p.object for p in layout.select(pn.pane.HoloViews) if isinstance(p.object, hv.DynamicMap)), [])
         if isinstance(s, hv.streams.Tap))
-    tap.event(x=1, y=view._bar_labels["02"])
+    tap.event(x=1, y=SiteChart(view=view).bar_labels["02"])
     assert store.sites == ["02"]
     bars = next(p.object for p in layout.select(pn.pane.HoloViews) if isinstance(p.object, hv.DynamicMap))[()].data
     assert bars.loc[bars["SITEID"] != "02", "Arm"].str.endswith(OTHER_SITES).all()  # the other sites are paler
@@ -90,7 +91,7 @@ def test_site_filter_narrows_every_part_and_tap_sets_it(tiny):
     assert "Randomized (n = 2)" in text  # CONSORT follows the site filter
     table = layout.select(pn.widgets.Tabulator)[0].value
     assert table["Site"].tolist() == ["02"]
-    tap.event(x=1, y=view._bar_labels["02"])  # clicking the selected site again clears the filter
+    tap.event(x=1, y=SiteChart(view=view).bar_labels["02"])  # clicking the selected site again clears the filter
     assert store.sites == []
 
 
@@ -185,15 +186,14 @@ def test_bundled_consort_matches_overview_status(bundled):
     assert "Withdrawn / discontinued" not in page
 
 
-def test_site_bars_use_short_unique_labels(bundled):
-    from dashboard.transforms.labels import site_labels
-    from dashboard.views.enrollment import _bar_labels
+def test_site_bars_name_each_site_unambiguously(bundled):
+    from dashboard.views.enrollment import EnrollmentView
 
-    labels = _bar_labels(site_labels(bundled.adsl, bundled.sites))
-    assert labels["01"] == "01 · Nanfang"
-    assert all("…" not in v and len(v) <= 27 for v in labels.values())
-    assert len(set(labels.values())) == len(labels)
-    assert _bar_labels({"7": "7", "8": "8 · Lakeside Clinic (Springfield)"}) == {"7": "7", "8": "8 · Lakeside Clinic"}
+    labels = SiteChart(view=EnrollmentView(store=TrialStore(bundled))).bar_labels
+    assert labels["01"] == "01 · Nanfang Hospital"
+    assert labels["06"] == "06 · General Hospital of Guangzhou Military Command"  # was the ambiguous "06 · General"
+    assert all("…" not in v for v in labels.values())
+    assert len({v.partition(" · ")[2] for v in labels.values()}) == len(labels)
 
 
 def test_site_table_shows_every_row_without_selection(tiny):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import holoviews as hv
 import pandas as pd
 import panel as pn
 import pytest
@@ -10,6 +11,7 @@ from dashboard.synthetic.calibration import NCT02241018
 from dashboard.data.dataset import TrialDataset
 from dashboard.store import TrialStore
 from dashboard.views.overview import OverviewView
+from dashboard.views.sites import OTHER_SITES
 
 MSC, CONTROL = NCT02241018.arm_order
 
@@ -76,16 +78,25 @@ def test_overview_escapes_text_from_the_data(tiny):
     assert "&lt;b&gt;Arm A&lt;/b&gt;" in text and "<b>Arm A</b>" not in text
 
 
-def test_overview_site_chart_lists_the_largest_site_on_top(store):
+def test_overview_site_chart_lists_the_largest_site_on_top_and_a_click_filters_every_tab(store):
     layout = OverviewView(store=store).__panel__()
+    layout.get_root()
     (plot,) = layout.select(pn.pane.HoloViews)
     bars = plot.object[()]
-    # Bars are drawn bottom-up: the last value is the top bar (largest site, ties by site id).
+    # Bars are drawn bottom-up: the last value is the top bar (largest site, ties by site id); whole
+    # institution names, never cut, the city in the hover text.
     assert bars.get_dimension("Site").values == [
-        "03 · Union Hospital (Wuhan)", "02 · Peking Univ. People's Hospital (Beijing)", "01 · Nanfang Hospital (Guangzhou)"]
-    assert bars.data.groupby("Site")["N"].sum().tolist() == [2, 2, 1]
-    store.sites = ["03"]
-    assert plot.object[()].get_dimension("Site").values == ["03 · Union Hospital (Wuhan)"]
+        "03 · Union Hospital", "02 · Peking Univ. People's Hospital", "01 · Nanfang Hospital"]
+    assert bars.data.groupby("Site")["Patients"].sum().tolist() == [2, 2, 1]
+    assert "01 · Nanfang Hospital (Guangzhou)" in set(bars.data["Name"])
+    tap = next(s for s in hv.streams.Stream.registry.get(plot.object, []) if isinstance(s, hv.streams.Tap))
+    tap.event(x=1, y="03 · Union Hospital")
+    assert store.sites == ["03"]  # the same as a click in Enrollment: a global filter
+    bars = plot.object[()].data
+    assert set(bars["SITEID"]) == {"01", "02", "03"}  # every site stays clickable, the others faded
+    assert bars.loc[bars["SITEID"] != "03", "Arm"].str.endswith(OTHER_SITES).all()
+    tap.event(x=1, y="03 · Union Hospital")
+    assert store.sites == []
 
 
 def test_trial_without_a_primary_visit_says_so_instead_of_day_none(tiny):

@@ -152,11 +152,16 @@ def test_swimmer_profile_is_escaped_and_lanes_paginate(store):
     assert len(lanes) == 5 and set(lanes["BEST"]) <= {"CR", "PR", "NR", "SD", "No assessment", "Died"}
     assert view._page(lanes, "Time on study", 1)["END"].is_monotonic_decreasing
     profile = view._profile("S3")
-    text = _texts(profile)
-    assert "**SITENAME**: Peking Univ. People's Hospital" in text  # Markdown-escaping keeps plain text as typed
-    tables = [p.object for p in profile.select(pn.pane.DataFrame)]
-    assert "Sepsis" in set(tables[-1]["AEDECOD"])
-    assert {"Response", "Exposure"} <= set(tables[0]["Event"])
+    text = _texts(profile, (pn.pane.HTML, pn.pane.Markdown))
+    assert "People&#x27;s Hospital" in text and "People's" not in text
+    # Labels for readers with the CDISC name in the tooltip; coded values in words.
+    assert '<dt title="EOSSTT">End of study status</dt>' in text and "EOSSTT:" not in text
+    assert '<dt title="AGVHDGR">Acute GVHD grade at entry</dt>' in text
+    (events,) = [p.object for p in profile.select(pn.pane.DataFrame)]
+    assert {"Response", "Exposure"} <= set(events["Event"])
+    (adverse,) = profile.select(pn.widgets.Tabulator)
+    assert "Sepsis" in set(adverse.value["Preferred term"])
+    assert adverse.header_tooltips["Preferred term"] == "AEDECOD"
 
 
 def test_swimmer_defaults_to_first_100_days_and_colours_lanes_by_arm(store):
@@ -181,11 +186,11 @@ def test_survival_uses_aalen_johansen_for_competing_events(store):
     assert "Median (months, 95% CI)" in km_text
     summary = view._summary(store.subjects())
     table = [p.object for p in summary.select(pn.pane.DataFrame)][0]
-    assert table.set_index("Endpoint").loc["CGVHD: Chronic GVHD", "Method"] == "Aalen-Johansen"
-    assert table.set_index("Endpoint").loc["OS: Overall survival", "Method"] == "Kaplan-Meier"
+    assert table.set_index("Endpoint").loc["Chronic GVHD", "Method"] == "Aalen-Johansen"
+    assert table.set_index("Endpoint").loc["Overall survival", "Method"] == "Kaplan-Meier"
     methods = table.set_index("Endpoint")["HR and p"]
-    assert methods["CGVHD: Chronic GVHD"] == "cause-specific Cox HR (Wald CI, Efron ties), cause-specific log-rank p"
-    assert methods["OS: Overall survival"] == "Cox HR (Wald CI, Efron ties), log-rank p"
+    assert methods["Chronic GVHD"] == "cause-specific Cox HR (Wald CI, Efron ties), cause-specific log-rank p"
+    assert methods["Overall survival"] == "Cox HR (Wald CI, Efron ties), log-rank p"
     assert "HR (95% Wald CI)" in table.columns
     assert "cause-specific log-rank p" in _texts(summary) and "Efron method for tied times" in _texts(summary)
 
