@@ -17,7 +17,7 @@ from dashboard.data.dataset import TrialDataset, load_bundled
 from dashboard.links import apply_query, filters_to_query
 from dashboard.store import TrialStore
 from dashboard.views.address import AddressBar
-from dashboard.views.base import TabView
+from dashboard.views.base import TabView, left_out_note, left_out_text
 from dashboard.views.escape import escape_html, escape_markdown
 from dashboard.views.filters import FilterPanelView
 from dashboard.views.overview import OverviewView
@@ -153,6 +153,9 @@ def _build_view(view: type, store: TrialStore) -> tuple[TabView | None, pn.viewa
     """The view and its component; one that fails to build shows why instead of taking the dashboard down."""
     try:
         instance = view(store=store)
+        if view.reads_tables and left_out_text(store.dataset, *view.reads_tables):
+            return instance, pn.Column(left_out_note(store.dataset, *view.reads_tables), instance,
+                                       sizing_mode="stretch_width")
         return instance, pn.panel(instance)
     except Exception as exc:  # a broken view must not take the whole dashboard down
         log.exception("view %s failed to build", view.__name__)

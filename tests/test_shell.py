@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import html
+from dataclasses import replace
 
 import panel as pn
 
 from dashboard.app import VIEWS, available_views, build_app
+from dashboard.data import load_bundled
 from dashboard.store import TrialStore
 from dashboard.views.overview import OverviewView
 
@@ -72,3 +74,53 @@ def test_tabs_are_built_when_first_opened_and_a_broken_view_says_why(tiny, monke
     assert "Broken could not be shown." in alert.object and "column XYZ is missing" in alert.object
     tabs.active = 0
     assert isinstance(tabs[1], pn.pane.Alert)
+
+
+def test_every_tab_says_how_many_of_its_records_data_checks_left_out(tmp_path):
+    """A trial with an AE after death and an orphan AE row loads; the tabs reading ADAE say so."""
+    import pandas as pd
+
+    from dashboard.app import _build_view
+    from dashboard.data.dataset import write_dataset
+    from dashboard.loaders import load_dataset
+    from dashboard.views.balance import BalanceView
+    from dashboard.views.safety import SafetyView
+
+    bundled = load_bundled()
+    adae = bundled.adae.copy()
+    dead = bundled.adsl.loc[bundled.adsl["DTHDT"].notna()].iloc[0]
+    after_death = adae.loc[adae["USUBJID"] == dead["USUBJID"]].iloc[[0]].assign(
+        ASTDT=dead["DTHDT"] + pd.Timedelta(days=3))
+    orphan = adae.iloc[[0]].assign(USUBJID="NOBODY-0001")
+    write_dataset(replace(bundled, adae=pd.concat([adae, after_death, orphan], ignore_index=True)), tmp_path)
+    dataset = load_dataset(tmp_path)
+    assert dataset.left_out("adae") == 2 and len(dataset.adae) == len(adae)
+    store = TrialStore(dataset)
+    for view in (OverviewView, SafetyView):
+        _, component = _build_view(view, store)
+        note = component[0]
+        assert "2 adverse-event records left out by data checks, see Data quality." in note.object
+    _, component = _build_view(BalanceView, store)
+    assert not isinstance(component, pn.Column) or "left out" not in str(getattr(component[0], "object", ""))
+
+
+def test_patient_profile_lists_the_subjects_data_check_findings(tmp_path):
+    """The profile of a subject with a left-out AE (onset after death) lists that finding."""
+    import pandas as pd
+
+    from dashboard.data.dataset import write_dataset
+    from dashboard.loaders import load_dataset
+    from dashboard.views.swimmer import SwimmerView
+
+    bundled = load_bundled()
+    dead = bundled.adsl.loc[bundled.adsl["DTHDT"].notna()].iloc[0]
+    after_death = bundled.adae.loc[bundled.adae["USUBJID"] == dead["USUBJID"]].iloc[[0]].assign(
+        ASTDT=dead["DTHDT"] + pd.Timedelta(days=3))
+    write_dataset(replace(bundled, adae=pd.concat([bundled.adae, after_death], ignore_index=True)), tmp_path)
+    view = SwimmerView(store=TrialStore(load_dataset(tmp_path)))
+    profile = view._profile(dead["USUBJID"])
+    findings = profile.select(pn.widgets.Tabulator)[-1].value
+    assert list(findings["Dataset"]) == ["ADAE"] and findings["Column"].iloc[0] == "ASTDT"
+    assert "death" in findings["Rule"].iloc[0].lower()
+    healthy = bundled.adsl.loc[bundled.adsl["DTHDT"].isna() & (bundled.adsl["RANDFL"] == "Y"), "USUBJID"].iloc[0]
+    assert not any("Data checks" in str(getattr(p, "object", "")) for p in view._profile(healthy))

@@ -24,6 +24,7 @@ class TabView(pn.viewable.Viewer):
 
     title: str = ""
     required_tables: tuple[str, ...] = ()
+    reads_tables: tuple[str, ...] = ("adsl",)  # whose left-out records the tab's note counts
 
     @classmethod
     def unavailable_reason(cls, dataset: TrialDataset) -> str | None:

@@ -102,6 +102,7 @@ class DataQualityView(TabView):
     """Data quality tab: the report by severity, the records left out, the data cut and the files read."""
 
     title = "Data quality"
+    reads_tables = ()
 
     def __panel__(self) -> pn.viewable.Viewable:
         dataset = self.store.dataset

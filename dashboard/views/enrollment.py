@@ -130,6 +130,7 @@ class EnrollmentView(TabView):
     """Enrollment: are we recruiting fast enough, and where not? Accrual, sites, flow and forecast."""
 
     title = "Enrollment"
+    reads_tables = ("adsl", "sites")
     required_tables = ()
 
     def __panel__(self):

@@ -52,6 +52,7 @@ class OverviewView(TabView):
     """Overview tab: randomized vs target, by arm and site, study status, primary endpoint and SAEs."""
 
     title = "Overview"
+    reads_tables = ("adsl", "adae")
 
     def __panel__(self) -> pn.viewable.Viewable:
         subjects = self.filtered_subjects

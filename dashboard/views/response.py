@@ -29,9 +29,6 @@ FOREST_X_EDGE = 105
 TRANSITION_CMAP = "Blues"
 
 
-NO_ADRS = ("**Response data are not available.** This trial's data include no response assessments "
-           "(ADRS), so response by visit, transitions, swimmer response markers and the subgroup forest "
-           "plot cannot be shown.")
 
 
 def arm_label(dataset: TrialDataset, arm: str) -> str:
@@ -368,6 +365,7 @@ class ResponseView(TabView):
     """The efficacy tab: response by visit, transitions, swimmer lanes, time-to-event and subgroups."""
 
     title = "Response"
+    reads_tables = ("adsl", "adrs", "adtte")
 
     @classmethod
     def unavailable_reason(cls, dataset: TrialDataset) -> str | None:
@@ -381,10 +379,10 @@ class ResponseView(TabView):
         if dataset.has("adrs"):
             sections += [("Response by visit", ResponseByVisitView(store=self.store)),
                          ("Transitions", TransitionsView(store=self.store))]
-        else:
-            sections.append(("Response by visit", pn.pane.Alert(NO_ADRS, alert_type="info", sizing_mode="stretch_width")))
+        elif dataset.has("adtte"):  # no response assessments: time to event leads, nothing shown as unavailable
+            sections.append(("Time to event", SurvivalView(store=self.store)))
         sections.append(("Swimmer plot", SwimmerView(store=self.store)))
-        if dataset.has("adtte"):
+        if dataset.has("adrs") and dataset.has("adtte"):
             sections.append(("Time to event", SurvivalView(store=self.store)))
         if dataset.has("adrs"):
             sections.append(("Subgroups", SubgroupView(store=self.store)))

@@ -93,6 +93,7 @@ class SafetyView(TabView):
     """Adverse events by arm: incidence table, volcano plot, onset timeline, focus panels and listing."""
 
     title = "Adverse events"
+    reads_tables = ("adsl", "adae", "adex")
     required_tables = ("adae",)
 
     serious_only = param.Boolean(default=False, doc="Count serious events only (AESER = 'Y').")

@@ -200,6 +200,14 @@ class SwimmerView(TabView):
                                            header_tooltips={c: variables[c] for c in ae.columns if c in variables},
                                            formatters={"Onset date": {"type": "datetime", "outputFormat": "yyyy-MM-dd"}},
                                            pagination="local", page_size=15, sizing_mode="stretch_width")]
+        findings = dataset.subject_findings(usubjid)
+        if len(findings):
+            left_out = findings.rename(columns={"table": "Dataset", "column": "Column", "rule": "Rule", "value": "Value",
+                                                "action": "Effect"})[["Dataset", "Column", "Rule", "Value", "Effect"]]
+            parts += [pn.pane.Markdown(f"**Data checks** ({len(findings)} record(s) left out or changed, see Data quality)"),
+                      pn.widgets.Tabulator(left_out.assign(Dataset=left_out["Dataset"].str.upper()), show_index=False,
+                                           disabled=True, selectable=False, layout="fit_data_table",
+                                           sizing_mode="stretch_width", css_classes=["profile-findings"])]
         return pn.Column(*parts, css_classes=["patient-profile"], scroll=True, max_height=700)
 
 

@@ -15,7 +15,7 @@ from dashboard.synthetic.calibration import NCT02241018
 from dashboard.data.dataset import TrialDataset
 from dashboard.store import TrialStore
 from dashboard.views.balance import BalanceView
-from dashboard.views.response import NO_ADRS, ResponseByVisitView, ResponseView, SubgroupView, TransitionsView
+from dashboard.views.response import ResponseByVisitView, ResponseView, SubgroupView, TransitionsView
 from dashboard.views.survival import SurvivalView
 from dashboard.views.swimmer import SwimmerView
 from tests.conftest import TINY_ADAE, TINY_ADRS, TINY_ADSL, TINY_SITES
@@ -195,12 +195,11 @@ def test_survival_uses_aalen_johansen_for_competing_events(store):
     assert "cause-specific log-rank p" in _texts(summary) and "Efron method for tied times" in _texts(summary)
 
 
-def test_without_adrs_explains_and_keeps_survival():
+def test_without_adrs_time_to_event_leads_and_nothing_is_shown_as_unavailable():
     ds = _dataset(adrs=None)
     assert ResponseView.unavailable_reason(ds) is None
     tabs = ResponseView(store=TrialStore(ds)).__panel__()
-    assert tabs._names[0] == "Response by visit" and NO_ADRS in tabs[0].object
-    assert "Time to event" in tabs._names and "Subgroups" not in tabs._names
+    assert tabs._names == ["Time to event", "Swimmer plot"]
 
 
 def test_unavailable_without_adrs_and_adtte():
