@@ -12,6 +12,7 @@ import os
 from urllib.parse import parse_qsl, urlencode
 
 import panel as pn
+from bokeh.models import CustomJS
 
 from dashboard.data.dataset import TrialDataset, load_bundled
 from dashboard.links import apply_query, filters_to_query
@@ -164,11 +165,12 @@ def _build_view(view: type, store: TrialStore) -> tuple[TabView | None, pn.viewa
 
 
 def _keep_browser_title(title: str) -> None:
-    """In a served session, show `title` as the browser tab's text once the page has loaded (the
-    template was given the escaped title, which the tab would show with its character references)."""
+    """In a served session, set the browser tab's text to `title` once the page is ready (the template
+    was given the escaped title, which the tab would show with its character references). The title
+    reaches the page as data of the callback, never as code."""
     doc = pn.state.curdoc
     if doc is not None and doc.session_context is not None:
-        pn.state.onload(lambda: setattr(doc, "title", title))
+        doc.js_on_event("document_ready", CustomJS(args={"title": title}, code="document.title = title"))
 
 
 def _theme_button() -> pn.widgets.Button:

@@ -1,0 +1,146 @@
+"""What the browser tests do to the served dashboard: open every tab and sub-tab, change filters,
+check that the page still answers, and find elements injected from data."""
+
+from __future__ import annotations
+
+import re
+import time
+
+from playwright.sync_api import Page, expect
+
+SETTLE_TIMEOUT = 60_000
+ANSWER_TIMEOUT = 10_000  # ms: a page that takes longer to run one line of script has stopped answering
+
+# Elements and attributes that only an injected payload would create (searched through shadow roots).
+INJECTED_JS = """
+() => {
+  const found = [];
+  const visit = (root) => {
+    for (const el of root.querySelectorAll("*")) {
+      const tag = el.tagName.toLowerCase();
+      if (tag === "img" && el.getAttribute("src") === "x") found.push("img[src=x]");
+      if (tag === "script" && /alert\\(/.test(el.textContent)) found.push("script: " + el.textContent.slice(0, 80));
+      for (const attr of el.attributes) {
+        if (attr.name.startsWith("on") && /alert/.test(attr.value)) found.push(`${tag}[${attr.name}]`);
+        if (/^\\s*javascript:/i.test(attr.value)) found.push(`${tag}[${attr.name}=javascript:...]`);
+      }
+      if (el.shadowRoot) visit(el.shadowRoot);
+    }
+  };
+  visit(document);
+  return found;
+}
+"""
+
+# Whether a Bokeh root view's `ready` promise was rejected: an error in an update of any model
+# (e.g. an invalid colour array) that otherwise surfaces nowhere. Panel's Tabulator waits on that
+# promise and, rejected, kept the page busy for minutes.
+REJECTED_READY_JS = """
+async () => {
+  const views = [...Bokeh.index.roots];
+  const states = await Promise.all(views.map(v => Promise.race([
+    Promise.resolve(v.ready).then(() => null, (e) => String(e)),
+    new Promise(r => setTimeout(() => r(null), 50)),
+  ])));
+  return states.filter(s => s !== null);
+}
+"""
+
+
+def answers_within(page: Page, timeout_ms: int = ANSWER_TIMEOUT) -> float:
+    """Seconds the page takes to run one line of script; fails if it does not within `timeout_ms`."""
+    start = time.monotonic()
+    try:
+        page.wait_for_function("() => true", timeout=timeout_ms)
+    except Exception as exc:  # Playwright's TimeoutError: the renderer is busy
+        raise AssertionError(f"the page stopped answering (no reply within {timeout_ms / 1000:.0f} s)") from exc
+    return time.monotonic() - start
+
+
+def stays_responsive(page: Page, seconds: float = 4.0) -> float:
+    """Probe the page for `seconds` (a freeze can start seconds after a change); the slowest reply."""
+    slowest, end = 0.0, time.monotonic() + seconds
+    while time.monotonic() < end:
+        slowest = max(slowest, answers_within(page))
+        page.wait_for_timeout(250)
+    rejected = page.evaluate(REJECTED_READY_JS)
+    assert not rejected, f"a Bokeh update failed in the browser: {rejected}"
+    return slowest
+
+
+def settle(page: Page, title: str | None = None) -> None:
+    """Wait until tab `title` is built (its placeholder is gone) and the page answers."""
+    if title:
+        expect(page.get_by_text(f"Building the {title} tab")).to_have_count(0, timeout=SETTLE_TIMEOUT)
+    answers_within(page)
+    page.wait_for_timeout(500)
+
+
+def tab(page: Page, name: str):
+    return page.locator(".bk-tab").filter(has_text=re.compile(f"^{re.escape(name)}$")).first
+
+
+def open_tab(page: Page, name: str) -> None:
+    tab(page, name).click()
+    settle(page, name)
+
+
+def open_every_tab(page: Page, titles: list[str], on_each=None) -> list[str]:
+    """Open each top-level tab and every sub-tab inside it (calling `on_each(page, name)` on each),
+    then show its first sub-tab again; returns the names of the tabs opened."""
+    opened = []
+    for title in titles:
+        open_tab(page, title)
+        opened.append(title)
+        if on_each:
+            on_each(page, title)
+        inner = [t for t in page.locator(".bk-tab:visible").all_inner_texts() if t not in titles]
+        for name in inner:
+            open_tab(page, name)
+            opened.append(name)
+            if on_each:
+                on_each(page, name)
+        if inner:
+            open_tab(page, inner[0])
+    return opened
+
+
+def filter_group(page: Page, label: str):
+    """The sidebar filter widget whose label is `label`."""
+    return page.locator(".bk-input-group").filter(has=page.locator("label", has_text=re.compile(f"^{re.escape(label)}$")))
+
+
+def choose(page: Page, label: str, option: str | None = None) -> str:
+    """Pick `option` (default: the first) in the sidebar multi-select `label`; returns its text."""
+    filter_group(page, label).locator(".choices").click()
+    options = page.get_by_role("option")
+    choice = options.filter(has_text=option).first if option else options.first
+    text = choice.inner_text()
+    choice.click()
+    page.keyboard.press("Escape")
+    return text
+
+
+def injected_elements(page: Page) -> list[str]:
+    return page.evaluate(INJECTED_JS)
+
+
+def hover_plots(page: Page, steps: tuple[int, int] = (9, 5)) -> int:
+    """Sweep the mouse over every visible plot canvas (shows hover tooltips); returns the plots hovered."""
+    hovered = 0
+    for canvas in page.locator(".bk-Canvas:visible, .bk-Figure canvas:visible").all():
+        try:
+            canvas.scroll_into_view_if_needed(timeout=5_000)
+            box = canvas.bounding_box()
+        except Exception:  # replaced by an update while we looked
+            continue
+        if not box or box["width"] < 50 or box["height"] < 50:
+            continue
+        hovered += 1
+        for i in range(1, steps[0] + 1):
+            for j in range(1, steps[1] + 1):
+                page.mouse.move(box["x"] + box["width"] * i / (steps[0] + 1),
+                                box["y"] + box["height"] * j / (steps[1] + 1))
+                page.wait_for_timeout(15)
+    page.mouse.move(1, 1)
+    return hovered
