@@ -18,8 +18,9 @@ th, td { padding: 4px 8px; border-bottom: 1px solid rgba(128, 128, 128, 0.3); te
 thead th { font-weight: 600; border-bottom: 2px solid rgba(128, 128, 128, 0.5); }
 td.num { text-align: right; white-space: nowrap; }
 td.sev { font-weight: 600; white-space: nowrap; }
-td.sev.error { color: #b2182b; }
-td.sev.warning { color: #8c510a; }
+td.sev::before { content: "● "; }
+td.sev.error::before { color: var(--danger-text-color, #b02a37); }
+td.sev.warning::before { color: var(--warning-text-color, #997404); }
 code { font-size: 0.82rem; word-break: break-all; }
 ul.ex { margin: 0; padding-left: 1.1em; font-size: 0.82rem; }
 .muted { opacity: 0.75; font-size: 0.85rem; }

@@ -202,7 +202,7 @@ class OverviewView(TabView):
 
 
 def _message(caption: str, message: str) -> str:
-    return f"<table><caption>{html.escape(caption)}</caption></table><p class='note'>{html.escape(message)}</p>"
+    return f"<table class='wide'><caption>{html.escape(caption)}</caption></table><p class='note'>{html.escape(message)}</p>"
 
 
 def _card(label: str, value: int, detail: str) -> str:
