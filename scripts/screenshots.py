@@ -1,6 +1,6 @@
 """Screenshots of every tab and sub-tab, light and dark, at laptop and desktop sizes (for review by eye).
 
-Usage: python scripts/screenshots.py OUT_DIR [DATA ...]   (no DATA: the bundled trial)
+Usage: python scripts/screenshots.py OUT_DIR [DATA ...]   (DATA: a data folder, or "bundled"; default bundled)
 Serves each dataset with `trial-dashboard serve` on 127.0.0.1 and drives Debian's Chromium.
 """
 
@@ -54,5 +54,5 @@ def shoot(out: Path, data: str | None) -> None:
 if __name__ == "__main__":
     target = Path(sys.argv[1])
     target.mkdir(parents=True, exist_ok=True)
-    for data in sys.argv[2:] or [None]:
-        shoot(target, data)
+    for data in sys.argv[2:] or ["bundled"]:
+        shoot(target, None if data == "bundled" else data)

@@ -24,6 +24,7 @@ from .sites import SiteChart
 from .theme import BACKGROUND, FRAME, HTML_CSS, SURFACE, TEXT, legible
 
 TABLE_MAX_ROWS, TABLE_ROW_PX, NAME_COLUMN_PX = 12, 34, 260
+CHART_MIN_PX = 640  # the site bars' least width: whole site names plus readable bars
 TABLE_CSS = """
 .tabulator .tabulator-row .tabulator-cell { padding: 4px 8px !important; }
 """
@@ -195,7 +196,9 @@ class EnrollmentView(TabView):
             accrual,
             help_text,
             pn.pane.Markdown("### Sites", margin=(10, 10, 0, 10)),
-            pn.Row(chart, site_map, sizing_mode="stretch_width"),
+            # Side by side on wide screens; the map wraps below the bars on a laptop.
+            pn.FlexBox(pn.Column(chart, min_width=CHART_MIN_PX, styles={"flex": f"1 1 {CHART_MIN_PX}px"}), site_map,
+                       gap="12px", sizing_mode="stretch_width"),
             pn.Row(pn.pane.Markdown(pn.bind(self._table_caption, subjects), margin=(0, 10)), download, visible=shown),
             table,
             pn.pane.Markdown("### Monthly accrual", margin=(10, 10, 0, 10), visible=shown),

@@ -216,7 +216,7 @@ class OverviewView(TabView):
 
 
 def _message(caption: str, message: str) -> str:
-    return f"<table><caption>{escape_html(caption)}</caption></table><p class='note'>{escape_html(message)}</p>"
+    return f"<table class='wide'><caption>{escape_html(caption)}</caption></table><p class='note'>{escape_html(message)}</p>"
 
 
 def _card(label: str, value: int, detail: str) -> str:

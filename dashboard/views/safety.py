@@ -387,8 +387,8 @@ class SafetyView(TabView):
         keys = [swatch(self.arm_colors.get(a, "#000"), f"p &lt; 0.05, higher in {_e(self._label(a))}"),
                 swatch(self.arm_colors.get(b, "#000"), f"p &lt; 0.05, higher in {_e(self._label(b))}"),
                 swatch(NOT_SIGNIFICANT, "p ≥ 0.05")]
-        return ("<div class='key'>" + " ".join(keys)
-                + ". Labelled: terms with p &lt; 0.05; point size: number of events.</div>" + caption)
+        return ("<div class='key'>" + " ".join(keys) + "</div><div class='key'>Labelled: terms with p &lt; 0.05; "
+                "point size: number of events.</div>" + caption)
 
     def _volcano_labels(self):
         """Term labels of the points with p < 0.05."""

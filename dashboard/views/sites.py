@@ -15,7 +15,8 @@ from ..transforms.enrollment import enrollment_by_site
 from ..transforms.filtering import filter_subjects
 from ..transforms.labels import short_site_labels, site_labels
 from .base import TabView
-from .escape import escape_markdown
+from .escape import escape_html
+from .theme import HTML_CSS
 
 OTHER_SITES = " · other sites"
 MANY_SITES = 30  # above this many sites the bars are labelled by site id only
@@ -47,8 +48,8 @@ class SiteChart(pn.viewable.Viewer):
         show_all = pn.widgets.Button(label="Show all sites", color="primary", variant="outline", width=140,
                                      visible=store.param.sites.rx().rx.len() > 0)
         show_all.on_click(lambda event: setattr(store, "sites", []))
-        note = pn.pane.Markdown(pn.bind(self._note, store.param.sites), margin=(0, 10), sizing_mode="stretch_width",
-                                css_classes=["site-note"])
+        note = pn.pane.HTML(pn.bind(self._note, store.param.sites), margin=(0, 10), sizing_mode="stretch_width",
+                            css_classes=["site-note"], stylesheets=[HTML_CSS])
         return pn.Column(pn.Row(note, show_all, sizing_mode="stretch_width"),
                          pn.pane.HoloViews(bars, sizing_mode="stretch_width"), sizing_mode="stretch_width")
 
@@ -76,7 +77,7 @@ class SiteChart(pn.viewable.Viewer):
             hover_tooltips=[("Site", "@Name"), ("Arm", "@Arm"), ("Patients", "@Patients")],
             height=max(220, (14 if many else 26) * len(order) + 110), responsive=True,
             title=self.title, xlabel="", ylabel="Patients randomized", show_grid=True,
-            legend_position="bottom_right", toolbar=None, yaxis="left",
+            show_legend=False, toolbar=None, yaxis="left",  # the arm key is above the chart
             fontsize={"yticks": "8pt" if many else "9pt", "title": "11pt"}, shared_axes=False,
         )
 
@@ -93,10 +94,17 @@ class SiteChart(pn.viewable.Viewer):
         store.sites = [] if list(store.sites) == [site] else [site]
 
     def _note(self, sites) -> str:
+        """The arm colour key and what a click does (or which site is shown); every name escaped."""
+        colors = self.view.store.dataset.arm_colors
+        key = "".join(f'<span class="item"><span class="swatch" style="background:{escape_html(color)}"></span>'
+                      f"{escape_html(str(arm))}</span>" for arm, color in colors.items())
         if not sites:
-            return "Click a site's bar to filter every tab to that site."
-        names = ", ".join(escape_markdown(self.labels.get(s, s)) for s in sites)
-        return f"Showing **{names}** in every tab; other sites are faded. Click the site again or 'Show all sites'."
+            action = "Click a site's bar to filter every tab to that site."
+        else:
+            names = ", ".join(escape_html(self.labels.get(s, s)) for s in sites)
+            action = (f"Showing <b>{names}</b> in every tab; other sites are faded. "
+                      "Click the site again or 'Show all sites'.")
+        return f'<div class="key">{key}</div><div>{action}</div>'
 
 
 def _faded(color: str, background: str, amount: float = 0.65) -> str:

@@ -37,6 +37,8 @@ KIND_STYLE = MappingProxyType({
 })
 # Style of time-to-event markers the configuration does not know (a trial's own ADTTE parameters).
 OTHER_EVENT_STYLE = MappingProxyType({"marker": "diamond", "color": "#009E73", "size": 10})
+PLOT_MIN_PX = 700  # the lanes' least width: patient ids, legend and a readable time axis
+PROFILE_PX = 380  # width of the patient profile beside the lanes
 # Time windows of the lanes: label -> last day shown (None: the whole follow-up).
 WINDOWS = MappingProxyType({"Whole follow-up": None, "First 100 days": 100, "First year": 365})
 # Patient profile facts (ADSL), shown with their data-model labels; arm and site are shown as "Arm" and
@@ -83,9 +85,10 @@ class SwimmerView(TabView):
         return pn.Column(
             pn.Row(sort, window, page, patient),
             pn.panel(info),
-            pn.Row(pn.panel(plot, sizing_mode="stretch_width", min_width=560),
-                   pn.Column(pn.panel(profile), width=380, sizing_mode="fixed"),
-                   sizing_mode="stretch_width"),
+            # The profile sits beside the lanes on a wide screen and wraps below them on a laptop.
+            pn.FlexBox(pn.Column(pn.panel(plot), min_width=PLOT_MIN_PX, styles={"flex": f"1 1 {PLOT_MIN_PX}px"}),
+                       pn.Column(pn.panel(profile), width=PROFILE_PX, sizing_mode="fixed"),
+                       gap="12px", sizing_mode="stretch_width"),
             sizing_mode="stretch_width",
         )
 

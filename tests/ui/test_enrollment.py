@@ -1,4 +1,5 @@
-"""Enrollment tab in Chromium: clicking a site bar filters every tab; the tab reads its numbers out."""
+"""Enrollment and Overview in Chromium: clicking a site bar on either filters every tab; whole site
+names on the axis; the Enrollment tab reads its numbers out."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import re
 from playwright.sync_api import expect
 
 SITE_BARS_TITLE = "Randomized per site"
+OVERVIEW_BARS_TITLE = "Patients by site"
 
 # Screen position of a site's bar in the Bokeh figure titled SITE_BARS_TITLE (categorical y axis).
 BAR_POSITION_JS = """
@@ -20,16 +22,16 @@ BAR_POSITION_JS = """
   const y = view.frame.y_scale.compute(view.frame.y_range.synthetic(factor));
   const x = view.frame.bbox.left + 4;
   const box = view.el.getBoundingClientRect();
-  return {x: box.left + x, y: box.top + y, factor: factor, count: factors.length};
+  return {x: box.left + x, y: box.top + y, factor: factor, count: factors.length, factors: [...factors]};
 }
 """
 
 
-def bar_position(page, index: int = 0) -> dict:
+def bar_position(page, index: int = 0, title: str = SITE_BARS_TITLE) -> dict:
     """Where a site bar is on screen, once the layout has settled (two readings agree)."""
     last = None
     for _ in range(50):
-        here = page.evaluate(BAR_POSITION_JS, [SITE_BARS_TITLE, index])
+        here = page.evaluate(BAR_POSITION_JS, [title, index])
         if here and last and (here["x"], here["y"]) == (last["x"], last["y"]):
             return here
         last = here
@@ -94,3 +96,23 @@ def test_enrollment_tab_states_plan_forecast_and_flow(page, app_url):
     with page.expect_download() as info:
         page.get_by_role("button", name=re.compile("Site performance")).click()
     assert re.search(r"_cut\d{4}-\d{2}-\d{2}\.csv$", info.value.suggested_filename)
+
+
+def test_clicking_a_site_bar_on_the_overview_filters_every_tab_like_enrollment(page, app_url):
+    page.goto(app_url)
+    page.get_by_text("Click a site's bar").first.wait_for(timeout=60_000)
+    page.wait_for_function(
+        "(t) => window.Bokeh && Bokeh.index.query_one(v => v.model && v.model.title && v.model.title.text "
+        "&& v.model.title.text.startsWith(t) && v.frame)", arg=OVERVIEW_BARS_TITLE, timeout=60_000)
+    total = int(re.search(r"of (\d+)", patient_count(page)).group(1))
+    top = bar_position(page, title=OVERVIEW_BARS_TITLE)
+    assert not any("…" in f for f in top["factors"]), top["factors"]  # whole names, never cut
+    assert len({f.partition(" · ")[2] for f in top["factors"]}) == top["count"]  # no two sites read alike
+    page.mouse.click(top["x"], top["y"])
+    page.get_by_text("in every tab; other sites are faded").first.wait_for(timeout=30_000)
+    site_id = top["factor"].split(" ")[0]
+    expect(page).to_have_url(re.compile(rf"\?sites={site_id}$"), timeout=30_000)
+    shown = int(patient_count(page).split(" ")[0])
+    assert 0 < shown < total
+    tab(page, "Enrollment").click()
+    page.get_by_text(re.compile(rf"{shown} of {total} patients.*randomized")).first.wait_for(timeout=60_000)

@@ -220,3 +220,17 @@ def test_oncology_categories_from_pharmaverse():
     bars = [p.object for p in layout.select(pn.pane.HoloViews)]
     statuses = set().union(*(set(b.data["STATUS"]) for b in bars if hasattr(b, "data") and "STATUS" in b.data))
     assert {"SD", "PD"} <= statuses
+
+
+def test_swimmer_on_the_cdisc_pilot_marks_its_own_events():
+    folder = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "external" / "cdiscpilot01_adam"
+    if not folder.exists():
+        pytest.skip(f"{folder} is absent (public CDISC pilot data lives in ../shared)")
+    from dashboard.loaders import load_dataset
+
+    store = TrialStore(load_dataset(folder))
+    view = SwimmerView(store=store)
+    overlay = view._plot(view._lanes(store.subjects()), "Arm", 1, "Whole follow-up", lambda usubjid: None).object
+    markers = {el.label: len(el) for el in overlay if isinstance(el, hv.Scatter)}
+    # The pilot has no ADRS or ADEX and none of the configured events: its own dermatologic events mark the lanes.
+    assert markers.get("First Dermatologic Event", 0) > 0, markers

@@ -1,0 +1,51 @@
+"""Theme helpers without a browser: plot ink per session theme, legible colours, and no hand-written
+colour in the views' HTML that would ignore the theme."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import panel as pn
+import pytest
+
+from dashboard.views import theme
+
+VIEWS_DIR = Path(theme.__file__).parent
+
+
+@pytest.mark.parametrize(("name", "expected"), [("default", theme.LIGHT_INK), ("dark", theme.DARK_INK)])
+def test_plot_ink_follows_the_session_theme(name, expected):
+    with pn.config.set(theme=name):
+        assert theme.plot_ink() == expected
+
+
+@pytest.mark.parametrize("ink", [theme.LIGHT_INK, theme.DARK_INK])
+def test_each_ink_reads_on_its_plot_background(ink):
+    assert theme.contrast(ink.text, ink.background) >= 4.5
+    assert theme.contrast(ink.muted, ink.background) >= 4.5
+    assert theme.contrast(ink.guide, ink.background) >= 3
+
+
+def test_legible_lightens_on_dark_and_darkens_on_light_only_as_needed():
+    blue, orange = "#0072B2", "#E69F00"
+    on_dark = theme.legible(blue, theme.DARK_INK.background)
+    assert theme.contrast(blue, theme.DARK_INK.background) < 4.5 <= theme.contrast(on_dark, theme.DARK_INK.background)
+    assert theme.luminance(on_dark) > theme.luminance(blue)
+    on_light = theme.legible(orange, "#ffffff")
+    assert theme.contrast(on_light, "#ffffff") >= 4.5 and theme.luminance(on_light) < theme.luminance(orange)
+    assert theme.legible("#111111", "#ffffff") == "#111111"
+
+
+def test_text_on_a_cell_picks_the_readable_ink():
+    assert theme.text_on("#08306b") == "#ffffff"  # navy, the darkest Blues cell
+    assert theme.text_on("#f7fbff") == "#111111"
+
+
+def test_views_write_no_fixed_text_or_background_colour_into_html():
+    """Colours in HTML come from the design variables (theme.py), so they follow the theme."""
+    css = r"(?<![-\w])(?:color|background)(?![\"'])\s*:\s*#[0-9a-fA-F]{3,6}"  # style='color:#444', CSS rules
+    styles = r"styles=\{[^}]*[\"'](?:color|background)[\"']\s*:\s*[\"']#"  # styles={"color": "#444"}
+    pattern = re.compile(f"{css}|{styles}")
+    offenders = {path.name: pattern.findall(path.read_text()) for path in VIEWS_DIR.glob("*.py")}
+    assert not {name: found for name, found in offenders.items() if found}
