@@ -9,7 +9,6 @@ exports (formula injection).
 
 from __future__ import annotations
 
-import csv
 import html
 import io
 import re
