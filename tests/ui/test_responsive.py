@@ -17,7 +17,14 @@ from dashboard.synthetic.calibration import NCT02241018
 from dashboard.data.dataset import load_bundled
 from dashboard.store import POPULATIONS, TrialStore
 from dashboard.transforms.labels import site_labels
-from tests.ui.pages import SETTLE_TIMEOUT, choose, open_every_tab, open_tab, settle, stays_responsive
+from tests.ui.pages import (
+    SETTLE_TIMEOUT,
+    choose,
+    open_every_tab,
+    open_tab,
+    settle,
+    stays_responsive,
+)
 
 MSC = NCT02241018.arm_order[0]
 
@@ -45,10 +52,10 @@ def test_filter_changes_on_every_tab_leave_the_page_answering(page, app_url, dat
     for title in titles:
         open_tab(page, title)
         steps = [
-            ("one arm", lambda: choose(page, "Arm", f"{MSC} ("), dict(arms=[MSC])),
-            ("one site", lambda: choose(page, "Site", site_label), dict(arms=[MSC], sites=[site])),
+            ("one arm", lambda: choose(page, "Arm", f"{MSC} ("), {"arms": [MSC]}),
+            ("one site", lambda: choose(page, "Site", site_label), {"arms": [MSC], "sites": [site]}),
             ("population", lambda: page.get_by_role("button", name="Evaluable", exact=True).click(),
-             dict(arms=[MSC], sites=[site], population="Evaluable")),
+             {"arms": [MSC], "sites": [site], "population": "Evaluable"}),
             ("reset", lambda: page.get_by_role("button", name="Reset filters").click(), {}),
         ]
         for name, change, filters in steps:

@@ -12,8 +12,16 @@ from dashboard.app import available_views
 from dashboard.data.dataset import load_bundled, write_dataset
 from tests.hostile_data import hostile_dataset
 from tests.ui.conftest import serve_app
-from tests.ui.pages import (SETTLE_TIMEOUT, choose, filter_group, hover_plots, injected_elements, open_every_tab,
-                            open_tab, stays_responsive)
+from tests.ui.pages import (
+    SETTLE_TIMEOUT,
+    choose,
+    filter_group,
+    hover_plots,
+    injected_elements,
+    open_every_tab,
+    open_tab,
+    stays_responsive,
+)
 
 SIDEBAR_CHOICES = ("Site", "Arm", "Underlying disease")
 

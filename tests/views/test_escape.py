@@ -18,20 +18,32 @@ import pandas as pd
 import panel as pn
 import pytest
 from bokeh.document import Document
-from bokeh.models import ContinuousColorMapper, GlyphRenderer, HoverTool, MultiChoice, Title
+from bokeh.models import (
+    ContinuousColorMapper,
+    GlyphRenderer,
+    HoverTool,
+    MultiChoice,
+    Title,
+)
+from panel.models.markup import HTML as HTMLModel
+from panel.models.tabulator import DataTabulator
 
 from dashboard.app import available_views, build_app
 from dashboard.synthetic.calibration import NCT02241018
 from dashboard.data.dataset import TrialDataset
 from dashboard.store import TrialStore
-from dashboard.views.escape import (FORMULA_START, csv_download, escape_markdown, plot_title, safe_filename,
-                                    spreadsheet_frame)
 from dashboard.views.balance import BalanceView
 from dashboard.views.enrollment import EnrollmentView
+from dashboard.views.escape import (
+    FORMULA_START,
+    csv_download,
+    escape_markdown,
+    plot_title,
+    safe_filename,
+    spreadsheet_frame,
+)
 from dashboard.views.filters import FilterPanelView
 from dashboard.views.safety import SafetyView
-from panel.models.markup import HTML as HTMLModel
-from panel.models.tabulator import DataTabulator
 from tests.conftest import TINY_ADAE, TINY_ADSL, TINY_SITES
 from tests.hostile_data import PAYLOADS, hostile_dataset
 
@@ -135,7 +147,7 @@ def test_template_title_is_escaped_in_the_page_header(hostile, tmp_path):
     template = build_app(hostile)
     page = tmp_path / "page.html"
     template.save(str(page), resources="cdn")
-    header = re.search(r'<a class="title"[^>]*>(.*?)</a>', page.read_text(), re.S).group(1)
+    header = re.search(r'<a class="title"[^>]*>(.*?)</a>', page.read_text(), re.DOTALL).group(1)
     assert not injected(header)
     assert shown_text(header).strip() == f"{hostile.info.registry_id} · {hostile.info.short_name}"
 
