@@ -18,6 +18,7 @@ from dashboard.links import apply_query, filters_to_query
 from dashboard.store import TrialStore
 from dashboard.views.address import AddressBar
 from dashboard.views.base import TabView
+from dashboard.views.theme import DashboardDesign
 from dashboard.views.filters import FilterPanelView
 from dashboard.views.overview import OverviewView
 from dashboard.views.enrollment import EnrollmentView
@@ -101,6 +102,7 @@ def build_app(data: TrialDataset | str | None = None, store: TrialStore | None =
         sidebar=sidebar,
         main=[_banner(dataset, store), tabs],
         header_background=ACCENT,
+        design=DashboardDesign,
         sidebar_width=310,
     )
 
