@@ -20,6 +20,7 @@ from dashboard.store import TrialStore
 from dashboard.views.address import AddressBar
 from dashboard.views.base import TabView, left_out_note, left_out_text
 from dashboard.views.escape import escape_html, escape_markdown
+from dashboard.views.theme import DashboardDesign
 from dashboard.views.filters import FilterPanelView
 from dashboard.views.overview import OverviewView
 from dashboard.views.enrollment import EnrollmentView
@@ -106,6 +107,7 @@ def build_app(data: TrialDataset | str | None = None, store: TrialStore | None =
         sidebar=sidebar,
         main=[_banner(dataset, store), tabs],
         header_background=ACCENT,
+        design=DashboardDesign,
         sidebar_width=310,
     )
 

@@ -12,7 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import panel as pn
-from panel.theme.base import BOKEH_DARK
+from panel.theme import Bootstrap
+from panel.theme.base import BOKEH_DARK, Inherit
 
 # Design variables with light fallbacks (used where no Panel design is loaded, e.g. an exported file).
 TEXT = "var(--panel-on-background-color, #212529)"
@@ -49,6 +50,16 @@ tr.total td {{ font-weight: 600; }}
 CHOICES_CSS = f"""
 .choices__list--multiple .choices__item, .choices__list--multiple .choices__item.light {{ color: {TEXT}; }}
 """
+
+# Alert text in the page's text colour: the design's tinted text (e.g. dark yellow on pale yellow) falls
+# below AA in the light theme; the tint of the box and its border still say which kind of alert it is.
+ALERT_CSS = f":host(.alert) {{ color: {TEXT} !important; }}"
+
+
+class DashboardDesign(Bootstrap):
+    """Panel's Bootstrap design with the dashboard's contrast fixes applied to every component of a kind."""
+
+    modifiers = {**Bootstrap.modifiers, pn.pane.Alert: {"stylesheets": [Inherit, ALERT_CSS]}}
 
 
 @dataclass(frozen=True)
