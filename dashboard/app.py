@@ -259,11 +259,10 @@ def _drop_writes_to_closed_pages() -> None:
 
 def serve(data=None, *, port: int = 5006, address: str = "127.0.0.1", show: bool = False) -> int:
     """Serve the dashboard on DATA (or the bundled trial); prints the URL."""
-    if data is not None:
-        os.environ[DATA_ENV] = str(data)
-    shared_dataset(os.environ.get(DATA_ENV))  # fail before serving if the data cannot load
+    path = str(data) if data is not None else os.environ.get(DATA_ENV)
+    shared_dataset(path)  # fail before serving if the data cannot load
     print(f"trial-dashboard: serving on http://{address}:{port}/", flush=True)
-    pn.serve({"": lambda: build_app(os.environ.get(DATA_ENV))}, port=port, address=address, show=show,
+    pn.serve({"": lambda: build_app(path)}, port=port, address=address, show=show,
              websocket_origin=[f"{address}:{port}", f"localhost:{port}"], title="trial-dashboard")
     return 0
 

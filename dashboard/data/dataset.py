@@ -24,6 +24,8 @@ METADATA_FILE = "metadata.json"
 FORMATS = ("parquet", "csv", "xpt", "dataset-json")
 EXTENSIONS = {"parquet": "parquet", "csv": "csv", "xpt": "xpt", "dataset-json": "json"}
 STATED_CUT = "stated with the data"
+# The cut of a simulated trial: any date, future ones included (a simulation may run past today).
+SIMULATED_CUT = "set by the simulation"
 LATEST_DATE_CUT = "latest date in the data"
 
 
@@ -194,7 +196,7 @@ def _data_cut(candidates, tables, log: FindingLog) -> tuple[pd.Timestamp, str, b
             stamp = pd.Timestamp(value).normalize()
         except (ValueError, TypeError):
             stamp = None
-        if stamp is None or pd.isna(stamp) or stamp > today:
+        if stamp is None or pd.isna(stamp) or (stamp > today and source != SIMULATED_CUT):
             why = "is not a date" if stamp is None or pd.isna(stamp) else "is in the future"
             log.warning("adsl", None, f"data cut {value!r} from {source} {why}; not used", count=0,
                         rule_id="cut-implausible")

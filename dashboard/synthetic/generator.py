@@ -16,7 +16,7 @@ from types import MappingProxyType
 import numpy as np
 import pandas as pd
 
-from ..data.dataset import TrialDataset, write_dataset
+from ..data.dataset import SIMULATED_CUT, TrialDataset, write_dataset
 from . import calibration as cal
 from .sampling import (
     allocate,
@@ -163,7 +163,8 @@ def simulate_trial(seed: int | None = None, subjects: int | None = None, cutoff=
     }
     if mode != cal.ACCRUAL_PUBLISHED:
         provenance["accrual"] = mode
-    return TrialDataset.create(tables.pop("adsl"), cutoff=cut, info=cal.NCT02241018, provenance=provenance, **tables)
+    return TrialDataset.create(tables.pop("adsl"), cutoff=cut, cutoff_source=SIMULATED_CUT, info=cal.NCT02241018,
+                               provenance=provenance, **tables)
 
 
 def generate_to_folder(out, seed=None, subjects=None, cutoff=None, fmt: str = "parquet",
