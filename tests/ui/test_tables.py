@@ -90,7 +90,13 @@ def test_identifying_columns_stay_in_view_when_a_wide_table_scrolls(page, app_ur
         assert seen["text"] and seen["inside"] and seen["onTop"], f"{field} column hidden after scrolling: {seen}"
 
 
-@pytest.mark.parametrize(("tab", "sub", "frozen"), TABLES)
+HEADERS_OFF_ON_ENROLLMENT = pytest.mark.xfail(
+    strict=True, reason="known defect after the wave-2 merge: the Enrollment site table's numeric headers are "
+    "left-aligned at 1920 px although _header_alignment asks Tabulator to right-align them (issue 12 item 9)")
+
+
+@pytest.mark.parametrize(("tab", "sub", "frozen"), [
+    pytest.param(*TABLES[0], marks=HEADERS_OFF_ON_ENROLLMENT), *TABLES[1:]])
 def test_headers_sit_over_their_values_at_1920(browser, app_url, tab, sub, frozen):
     context = browser.new_context(viewport={"width": 1920, "height": 1080})
     page = context.new_page()
