@@ -183,11 +183,11 @@ def has_treatment_emergent_flag(adae: pd.DataFrame) -> bool:
 def ae_definition(has_flag: bool, treatment_emergent_only: bool) -> str:
     """Which adverse events are counted, in words for every tab that counts them."""
     if treatment_emergent_only:
-        return ("treatment-emergent AEs (TRTEMFL)" if has_flag else
-                "treatment-emergent AEs (onset on or after first treatment; the data have no TRTEMFL flag)")
+        return ("treatment-emergent AEs (as flagged in the data)" if has_flag else
+                "treatment-emergent AEs (onset on or after first treatment; the data have no treatment-emergent flag)")
     if has_flag:
-        return "all recorded AEs, treatment-emergent or not (TRTEMFL not applied)"
-    return "all recorded AEs (the data have no treatment-emergent flag, TRTEMFL)"
+        return "all recorded AEs, treatment-emergent or not"
+    return "all recorded AEs (the data have no treatment-emergent flag)"
 
 
 def _treatment_emergent(adae: pd.DataFrame, pop: pd.DataFrame) -> pd.Series:

@@ -365,9 +365,9 @@ def test_rate_text_carries_numerators_and_denominators():
 def test_treatment_emergent_definition_in_words():
     assert s.has_treatment_emergent_flag(ADAE)
     assert not s.has_treatment_emergent_flag(ADAE.assign(TRTEMFL=None))  # an empty flag flags nothing
-    assert s.ae_definition(True, True) == "treatment-emergent AEs (TRTEMFL)"
-    assert "TRTEMFL not applied" in s.ae_definition(True, False)
-    assert "no TRTEMFL" in s.ae_definition(False, True)
+    assert s.ae_definition(True, True) == "treatment-emergent AEs (as flagged in the data)"
+    assert s.ae_definition(True, False) == "all recorded AEs, treatment-emergent or not"
+    assert "no treatment-emergent flag" in s.ae_definition(False, True)
     # An empty TRTEMFL column does not empty the treatment-emergent selection: dates decide.
     flagged = s.select_events(ADAE, SUBJECTS, treatment_emergent_only=True)
     derived = s.select_events(ADAE.assign(TRTEMFL=None), SUBJECTS, treatment_emergent_only=True)

@@ -114,7 +114,7 @@ def test_overview_reads_adam_y_blank_flags_and_names_the_ae_definition(tiny):
     dataset = TrialDataset.create(adsl, cutoff=tiny.cutoff, info=tiny.info, adrs=tiny.adrs.copy(), adae=adae)
     text = html_text(OverviewView(store=TrialStore(dataset)).__panel__())
     assert '<div class="label">Died</div><div class="value">1</div><div class="detail">of 5 patients (20.0%)' in text
-    assert "Serious adverse events up to 2017-06-30: treatment-emergent AEs (TRTEMFL)" in text
+    assert "Serious adverse events up to 2017-06-30: treatment-emergent AEs (as flagged in the data)" in text
     assert "<td>All arms</td><td>4</td><td>1/4 (25.0%)</td><td>1</td>" in text  # S3 only
     # The day-28 visit is due once its protocol window (28 +/- 1 days) has closed.
     assert "day 28 to day 29 (randomization = day 1), has closed by the data cut" in text
