@@ -130,8 +130,17 @@ def injected_elements(page: Page) -> list[str]:
     return page.evaluate(INJECTED_JS)
 
 
-def hover_plots(page: Page, steps: tuple[int, int] = (9, 5)) -> int:
-    """Sweep the mouse over every visible plot canvas (shows hover tooltips); returns the plots hovered."""
+def hover_plots(page: Page, steps: tuple[int, int] = (9, 5), expect_plots: bool = False) -> int:
+    """Sweep the mouse over every visible plot canvas (shows hover tooltips); returns the plots
+    hovered. With `expect_plots`, wait for plots to be drawn and fail if none is."""
+    deadline = time.monotonic() + SETTLE_TIMEOUT / 1000
+    while not (hovered := _hover_canvases(page, steps)) and expect_plots:
+        assert time.monotonic() < deadline, "no plot was drawn"
+        page.wait_for_timeout(1_000)
+    return hovered
+
+
+def _hover_canvases(page: Page, steps: tuple[int, int]) -> int:
     hovered = 0
     for canvas in page.locator(".bk-Canvas:visible, .bk-Figure canvas:visible").all():
         try:
