@@ -32,7 +32,8 @@ CELL_JS = """([table, field]) => {
 }"""
 
 # For each column of the Tabulator with a column `field`: the horizontal span of its header title's
-# text and of its values' text (first rows); returns the columns whose two spans do not overlap.
+# text and of its values' text (first rows); returns the columns whose two spans are further apart
+# than the width of a sort arrow.
 HEADERS_JS = f"""([field]) => {{
   const table = ({TABLE_JS})(field);
   const span = (el) => {{  // horizontal extent of the element's text itself (not of its boxes)
@@ -47,6 +48,7 @@ HEADERS_JS = f"""([field]) => {{
     }}
     return hi > lo ? [lo, hi] : null;
   }};
+  const SORTER = 24;  // a header's sort arrow sits between its text and the column edge
   const apart = [];
   let compared = 0;
   for (const col of table.querySelectorAll('.tabulator-headers .tabulator-col[tabulator-field]')) {{
@@ -58,7 +60,7 @@ HEADERS_JS = f"""([field]) => {{
     if (!head || !values.length) continue;
     compared += 1;
     const lo = Math.min(...values.map((v) => v[0])), hi = Math.max(...values.map((v) => v[1]));
-    if (head[1] < lo || head[0] > hi) apart.push({{column: name, header: head.map(Math.round), values: [lo, hi].map(Math.round)}});
+    if (head[1] + SORTER < lo || head[0] - SORTER > hi) apart.push({{column: name, header: head.map(Math.round), values: [lo, hi].map(Math.round)}});
   }}
   return {{compared, apart}};
 }}"""
