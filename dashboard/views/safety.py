@@ -40,6 +40,7 @@ TABLE_CSS = """
 .tabulator .tabulator-col .tabulator-col-content { padding: 4px 6px !important; }
 .tabulator .tabulator-group { padding: 3px 6px !important; font-size: 13px !important; }
 .tabulator .tabulator-row.tabulator-group span { color: inherit !important; opacity: 0.85; }
+.tabulator .tabulator-col .tabulator-col-title { white-space: normal !important; text-overflow: clip !important; }
 """
 
 
@@ -678,7 +679,7 @@ class SafetyView(TabView):
                 + (f" {_plural(outside, 'event')} with an onset outside the person-time or unknown are left out of "
                    "the rates." if outside else "") + "</p>")
         return _html_grid("Exposure-adjusted rates per 100 patient-months next to crude incidence",
-                          header or [], body) + note
+                          header or [], body, text_columns=2) + note
 
 
 def _empty_frame(numbers: list[str], texts: list[str]) -> pd.DataFrame:
@@ -689,9 +690,14 @@ def _empty_frame(numbers: list[str], texts: list[str]) -> pd.DataFrame:
                          **{c: pd.Series(dtype="object") for c in texts}})
 
 
-def _html_grid(caption: str, header: list[str], rows: list[list[str]]) -> str:
-    """A small HTML table with its caption (styled by `theme.HTML_CSS`); every cell is escaped here."""
-    head = "".join(f"<th>{_e(h)}</th>" for h in header)
-    body = "".join("<tr>" + "".join(f"<td>{_e(v)}</td>" for v in row) + "</tr>" for row in rows)
-    return (f"<table style='margin:12px 0 8px'><caption>{_e(caption)}</caption><thead><tr>{head}</tr></thead>"
-            f"<tbody>{body}</tbody></table>")
+def _html_grid(caption: str, header: list[str], rows: list[list[str]], text_columns: int = 1) -> str:
+    """A small HTML table with its title above (styled by `theme.HTML_CSS`; a title wider than the table
+    is not wrapped to its width, as a caption would be): the first `text_columns` columns left-aligned,
+    the figures right-aligned; every cell is escaped here."""
+    def cls(i: int) -> str:
+        return " class='text'" if i < text_columns else ""
+
+    head = "".join(f"<th{cls(i)}>{_e(h)}</th>" for i, h in enumerate(header))
+    body = "".join("<tr>" + "".join(f"<td{cls(i)}>{_e(v)}</td>" for i, v in enumerate(row)) + "</tr>" for row in rows)
+    return (f"<div class='table-title'>{_e(caption)}</div>"
+            f"<table style='margin-bottom:8px'><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>")

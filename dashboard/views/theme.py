@@ -28,11 +28,12 @@ HTML_CSS = f"""
 :host {{ color: {TEXT}; }}
 table {{ border-collapse: collapse; font-size: 0.9rem; color: inherit; }}
 table.wide {{ width: 100%; }}
-caption {{ caption-side: top; text-align: left; font-weight: 600; font-size: 1rem; padding: 4px 0 6px 0;
-           color: inherit; }}
+caption, .table-title {{ caption-side: top; text-align: left; font-weight: 600; font-size: 1rem;
+                        padding: 4px 0 6px 0; color: inherit; }}
+.table-title {{ margin-top: 12px; }}
 th, td {{ padding: 4px 8px; border-bottom: 1px solid {RULE}; text-align: right; vertical-align: top; }}
 td {{ white-space: nowrap; }}
-th:first-child, td:first-child {{ text-align: left; }}
+th:first-child, td:first-child, th.text, td.text {{ text-align: left; }}
 thead th {{ font-weight: 600; border-bottom: 2px solid {RULE}; }}
 tr.total td {{ font-weight: 600; }}
 .swatch {{ display: inline-block; width: 0.8em; height: 0.8em; border-radius: 2px; margin-right: 6px;

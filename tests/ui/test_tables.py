@@ -32,7 +32,8 @@ CELL_JS = """([table, field]) => {
 }"""
 
 # For each column of the Tabulator with a column `field`: the horizontal span of its header title's
-# text and of its values' text (first rows); returns the columns whose two spans do not overlap.
+# text and of its values' text (first rows); returns the columns whose two spans are further apart
+# than the width of a sort arrow.
 HEADERS_JS = f"""([field]) => {{
   const table = ({TABLE_JS})(field);
   const span = (el) => {{  // horizontal extent of the element's text itself (not of its boxes)
@@ -47,6 +48,7 @@ HEADERS_JS = f"""([field]) => {{
     }}
     return hi > lo ? [lo, hi] : null;
   }};
+  const SORTER = 24;  // a header's sort arrow sits between its text and the column edge
   const apart = [];
   let compared = 0;
   for (const col of table.querySelectorAll('.tabulator-headers .tabulator-col[tabulator-field]')) {{
@@ -58,7 +60,7 @@ HEADERS_JS = f"""([field]) => {{
     if (!head || !values.length) continue;
     compared += 1;
     const lo = Math.min(...values.map((v) => v[0])), hi = Math.max(...values.map((v) => v[1]));
-    if (head[1] < lo || head[0] > hi) apart.push({{column: name, header: head.map(Math.round), values: [lo, hi].map(Math.round)}});
+    if (head[1] + SORTER < lo || head[0] - SORTER > hi) apart.push({{column: name, header: head.map(Math.round), values: [lo, hi].map(Math.round)}});
   }}
   return {{compared, apart}};
 }}"""
@@ -90,13 +92,7 @@ def test_identifying_columns_stay_in_view_when_a_wide_table_scrolls(page, app_ur
         assert seen["text"] and seen["inside"] and seen["onTop"], f"{field} column hidden after scrolling: {seen}"
 
 
-HEADERS_OFF_ON_ENROLLMENT = pytest.mark.xfail(
-    strict=True, reason="known defect after the wave-2 merge: the Enrollment site table's numeric headers are "
-    "left-aligned at 1920 px although _header_alignment asks Tabulator to right-align them (issue 12 item 9)")
-
-
-@pytest.mark.parametrize(("tab", "sub", "frozen"), [
-    pytest.param(*TABLES[0], marks=HEADERS_OFF_ON_ENROLLMENT), *TABLES[1:]])
+@pytest.mark.parametrize(("tab", "sub", "frozen"), TABLES)
 def test_headers_sit_over_their_values_at_1920(browser, app_url, tab, sub, frozen):
     context = browser.new_context(viewport={"width": 1920, "height": 1080})
     page = context.new_page()
