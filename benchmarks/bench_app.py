@@ -33,7 +33,7 @@ def in_process() -> None:
     from bokeh.document import Document
 
     from dashboard.app import build_app
-    from dashboard.data.dataset import load_bundled
+    from dashboard.model.dataset import load_bundled
     from dashboard.store import TrialStore
 
     start = time.perf_counter()

@@ -15,7 +15,7 @@ import time
 
 from bokeh.document import Document
 
-from dashboard.data.dataset import load_bundled
+from dashboard.model.dataset import load_bundled
 from dashboard.store import TrialStore
 from dashboard.views.enrollment import EnrollmentView
 

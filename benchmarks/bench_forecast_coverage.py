@@ -21,7 +21,7 @@ import pandas as pd
 
 from dashboard.config import DAYS_PER_MONTH
 from dashboard.synthetic.calibration import NCT02241018
-from dashboard.data.dataset import TrialDataset
+from dashboard.model.dataset import TrialDataset
 from dashboard.synthetic import calibration as cal
 from dashboard.synthetic.cut import tables_at_cutoff
 from dashboard.synthetic.generator import simulate_history

@@ -14,7 +14,7 @@ import time
 import pandas as pd
 
 from dashboard.synthetic.calibration import NCT02241018
-from dashboard.data.dataset import TrialDataset, write_dataset
+from dashboard.model.dataset import TrialDataset, write_dataset
 from dashboard.synthetic import calibration as cal
 from dashboard.synthetic.cut import tables_at_cutoff
 from dashboard.synthetic.generator import simulate_history

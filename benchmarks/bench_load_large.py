@@ -26,8 +26,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from dashboard.data import load_bundled
-from dashboard.data.validation import MAX_EXAMPLES
+from dashboard.model import load_bundled
+from dashboard.model.validation import MAX_EXAMPLES
 
 ISO = "%Y-%m-%d"
 

@@ -22,7 +22,7 @@ import time
 
 from bokeh.document import Document
 
-from dashboard.data.dataset import load_bundled, read_model_folder
+from dashboard.model.dataset import load_bundled, read_model_folder
 from dashboard.store import TrialStore
 from dashboard.transforms import safety as sf
 from dashboard.views.safety import SafetyView

@@ -14,7 +14,7 @@ from urllib.parse import parse_qsl, urlencode
 import panel as pn
 from bokeh.models import CustomJS
 
-from dashboard.data.dataset import TrialDataset, load_bundled
+from dashboard.model.dataset import TrialDataset, load_bundled
 from dashboard.links import apply_query, filters_to_query
 from dashboard.store import TrialStore
 from dashboard.views.address import AddressBar

@@ -40,7 +40,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv=None) -> int:
-    from .data.validation import DatasetValidationError
+    from .model.validation import DatasetValidationError
 
     args = _parser().parse_args(argv)
     try:
@@ -71,7 +71,7 @@ def _run(args) -> int:
 
         return validate_cli(args.path, as_json=args.json, mapping=args.mapping, strict=args.strict)
     if args.command == "dictionary":
-        from .data.schema import data_dictionary_markdown
+        from .model.schema import data_dictionary_markdown
 
         sys.stdout.write(data_dictionary_markdown() + "\n")
         return 0

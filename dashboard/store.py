@@ -7,7 +7,7 @@ import datetime as dt
 import pandas as pd
 import param
 
-from .data.dataset import TrialDataset
+from .model.dataset import TrialDataset
 from .transforms.filtering import FilterSpec, filter_subjects, restrict_to_subjects
 
 POPULATIONS = {"ITT": "ITTFL", "Safety": "SAFFL", "Evaluable": "EFFFL"}

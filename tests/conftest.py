@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from dashboard.synthetic.calibration import NCT02241018
-from dashboard.data.dataset import BUNDLED_DIR, TrialDataset
+from dashboard.model.dataset import BUNDLED_DIR, TrialDataset
 
 MSC, CONTROL = NCT02241018.arm_order
 
@@ -89,7 +89,7 @@ def bundled():
     """The bundled synthetic NCT02241018 trial; skips while it has not been generated."""
     if not (BUNDLED_DIR / "metadata.json").exists():
         pytest.skip(f"bundled dataset not generated yet ({BUNDLED_DIR})")
-    from dashboard.data.dataset import load_bundled
+    from dashboard.model.dataset import load_bundled
 
     return load_bundled()
 

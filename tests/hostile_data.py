@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from dashboard.data.dataset import TrialDataset
-from dashboard.data.schema import TABLE_SPECS
+from dashboard.model.dataset import TrialDataset
+from dashboard.model.schema import TABLE_SPECS
 
 PAYLOADS = (
     "<img src=x onerror=alert(1)>",

@@ -8,7 +8,7 @@ from dataclasses import replace
 import panel as pn
 
 from dashboard.app import VIEWS, available_views, build_app
-from dashboard.data import load_bundled
+from dashboard.model import load_bundled
 from dashboard.store import TrialStore
 from dashboard.views.overview import OverviewView
 
@@ -81,7 +81,7 @@ def test_every_tab_says_how_many_of_its_records_data_checks_left_out(tmp_path):
     import pandas as pd
 
     from dashboard.app import _build_view
-    from dashboard.data.dataset import write_dataset
+    from dashboard.model.dataset import write_dataset
     from dashboard.loaders import load_dataset
     from dashboard.views.balance import BalanceView
     from dashboard.views.safety import SafetyView
@@ -108,7 +108,7 @@ def test_patient_profile_lists_the_subjects_data_check_findings(tmp_path):
     """The profile of a subject with a left-out AE (onset after death) lists that finding."""
     import pandas as pd
 
-    from dashboard.data.dataset import write_dataset
+    from dashboard.model.dataset import write_dataset
     from dashboard.loaders import load_dataset
     from dashboard.views.swimmer import SwimmerView
 

@@ -1,7 +1,7 @@
 """Readers for real CDISC ADaM/SDTM exports, mapped onto the data model, with a validation report.
 
 `load_dataset(paths)` reads a folder, a file or a list of files (.xpt, .sas7bdat, .csv, .parquet) of
-ADaM or SDTM data, or a folder written by `dashboard.data.write_dataset`, and returns a validated
+ADaM or SDTM data, or a folder written by `dashboard.model.write_dataset`, and returns a validated
 `TrialDataset` whose `report` holds every finding and whose `quarantine` holds the rows left out
 by row-level rules; blocking findings raise `DatasetValidationError` naming the file, column, rule
 and rows. `validate_path` returns the report instead of raising. Input files are only ever opened
@@ -16,9 +16,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..data.dataset import TrialDataset, read_model_folder, require_randomized
-from ..data.rules import ROW_LEVEL, TABLE_LEFT_OUT
-from ..data.validation import DatasetValidationError, ValidationReport
+from ..model.dataset import TrialDataset, read_model_folder, require_randomized
+from ..model.rules import ROW_LEVEL, TABLE_LEFT_OUT
+from ..model.validation import DatasetValidationError, ValidationReport
 from . import adam, sdtm, trial_design
 from .dates import to_dates
 from .detect import (ADAM_ROLES, SDTM_ROLES, TRIAL_DESIGN_ROLES, Detected, blocks_when_unreadable, data_files, detect,

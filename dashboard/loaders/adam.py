@@ -34,7 +34,7 @@ import numpy as np
 import pandas as pd
 
 from ..config import DAYS_PER_MONTH
-from ..data.schema import TABLE_SPECS, YN
+from ..model.schema import TABLE_SPECS, YN
 from .conform import POPULATION_FLAGS, conform, duplicates, to_flag, to_text
 from .dates import study_day, to_dates
 from .report import FindingLog

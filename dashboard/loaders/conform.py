@@ -14,8 +14,8 @@ import re
 import numpy as np
 import pandas as pd
 
-from ..data.rules import INFORMATIONAL, VALUE_SET_MISSING
-from ..data.schema import TABLE_SPECS
+from ..model.rules import INFORMATIONAL, VALUE_SET_MISSING
+from ..model.schema import TABLE_SPECS
 from .dates import END, START, to_dates
 from .report import FindingLog
 

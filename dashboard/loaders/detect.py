@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..data.dataset import METADATA_FILE
+from ..model.dataset import METADATA_FILE
 from .readers import RawTable, is_data_file
 
 ADAM_ROLES = ("adsl", "adae", "adrs", "adtte", "adex", "sites")
@@ -62,7 +62,7 @@ def data_files(paths) -> list[Path]:
 
 
 def is_model_folder(paths) -> bool:
-    """Whether the input is a folder written by `dashboard.data.write_dataset` (has metadata.json)."""
+    """Whether the input is a folder written by `dashboard.model.write_dataset` (has metadata.json)."""
     if isinstance(paths, (list, tuple)):
         return len(paths) == 1 and is_model_folder(paths[0])
     return Path(paths).is_dir() and (Path(paths) / METADATA_FILE).exists()

@@ -68,7 +68,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from ..data.schema import TABLE_SPECS
+from ..model.schema import TABLE_SPECS
 from .conform import CATEGORY_SYNONYMS, NO, YES, to_text
 from .detect import Detected
 from .readers import RawTable

@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..data.dataset import file_sha256
+from ..model.dataset import file_sha256
 from .dataset_json import DatasetJsonError, parse_dataset_json
 from .report import ERROR, WARNING, FindingLog
 

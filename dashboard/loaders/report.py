@@ -1,6 +1,6 @@
 """The loader's validation report: findings by severity and the text/JSON that `validate` prints.
 
-Findings are collected in a `FindingLog` (see `dashboard.data.validation`): blocking findings stop
+Findings are collected in a `FindingLog` (see `dashboard.model.validation`): blocking findings stop
 the trial from loading, row-level findings leave rows out (or set values missing), informational
 ones change nothing; each names the file, column, rule, count and example rows.
 """
@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import json
 
-from ..data.rules import BLOCKING, INFORMATIONAL, ROW_LEVEL, VALUE_SET_MISSING
-from ..data.validation import ERROR, WARNING, FindingLog, ValidationReport, row_examples
+from ..model.rules import BLOCKING, INFORMATIONAL, ROW_LEVEL, VALUE_SET_MISSING
+from ..model.validation import ERROR, WARNING, FindingLog, ValidationReport, row_examples
 
 SECTIONS = (
     (BLOCKING, "Blocking (the trial cannot be loaded)"),

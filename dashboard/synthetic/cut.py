@@ -12,7 +12,7 @@ from types import MappingProxyType
 import numpy as np
 import pandas as pd
 
-from ..data.schema import TABLE_SPECS
+from ..model.schema import TABLE_SPECS
 from . import calibration as cal
 
 AESEV = MappingProxyType({1: "MILD", 2: "MODERATE", 3: "SEVERE", 4: "SEVERE", 5: "SEVERE"})

@@ -16,7 +16,7 @@ from types import MappingProxyType
 import numpy as np
 import pandas as pd
 
-from ..data.dataset import SIMULATED_CUT, TrialDataset, write_dataset
+from ..model.dataset import SIMULATED_CUT, TrialDataset, write_dataset
 from . import calibration as cal
 from .sampling import (
     allocate,

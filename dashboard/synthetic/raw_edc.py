@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..data.dataset import TrialDataset
+from ..model.dataset import TrialDataset
 
 DAY_FIRST = "%d/%m/%Y"
 IXRS_DATE = "%d-%b-%Y"

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pandas as pd
 
 from ..config import BASELINE_LABELS
-from ..data.schema import TABLE_SPECS
+from ..model.schema import TABLE_SPECS
 
 
 def site_labels(adsl: pd.DataFrame, sites: pd.DataFrame | None = None) -> dict[str, str]:

@@ -11,7 +11,7 @@ import holoviews as hv
 import panel as pn
 import param
 
-from ..data.dataset import TrialDataset
+from ..model.dataset import TrialDataset
 from ..store import TrialStore
 from .theme import PlotInk, plot_ink
 

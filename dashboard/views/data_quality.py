@@ -7,9 +7,9 @@ from pathlib import PurePath
 import pandas as pd
 import panel as pn
 
-from ..data.dataset import OPTIONAL_TABLES, TrialDataset
-from ..data.rules import INFORMATIONAL, ROW_LEVEL, SEVERITIES, VALUE_SET_MISSING
-from ..data.validation import ValidationReport
+from ..model.dataset import OPTIONAL_TABLES, TrialDataset
+from ..model.rules import INFORMATIONAL, ROW_LEVEL, SEVERITIES, VALUE_SET_MISSING
+from ..model.validation import ValidationReport
 from .base import TabView
 from .escape import escape_html
 

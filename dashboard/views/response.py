@@ -13,7 +13,7 @@ import panel as pn
 from holoviews.plotting.util import process_cmap
 
 from ..config import RESPONSE_SUBGROUPS, SUBGROUP_MIN_LEVEL_SIZE
-from ..data.dataset import TrialDataset
+from ..model.dataset import TrialDataset
 from ..store import POPULATIONS
 from ..transforms import response as rs
 from ..transforms.filtering import filter_subjects

@@ -19,7 +19,7 @@ import param
 from bokeh.models.widgets.tables import DateFormatter, NumberFormatter
 
 from ..config import SAFETY_FOCUS_WINDOW_DAYS, SAFETY_TOPICS, AETopic
-from ..data.dataset import TrialDataset
+from ..model.dataset import TrialDataset
 from ..transforms.flags import is_yes
 from ..transforms.response import control_arm
 from ..transforms import safety as sf

@@ -25,7 +25,7 @@ import pyreadstat
 import pytest
 
 from dashboard.app import build_app
-from dashboard.data.dataset import METADATA_FILE, write_dataset
+from dashboard.model.dataset import METADATA_FILE, write_dataset
 from dashboard.loaders import load_dataset
 
 from .conftest import PILOT

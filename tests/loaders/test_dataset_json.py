@@ -10,8 +10,8 @@ import pyreadstat
 import pytest
 
 from dashboard.cli import main as cli_main
-from dashboard.data.dataset import METADATA_FILE, read_model_folder, write_dataset
-from dashboard.data.schema import TABLE_SPECS
+from dashboard.model.dataset import METADATA_FILE, read_model_folder, write_dataset
+from dashboard.model.schema import TABLE_SPECS
 from dashboard.loaders import load_dataset
 from dashboard.loaders.dataset_json import DatasetJsonError, parse_dataset_json, read_dataset_json, write_dataset_json
 from dashboard.loaders.readers import read_table

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from dashboard.data.dataset import METADATA_FILE, write_dataset
+from dashboard.model.dataset import METADATA_FILE, write_dataset
 from dashboard.loaders import load_dataset
 from tests.conftest import tiny_dataset
 

@@ -10,7 +10,7 @@ import pandas as pd
 import pyreadstat
 
 from dashboard.config import TrialInfo
-from dashboard.data.dataset import BUNDLED_DIR, read_model_folder, write_dataset
+from dashboard.model.dataset import BUNDLED_DIR, read_model_folder, write_dataset
 from dashboard.loaders import load_dataset
 from dashboard.synthetic.calibration import NCT02241018
 

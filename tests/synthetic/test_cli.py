@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from dashboard.cli import main
-from dashboard.data.dataset import read_model_folder
+from dashboard.model.dataset import read_model_folder
 from dashboard.synthetic.generator import simulate_trial
 
 TABLES = ("adsl", "sites", "adrs", "adae", "adtte", "adex")

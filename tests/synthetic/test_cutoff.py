@@ -15,8 +15,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from dashboard.synthetic.calibration import NCT02241018
-from dashboard.data.dataset import TrialDataset
-from dashboard.data.schema import TABLE_SPECS
+from dashboard.model.dataset import TrialDataset
+from dashboard.model.schema import TABLE_SPECS
 from dashboard.synthetic.cut import tables_at_cutoff
 from dashboard.synthetic.generator import TrialHistory, simulate_history, simulate_trial
 

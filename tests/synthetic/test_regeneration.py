@@ -6,7 +6,7 @@ import json
 
 import pandas as pd
 
-from dashboard.data.dataset import BUNDLED_DIR
+from dashboard.model.dataset import BUNDLED_DIR
 from dashboard.synthetic import calibration as cal
 from dashboard.synthetic.generator import generate_to_folder
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from dashboard.data.dataset import TrialDataset
-from dashboard.data.rules import ROW_LEFT_OUT, ROW_LEVEL, VALUE_SET_MISSING
+from dashboard.model.dataset import TrialDataset
+from dashboard.model.rules import ROW_LEFT_OUT, ROW_LEVEL, VALUE_SET_MISSING
 
 
 def _create(bundled, **changes):

@@ -176,7 +176,7 @@ def test_80_percent_band_covers_generated_trials_cut_early():
     `benchmarks/bench_forecast_coverage.py` measures the coverage over many seeds.
     """
     from dashboard.synthetic.calibration import NCT02241018
-    from dashboard.data.dataset import TrialDataset
+    from dashboard.model.dataset import TrialDataset
     from dashboard.synthetic import calibration as cal
     from dashboard.synthetic.cut import tables_at_cutoff
     from dashboard.synthetic.generator import simulate_history

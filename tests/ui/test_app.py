@@ -14,7 +14,7 @@ from playwright.sync_api import expect
 
 from dashboard.app import available_views
 from dashboard.synthetic.calibration import NCT02241018
-from dashboard.data.dataset import load_bundled
+from dashboard.model.dataset import load_bundled
 from dashboard.links import apply_query
 from dashboard.store import TrialStore
 from dashboard.transforms.overview import ALL_ARMS, study_status_by_arm

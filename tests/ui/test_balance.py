@@ -7,7 +7,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from dashboard.data.dataset import BUNDLED_DIR
+from dashboard.model.dataset import BUNDLED_DIR
 
 HEADER_N = re.compile(r"^(.*?)\s*\(N = (\d+)\)$", re.S)
 
@@ -28,7 +28,7 @@ def open_balance(page, url):
 def bundled_dataset():
     if not (BUNDLED_DIR / "metadata.json").exists():
         pytest.skip(f"bundled dataset not generated yet ({BUNDLED_DIR})")
-    from dashboard.data.dataset import load_bundled
+    from dashboard.model.dataset import load_bundled
 
     return load_bundled()
 

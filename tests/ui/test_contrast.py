@@ -13,7 +13,7 @@ import re
 import pytest
 
 from dashboard.app import available_views
-from dashboard.data.dataset import load_bundled
+from dashboard.model.dataset import load_bundled
 from dashboard.loaders import load_dataset
 from tests.ui.conftest import serve_app
 from tests.ui.contrast import plot_contrast, text_contrast

@@ -8,7 +8,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from dashboard.data.dataset import load_bundled
+from dashboard.model.dataset import load_bundled
 from dashboard.links import apply_query
 from dashboard.store import TrialStore
 from tests.ui.test_app import choose

@@ -8,7 +8,7 @@ import datetime as dt
 
 from playwright.sync_api import expect
 
-from dashboard.data.dataset import load_bundled
+from dashboard.model.dataset import load_bundled
 from tests.ui.tabs import DEEP_QUERY_JS, SHOWN_JS, click_tab, open_every_tab, settle, shown_text
 
 # Geometry of the Bokeh plot whose title starts with a text: its y range, the rows it draws (the

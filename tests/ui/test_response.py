@@ -8,7 +8,7 @@ import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from playwright.sync_api import expect
 
-from dashboard.data.dataset import BUNDLED_DIR
+from dashboard.model.dataset import BUNDLED_DIR
 
 pytestmark = pytest.mark.skipif(not (BUNDLED_DIR / "metadata.json").exists(),
                                 reason=f"bundled dataset not generated yet ({BUNDLED_DIR})")

@@ -8,7 +8,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from dashboard.data.dataset import BUNDLED_DIR, write_dataset
+from dashboard.model.dataset import BUNDLED_DIR, write_dataset
 from dashboard.transforms.safety import n_of_N
 from tests.conftest import REFERENCE, TINY_ADAE, tiny_dataset
 from tests.ui.conftest import serve_app

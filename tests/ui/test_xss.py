@@ -9,7 +9,7 @@ import pytest
 from playwright.sync_api import expect
 
 from dashboard.app import available_views
-from dashboard.data.dataset import load_bundled, write_dataset
+from dashboard.model.dataset import load_bundled, write_dataset
 from tests.hostile_data import hostile_dataset
 from tests.ui.conftest import serve_app
 from tests.ui.pages import (

@@ -10,7 +10,7 @@ import pytest
 from bokeh.document import Document
 
 from dashboard.synthetic.calibration import NCT02241018
-from dashboard.data.dataset import TrialDataset
+from dashboard.model.dataset import TrialDataset
 from dashboard.store import TrialStore
 from dashboard.transforms.balance import variable_label
 from dashboard.views.balance import BalanceView

@@ -6,9 +6,9 @@ from __future__ import annotations
 import pandas as pd
 import panel as pn
 
-from dashboard.data.dataset import TrialDataset
-from dashboard.data.rules import INFORMATIONAL, ROW_LEVEL
-from dashboard.data.validation import Finding, ValidationReport
+from dashboard.model.dataset import TrialDataset
+from dashboard.model.rules import INFORMATIONAL, ROW_LEVEL
+from dashboard.model.validation import Finding, ValidationReport
 from dashboard.store import TrialStore
 from dashboard.views.base import left_out_note, left_out_text
 from dashboard.views.data_quality import (DataQualityView, data_notes_html, findings_frame, left_out_frame,
@@ -75,7 +75,7 @@ def test_left_out_note_counts_the_tables_a_view_reads():
 def test_provenance_lists_each_file_with_its_sha256_and_format(tmp_path, tiny):
     import hashlib
 
-    from dashboard.data.dataset import METADATA_FILE, write_dataset
+    from dashboard.model.dataset import METADATA_FILE, write_dataset
     from dashboard.loaders import load_dataset
 
     write_dataset(tiny, tmp_path, "csv")

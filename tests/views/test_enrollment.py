@@ -12,7 +12,7 @@ import panel as pn
 import pytest
 
 from dashboard.synthetic.calibration import NCT02241018
-from dashboard.data.dataset import TrialDataset
+from dashboard.model.dataset import TrialDataset
 from dashboard.store import TrialStore
 from dashboard.views.enrollment import EnrollmentView, consort_html
 from dashboard.views.sites import OTHER_SITES, SiteChart

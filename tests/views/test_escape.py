@@ -30,7 +30,7 @@ from panel.models.tabulator import DataTabulator
 
 from dashboard.app import available_views, build_app
 from dashboard.synthetic.calibration import NCT02241018
-from dashboard.data.dataset import TrialDataset
+from dashboard.model.dataset import TrialDataset
 from dashboard.store import TrialStore
 from dashboard.views.balance import BalanceView
 from dashboard.views.enrollment import EnrollmentView

@@ -12,8 +12,8 @@ import panel as pn
 import pytest
 
 from dashboard.app import available_views
-from dashboard.data import load_bundled
-from dashboard.data.dataset import METADATA_FILE, write_dataset
+from dashboard.model import load_bundled
+from dashboard.model.dataset import METADATA_FILE, write_dataset
 from dashboard.synthetic.generator import simulate_trial
 from dashboard.synthetic.raw_edc import write_raw_edc
 from dashboard.store import TrialStore

@@ -12,7 +12,7 @@ from bokeh.document import Document
 
 from dashboard.app import VIEWS
 from dashboard.synthetic.calibration import NCT02241018
-from dashboard.data.dataset import TrialDataset
+from dashboard.model.dataset import TrialDataset
 from dashboard.store import TrialStore
 from dashboard.views.balance import BalanceView
 from dashboard.views.response import ResponseByVisitView, ResponseView, SubgroupView, TransitionsView

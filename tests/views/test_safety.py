@@ -15,7 +15,7 @@ from bokeh.document import Document
 from dashboard.app import VIEWS
 from dashboard.config import SAFETY_FOCUS_WINDOW_DAYS
 from dashboard.synthetic.calibration import NCT02241018
-from dashboard.data.dataset import TrialDataset
+from dashboard.model.dataset import TrialDataset
 from dashboard.store import TrialStore
 from dashboard.transforms import safety as sf
 from dashboard.views.safety import GROUP_COLUMN, TERM_COLUMN, SafetyView

@@ -14,7 +14,7 @@ import pytest
 from dashboard.app import build_app
 from dashboard.config import RESPONDER_CATEGORIES, TrialInfo
 from dashboard.synthetic.calibration import NCT02241018
-from dashboard.data.dataset import TrialDataset
+from dashboard.model.dataset import TrialDataset
 from dashboard.store import TrialStore
 from dashboard.views.overview import OverviewView
 from dashboard.views.summary import ExecutiveSummaryView

@@ -6,11 +6,11 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from dashboard.data import DatasetValidationError, TrialDataset
-from dashboard.data.dataset import require_randomized
-from dashboard.data.rules import BLOCKING, INFORMATIONAL, ROW_LEFT_OUT, ROW_LEVEL, RULES, VALUE_SET_MISSING
-from dashboard.data.schema import TABLE_SPECS, data_dictionary_markdown, empty_table
-from dashboard.data.validation import FindingLog, latest_plausible_date
+from dashboard.model import DatasetValidationError, TrialDataset
+from dashboard.model.dataset import require_randomized
+from dashboard.model.rules import BLOCKING, INFORMATIONAL, ROW_LEFT_OUT, ROW_LEVEL, RULES, VALUE_SET_MISSING
+from dashboard.model.schema import TABLE_SPECS, data_dictionary_markdown, empty_table
+from dashboard.model.validation import FindingLog, latest_plausible_date
 
 
 def adsl(**overrides):

@@ -259,7 +259,7 @@ def data_dictionary_markdown() -> str:
     lines = [
         "# Data dictionary",
         "",
-        "Generated from `dashboard/data/schema.py` and `dashboard/data/rules.py` by",
+        "Generated from `dashboard/model/schema.py` and `dashboard/model/rules.py` by",
         "`python -m dashboard dictionary`; do not edit by hand.",
         "Column names follow CDISC ADaM. *Required* columns must be present (without one, ADSL cannot",
         "load and an optional table is left out); other columns are used when present. Dates are",

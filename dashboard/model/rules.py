@@ -134,7 +134,7 @@ def rules_markdown() -> str:
     lines = [
         "## Validation rules",
         "",
-        "Generated from `dashboard/data/rules.py`. *Blocking* findings stop the trial from loading;",
+        "Generated from `dashboard/model/rules.py`. *Blocking* findings stop the trial from loading;",
         "*row-level* findings leave the affected rows (or values) out and the trial still loads, with",
         "each view saying how many records were left out and the Data quality tab listing them;",
         "*informational* findings are shown and change nothing. `trial-dashboard validate` exits 0 when",

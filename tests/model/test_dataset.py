@@ -3,7 +3,7 @@
 import pandas as pd
 import pytest
 
-from dashboard.data import TrialDataset, read_model_folder, write_dataset
+from dashboard.model import TrialDataset, read_model_folder, write_dataset
 
 
 @pytest.fixture
