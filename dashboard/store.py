@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import OrderedDict
+from collections.abc import Callable, Hashable
 from dataclasses import replace
-from typing import Callable, Hashable, NamedTuple, TypeVar
+from typing import NamedTuple, TypeVar
 
 import pandas as pd
 import param

@@ -8,9 +8,9 @@ from dataclasses import replace
 import pandas as pd
 import pytest
 
-from dashboard.synthetic.calibration import NCT02241018
 from dashboard.links import apply_query, filters_to_query
 from dashboard.store import MEMO_ENTRIES, TrialStore
+from dashboard.synthetic.calibration import NCT02241018
 from dashboard.transforms.filtering import filter_subjects
 
 MSC, CONTROL = NCT02241018.arm_order
@@ -171,7 +171,7 @@ def test_memo_computes_once_per_filter_spec_and_key(tiny):
 def test_memo_drops_the_least_recently_used_values(tiny):
     store = TrialStore(tiny)
     for i in range(MEMO_ENTRIES + 1):
-        store.memo(i, lambda spec: i)
+        store.memo(i, lambda spec, value=i: value)
     assert len(store._memo) == MEMO_ENTRIES
     assert store.memo(0, lambda spec: "recomputed") == "recomputed"
 
