@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
+from dataclasses import replace
+from typing import NamedTuple, TypeVar
 
 import pandas as pd
 import param
@@ -11,6 +15,17 @@ from .model.dataset import TrialDataset
 from .transforms.filtering import FilterSpec, filter_subjects, restrict_to_subjects
 
 POPULATIONS = {"ITT": "ITTFL", "Safety": "SAFFL", "Evaluable": "EFFFL"}
+# Derived values the store keeps: enough for every view of a few recent filter settings.
+MEMO_ENTRIES = 128
+
+T = TypeVar("T")
+
+
+class PatientCounts(NamedTuple):
+    """Patients matching the filters (`shown`) out of all patients of the population (`total`)."""
+
+    shown: int
+    total: int
 
 
 class TrialStore(param.Parameterized):
@@ -35,6 +50,7 @@ class TrialStore(param.Parameterized):
         adsl = dataset.adsl
         randomized = dataset.randomized
         super().__init__(dataset=dataset)
+        self._memo: OrderedDict = OrderedDict()
         self.param.sites.objects = sorted(adsl["SITEID"].dropna().unique(), key=_natural_key)
         self.param.arms.objects = dataset.arms
         for name, column in (("sexes", "SEX"), ("grades", "AGVHDGR"), ("diagnoses", "DIAG")):
@@ -79,43 +95,65 @@ class TrialStore(param.Parameterized):
             population_flag=POPULATIONS[self.population],
         )
 
+    def memo(self, key: Hashable, compute: Callable[[FilterSpec], T]) -> T:
+        """`compute(filter_spec)` for the current filters, computed once per filter spec and `key`: the one
+        cache of a session's derived data (the least recently used values are dropped)."""
+        spec = self.filter_spec
+        entry = (spec, key)
+        if entry in self._memo:
+            self._memo.move_to_end(entry)
+            return self._memo[entry]
+        value = compute(spec)
+        self._memo[entry] = value
+        if len(self._memo) > MEMO_ENTRIES:
+            self._memo.popitem(last=False)
+        return value
+
     @param.depends(*FILTERS)
     def subjects(self) -> pd.DataFrame:
         """ADSL rows of the filtered analysis population (randomized subjects only)."""
-        return self._cached("subjects", lambda spec: filter_subjects(self.dataset.adsl, spec))
+        return self.memo("subjects", lambda spec: filter_subjects(self.dataset.adsl, spec))
+
+    def subjects_in(self, population: str) -> pd.DataFrame:
+        """ADSL rows matching every filter but in the given analysis population (a name of POPULATIONS)."""
+        if population == self.population:
+            return self.subjects()
+        return self.memo(("subjects in", population), lambda spec: filter_subjects(
+            self.dataset.adsl, replace(spec, population_flag=POPULATIONS[population])))
+
+    def subjects_at_every_site(self) -> pd.DataFrame:
+        """ADSL rows matching every filter but the site filter (charts that show all sites)."""
+        return self.memo("subjects at every site",
+                         lambda spec: filter_subjects(self.dataset.adsl, replace(spec, sites=())))
 
     @param.depends(*FILTERS)
     def screened(self) -> pd.DataFrame:
         """ADSL rows of all screened subjects matching the filters that apply before randomization."""
-        return self._cached("screened", lambda spec: filter_subjects(self.dataset.adsl, spec.pre_randomization()))
+        return self.memo("screened", lambda spec: filter_subjects(self.dataset.adsl, spec.pre_randomization()))
 
     def table(self, name: str) -> pd.DataFrame | None:
         """A table restricted to the filtered subjects (None when the dataset lacks it)."""
         df = getattr(self.dataset, name)
         if df is None:
             return None
-        return self._cached(f"table:{name}", lambda spec: restrict_to_subjects(df, self.subjects()))
+        return self.memo(("table", name), lambda spec: restrict_to_subjects(df, self.subjects()))
+
+    @param.depends(*FILTERS)
+    def counts(self) -> PatientCounts:
+        """Filtered patients of the current population, and all patients of that population."""
+        return self.memo("counts", lambda spec: PatientCounts(
+            len(self.subjects()), int((self.dataset.adsl[POPULATIONS[self.population]] == "Y").sum())))
 
     @param.depends(*FILTERS)
     def summary(self) -> str:
         """'87 of 203 patients' for the current population."""
-        total = int((self.dataset.adsl[POPULATIONS[self.population]] == "Y").sum())
-        return f"{len(self.subjects())} of {total} patients"
+        shown, total = self.counts()
+        return f"{shown} of {total} patients"
 
     @property
     def cutoff(self) -> dt.date:
         """The data cut date: shown on every page and export."""
         return self.dataset.cutoff.date()
-
-    def _cached(self, key, compute):
-        spec = self.filter_spec
-        cache = self.__dict__.setdefault("_derived", {})
-        hit = cache.get(key)
-        if hit is not None and hit[0] == spec:
-            return hit[1]
-        value = compute(spec)
-        cache[key] = (spec, value)
-        return value
 
 
 def _natural_key(value: str):

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 
 import pandas as pd
 import pytest
 
-from dashboard.synthetic.calibration import NCT02241018
 from dashboard.links import apply_query, filters_to_query
-from dashboard.store import TrialStore
+from dashboard.store import MEMO_ENTRIES, TrialStore
+from dashboard.synthetic.calibration import NCT02241018
+from dashboard.transforms.filtering import filter_subjects
 
 MSC, CONTROL = NCT02241018.arm_order
 
@@ -140,3 +142,57 @@ def test_bundled_trial_counts_every_randomized_patient(bundled, published):
     assert store.summary() == f"{randomized} of {randomized} patients"
     store.arms = [bundled.arms[0]]
     assert len(store.subjects()) == published("randomized", "MSC")
+
+
+def test_counts_are_the_filtered_and_all_patients_of_the_population(tiny):
+    store = TrialStore(tiny, sites=["01", "03"])
+    assert store.counts() == (3, 5) and store.counts().shown == 3 and store.counts().total == 5
+    store.population = "Evaluable"
+    assert store.counts() == (len(store.subjects()), 4)
+
+
+def test_memo_computes_once_per_filter_spec_and_key(tiny):
+    store = TrialStore(tiny)
+    calls = []
+
+    def compute(spec):
+        calls.append(spec)
+        return len(filter_subjects(tiny.adsl, spec))
+
+    assert store.memo("n", compute) == 5 and store.memo("n", compute) == 5
+    store.sites = ["01"]
+    assert store.memo("n", compute) == 2
+    store.sites = []
+    assert store.memo("n", compute) == 5  # back to a spec seen before: no recomputation
+    assert len(calls) == 2 and calls[0] == store.filter_spec
+    assert store.memo("other key", compute) == 5 and len(calls) == 3
+
+
+def test_memo_drops_the_least_recently_used_values(tiny):
+    store = TrialStore(tiny)
+    for i in range(MEMO_ENTRIES + 1):
+        store.memo(i, lambda spec, value=i: value)
+    assert len(store._memo) == MEMO_ENTRIES
+    assert store.memo(0, lambda spec: "recomputed") == "recomputed"
+
+
+def test_subjects_in_another_population_keep_every_other_filter(tiny):
+    store = TrialStore(tiny, sexes=["M"])
+    assert ids(store.subjects_in("Evaluable")) == ["S1", "S5"]
+    assert ids(store.subjects_in("ITT")) == ids(store.subjects())
+    assert store.population == "ITT"
+
+
+def test_subjects_at_every_site_ignore_only_the_site_filter(tiny):
+    store = TrialStore(tiny, sites=["01"], arms=[MSC])
+    assert ids(store.subjects()) == ["S1"]
+    assert ids(store.subjects_at_every_site()) == ["S1", "S3", "S5"]
+
+
+def test_dataset_arms_scan_adsl_once(tiny):
+    dataset = replace(tiny)
+    first = dataset.arms
+    first.append("changed by a caller")
+    dataset.arm_colors.clear()
+    assert dataset.arms == [MSC, CONTROL] and list(dataset.arm_colors) == [MSC, CONTROL]
+    assert dataset._arm_colors is dataset._arm_colors

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from pathlib import Path
 from types import MappingProxyType
 from typing import Mapping
@@ -151,14 +152,20 @@ class TrialDataset:
         """ADSL rows of randomized subjects."""
         return self.adsl[self.adsl["RANDFL"] == "Y"]
 
+    @cached_property
+    def _arm_colors(self) -> Mapping[str, str]:
+        """Colour per randomized arm in protocol order: ADSL is scanned once per dataset (it never changes)."""
+        return MappingProxyType(self.info.arm_colors(self.randomized["ARM"].unique()))
+
     @property
     def arms(self) -> list[str]:
         """Randomized arms in protocol order (unknown arms after, alphabetically)."""
-        return list(self.info.arm_colors(self.randomized["ARM"].unique()))
+        return list(self._arm_colors)
 
     @property
     def arm_colors(self) -> dict[str, str]:
-        return self.info.arm_colors(self.randomized["ARM"].unique())
+        """Colour per randomized arm, in protocol order (a new dict: callers may change it)."""
+        return dict(self._arm_colors)
 
     def provenance_text(self) -> str:
         """One line saying where the data and the data cut came from, for headers and exports."""

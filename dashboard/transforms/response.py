@@ -480,6 +480,15 @@ def subgroup_response_differences(status: pd.DataFrame, subjects: pd.DataFrame, 
     return pd.DataFrame(rows, columns=cols)
 
 
+def primary_population(planned: str | None, available, chosen: str) -> tuple[str, bool]:
+    """The population of the primary endpoint and whether it is the trial's own: `planned` (the trial's
+    primary analysis population from its metadata) when it is among the `available` populations the data
+    flag, with True; else the population `chosen` in the sidebar, with False."""
+    if planned is not None and planned in available:
+        return planned, True
+    return chosen, False
+
+
 def control_arm(arms) -> str | None:
     """The comparator among `arms` (protocol order): the last whose name has a word of
     config.CONTROL_ARM_WORDS, else the last arm; None without arms."""

@@ -75,10 +75,10 @@ class FilterPanelView(pn.viewable.Viewer):
 
     def _count_html(self, subjects: pd.DataFrame) -> str:
         store = self.store
-        count, rest = store.summary().split(" ", 1)
+        shown, total = store.counts()
         meaning = POPULATION_LABELS.get(store.population, store.population)
         return (
-            f'<div class="count patient-count"><b>{count}</b> {rest}'
+            f'<div class="count patient-count"><b>{shown}</b> of {total} patients'
             f'<span class="population">{escape_html(store.population)}: {escape_html(meaning)}</span></div>'
         )
 

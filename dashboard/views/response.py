@@ -3,8 +3,6 @@ time-to-event and the subgroup forest plot, all following the store's filters an
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import holoviews as hv
 import holoviews.plotting.bokeh  # noqa: F401  (registers the Bokeh backend for .opts)
 import numpy as np
@@ -14,9 +12,7 @@ from holoviews.plotting.util import process_cmap
 
 from ..config import RESPONSE_SUBGROUPS, SUBGROUP_MIN_LEVEL_SIZE
 from ..model.dataset import TrialDataset
-from ..store import POPULATIONS
 from ..transforms import response as rs
-from ..transforms.filtering import filter_subjects
 from .base import TabView, link_active, no_patients_message
 from .escape import escape_html, escape_markdown, plot_title
 from .survival import SurvivalView, left_text_css
@@ -36,27 +32,13 @@ def arm_label(dataset: TrialDataset, arm: str) -> str:
     return dataset.info.arm_short_labels.get(arm, arm)
 
 
-def status_for(store, subjects: pd.DataFrame) -> pd.DataFrame:
-    """Per-subject visit outcomes of the filtered subjects (see `response_status_by_visit`), with the
-    trial's visit windows."""
+def response_status(store, population: str | None = None) -> pd.DataFrame:
+    """Per-subject visit outcomes (see `response_status_by_visit`, with the trial's visit windows) of the
+    patients matching the filters in `population` (default the sidebar's), kept in the store's memo."""
+    population = population or store.population
     dataset = store.dataset
-    return rs.response_status_by_visit(subjects, dataset.adrs, dataset.cutoff,
-                                       windows=dataset.info.visit_window_days)
-
-
-def primary_population(store) -> tuple[str, bool]:
-    """The population of the primary-endpoint block: the trial's primary analysis population when its
-    metadata name one the data flag (True), else the population chosen in the sidebar (False)."""
-    trial = store.dataset.info.primary_population
-    if trial is not None and trial in store.param.population.objects:
-        return trial, True
-    return store.population, False
-
-
-def subjects_in(store, population: str) -> pd.DataFrame:
-    """The patients matching every sidebar filter but in the given analysis population."""
-    spec = replace(store.filter_spec, population_flag=POPULATIONS[population])
-    return filter_subjects(store.dataset.adsl, spec)
+    return store.memo(("response status", population), lambda spec: rs.response_status_by_visit(
+        store.subjects_in(population), dataset.adrs, dataset.cutoff, windows=dataset.info.visit_window_days))
 
 
 def primary_visit(visits: pd.DataFrame, day: int | None) -> str:
@@ -94,7 +76,7 @@ class ResponseByVisitView(TabView):
         if subjects.empty:
             return no_patients_message(self.store)
         dataset = self.store.dataset
-        status = status_for(self.store, subjects)
+        status = response_status(self.store)
         arms = [a for a in dataset.arms if a in set(subjects["ARM"])]
         counts = rs.response_by_visit(status, arms)
         overall = rs.overall_response_by_visit(status, arms)
@@ -113,7 +95,9 @@ class ResponseByVisitView(TabView):
         is_primary = dataset.info.primary_visit_day is not None and (
             status.loc[status["AVISIT"] == visit, "DAY"] == dataset.info.primary_visit_day).any()
         sidebar = self.store.population
-        population, recorded = primary_population(self.store) if is_primary else (sidebar, False)
+        population, recorded = (rs.primary_population(dataset.info.primary_population,
+                                                      self.store.param.population.objects, sidebar)
+                                if is_primary else (sidebar, False))
         if is_primary:
             why = ("the trial's primary analysis population" if recorded else
                    "chosen in the sidebar; the trial's primary analysis population is not recorded")
@@ -122,8 +106,8 @@ class ResponseByVisitView(TabView):
             heading = f"Between-arm comparison, {escape_markdown(population)} population (chosen in the sidebar)"
         main, main_arms = status, arms
         if population != sidebar:
-            subjects = subjects_in(self.store, population)
-            main = status_for(self.store, subjects)
+            subjects = self.store.subjects_in(population)
+            main = response_status(self.store, population)
             main_arms = [a for a in arms if a in set(subjects["ARM"])] or arms
         text = self._comparison(main, main_arms, visit, labels)
         if population != sidebar:
@@ -251,7 +235,7 @@ class TransitionsView(TabView):
             return no_patients_message(self.store)
         dataset = self.store.dataset
         arms = [a for a in dataset.arms if a in set(subjects["ARM"])]
-        status = status_for(self.store, subjects)
+        status = response_status(self.store)
         tr = rs.response_transitions(status, start, end, arms)
         cats = list(tr["FROM"].cat.categories)
         clim = (0, max(1, int(tr["n"].max())))
@@ -300,7 +284,7 @@ class SubgroupView(TabView):
             return pn.pane.Alert("The forest plot compares arms; the filters leave only one arm.", alert_type="info")
         control = rs.control_arm(arms)
         treatment = next(a for a in arms if a != control)
-        status = status_for(self.store, subjects)
+        status = response_status(self.store)
         sub = rs.subgroup_response_differences(status, subjects, visit, treatment, control, RESPONSE_SUBGROUPS,
                                                min_level_size=SUBGROUP_MIN_LEVEL_SIZE)
         overall = rs.compare_response(status, visit, treatment, control)

@@ -286,3 +286,9 @@ def test_bundled_trial_reproduces_published_response_counts(bundled):
     assert round(cmp["odds_ratio"], 2) == odds["value"]
     assert (round(cmp["or_ci"][0], 2), round(cmp["or_ci"][1], 2)) == (odds["ci95_low"], odds["ci95_high"])
     assert round(cmp["p_value"], 3) == odds["p_value"]
+
+
+def test_primary_population_is_the_trials_when_the_data_flag_it():
+    assert rs.primary_population("Evaluable", ["ITT", "Safety", "Evaluable"], "ITT") == ("Evaluable", True)
+    assert rs.primary_population("Evaluable", ["ITT", "Safety"], "Safety") == ("Safety", False)
+    assert rs.primary_population(None, ["ITT", "Evaluable"], "ITT") == ("ITT", False)
