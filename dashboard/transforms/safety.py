@@ -569,6 +569,65 @@ def _category_events(events: pd.DataFrame, cat: EventCategory) -> pd.DataFrame:
     return chosen[chosen["USUBJID"].isin(qualified)]
 
 
+FOCUS_COLUMNS = ("Panel", "Row")
+
+
+def arm_count_rows(rows, arms, labels: Mapping[str, str] | None = None) -> pd.DataFrame:
+    """One row per (label, counts) pair (counts from `subjects_with_event`: ARM, SUBJECTS, N): the
+    label, then 'n/N (%)' per arm under the arm's label ('' where an arm has no counts row)."""
+    labels = labels or {}
+    records = []
+    for label, counts in rows:
+        _require(counts, ("ARM", "SUBJECTS", "N"), "arm_count_rows")
+        by_arm = counts.set_index("ARM")
+        records.append({"Row": label, **{labels.get(a, a): n_of_N(by_arm.loc[a, "SUBJECTS"], by_arm.loc[a, "N"])
+                                         if a in by_arm.index else "" for a in arms}})
+    return pd.DataFrame(records, columns=["Row", *(labels.get(a, a) for a in arms)])
+
+
+def safety_focus_table(events: pd.DataFrame, subjects: pd.DataFrame, arms, *, adae: pd.DataFrame, topics,
+                       sae_categories=(), sae_title: str = "Serious adverse events by the trial's categories",
+                       window_days: int, labels: Mapping[str, str] | None = None) -> pd.DataFrame:
+    """The focus panels as one table (Panel, Row, one 'n/N (%)' column per arm): grade 3-4 key topics
+    with onset within `window_days` (the `topics` with an AE category the data can answer), infections by
+    type within the window (when the events have INFTYPE and AECAT), and serious events by the trial's
+    `sae_categories` (else by body system over the whole follow-up). Patients with >= 1 event; N =
+    safety population of `subjects`."""
+    panels = []
+    focus = [t for t in topics if t.category is not None and topic_available(adae, t)]
+    if focus:
+        rows = [(t.label, subjects_with_event(topic_events(events, t, window_days=window_days), subjects, arms=arms))
+                for t in focus]
+        panels.append((f"Key safety topics within {window_days} days of randomization (onset study day "
+                       f"1-{window_days}, grade 3-4)", rows))
+    if {"INFTYPE", "AECAT"} <= set(events.columns):
+        infections = topic_events(events, AETopic("Infection", category="INFECTION"), window_days=window_days)
+        severe = topic_events(infections, AETopic("Grade 3-4", min_grade=3, max_grade=4))
+        any_by = subjects_with_event(infections, subjects, arms=arms, by="INFTYPE")
+        severe_by = subjects_with_event(severe, subjects, arms=arms, by="INFTYPE")
+        rows = []
+        for kind in sorted(set(any_by["INFTYPE"]) | set(severe_by["INFTYPE"])):
+            rows.append((f"{kind}: any grade", any_by[any_by["INFTYPE"] == kind]))
+            rows.append((f"{kind}: grade 3-4", severe_by[severe_by["INFTYPE"] == kind]))
+        panels.append((f"Infections by type within {window_days} days (patients with ≥ 1)", rows))
+    categories = [c for c in sae_categories if category_available(adae, c)]
+    if "AESER" in events.columns:
+        serious = topic_events(events, AETopic("Serious", serious_only=True))
+        if categories:
+            counts = subjects_by_category(serious, subjects, categories, arms=arms)
+            panels.append((sae_title, [(c.label, counts[counts["CATEGORY"] == c.label]) for c in categories]))
+        else:
+            inc = ae_incidence_by_arm(serious, subjects, arms=arms, bands=())
+            soc = inc[inc["LEVEL"] == "soc"]
+            order = soc.groupby("AEBODSYS", observed=True)["SUBJECTS"].sum().sort_values(ascending=False).index
+            rows = [("Any serious adverse event", inc[inc["LEVEL"] == "overall"]),
+                    *((str(name), soc[soc["AEBODSYS"] == name]) for name in order)]
+            panels.append(("Serious adverse events by body system (whole follow-up)", rows))
+    frames = [arm_count_rows(rows, arms, labels).assign(Panel=title) for title, rows in panels]
+    columns = [*FOCUS_COLUMNS, *((labels or {}).get(a, a) for a in arms)]
+    return pd.concat(frames, ignore_index=True)[columns] if frames else pd.DataFrame(columns=columns)
+
+
 def ae_onset_cumulative_incidence(events: pd.DataFrame, subjects: pd.DataFrame, *, arms=None,
                                   max_day: int | None = None) -> pd.DataFrame:
     """Cumulative proportion of safety-population patients with a first event by study day, per arm.
@@ -732,6 +791,25 @@ def exposure_rate_text(rates: pd.DataFrame) -> pd.DataFrame:
         RATE_TEXT_COLUMNS[5]: [rate(*r) for r in rates[["EVENT_RATE", "EVENT_RATE_LOW",
                                                         "EVENT_RATE_HIGH"]].itertuples(index=False)],
     })
+
+
+EXPOSURE_SET_COLUMN = "What is counted"
+
+
+def exposure_rate_table(event_sets, subjects: pd.DataFrame, cutoff, *, window_days: int | None = None, arms=None,
+                        labels: Mapping[str, str] | None = None) -> pd.DataFrame:
+    """`exposure_rate_text` of each (label, events) pair in `event_sets`, stacked: EXPOSURE_SET_COLUMN,
+    RATE_TEXT_COLUMNS (arms under their `labels`), and EVENTS_OUTSIDE (events with an onset outside the
+    person-time or unknown, left out of the rates)."""
+    labels = labels or {}
+    frames = []
+    for label, events in event_sets:
+        rates = exposure_adjusted_rates(events, subjects, cutoff, window_days=window_days, arms=arms)
+        text = exposure_rate_text(rates.assign(ARM=rates["ARM"].map(lambda a: labels.get(a, a))))
+        frames.append(text.assign(EVENTS_OUTSIDE=rates["EVENTS_OUTSIDE"].astype(int).to_numpy())
+                      .assign(**{EXPOSURE_SET_COLUMN: label}))
+    columns = [EXPOSURE_SET_COLUMN, *RATE_TEXT_COLUMNS, "EVENTS_OUTSIDE"]
+    return pd.concat(frames, ignore_index=True)[columns] if frames else pd.DataFrame(columns=columns)
 
 
 def _rate(value: float) -> str:

@@ -48,29 +48,34 @@ class TabView(pn.viewable.Viewer):
             self.__dict__["_gated_subjects"] = gated
         return gated
 
-    def bind_active(self, function, *references):
-        """`pn.bind(function, *references)` that skips updates while the view is hidden."""
+    def bind_active(self, function, *references, tab: tuple[pn.Tabs, int] | None = None):
+        """`pn.bind(function, *references)` that skips updates while the view is hidden and, given
+        `tab=(tabs, index)`, while inner tab `index` of `tabs` is not the one shown (it catches up when shown)."""
+        tabs, index = tab if tab is not None else (None, None)
 
-        def render(active, *values):
-            if not active:
+        def render(active, shown, *values):
+            if not active or (tabs is not None and shown != index):
                 raise param.Skip
             return function(*values)
 
-        return pn.bind(render, self.param.active, *references)
+        return pn.bind(render, self.param.active, tabs.param.active if tabs is not None else None, *references)
 
-    def dynamic_map(self, function, *references) -> hv.DynamicMap:
-        """A DynamicMap of `function(*values)` that is only redrawn while the view is shown.
+    def dynamic_map(self, function, *references, tab: tuple[pn.Tabs, int] | None = None) -> hv.DynamicMap:
+        """A DynamicMap of `function(*values)` that is only redrawn while the view (and, given
+        `tab=(tabs, index)`, its inner tab `index`) is shown, and only when a value changed.
 
         Pass ungated references (e.g. `store.filtered_subjects`): the gate is the Pipe below.
         """
         values = pn.bind(lambda *current: current, *references)
         pipe = hv.streams.Pipe(data=values())
+        tabs, index = tab if tab is not None else (None, None)
 
-        def push(active, *current):
-            if active:
+        def push(active, shown, *current):
+            unchanged = all(a is b for a, b in zip(current, pipe.data))
+            if active and (tabs is None or shown == index) and not unchanged:
                 pipe.send(current)
 
-        pn.bind(push, self.param.active, *references, watch=True)
+        pn.bind(push, self.param.active, tabs.param.active if tabs is not None else None, *references, watch=True)
         return hv.DynamicMap(lambda data: function(*data), streams=[pipe])
 
 

@@ -2,13 +2,11 @@
 focus panels and exposure-adjusted rates, all following the store's filters and the data cut.
 
 Event filters (serious / related / treatment-emergent, search, minimum incidence) and the chosen
-row are this view's own parameters; derived frames are memoised per (global filters, event
-filters) so the panes that share them compute them once per change.
+row are this view's own parameters; derived frames are kept in the store's memo per (global filters,
+event filters), so the panes that share them compute them once per change.
 """
 
 from __future__ import annotations
-
-import weakref
 
 import holoviews as hv
 import holoviews.plotting.bokeh  # noqa: F401  (options below need the Bokeh backend)
@@ -19,13 +17,14 @@ import param
 from bokeh.models.widgets.tables import DateFormatter, NumberFormatter
 
 from ..config import SAFETY_FOCUS_WINDOW_DAYS, SAFETY_TOPICS, AETopic
-from ..model.dataset import TrialDataset
 from ..transforms.flags import is_yes
 from ..transforms.response import control_arm
 from ..transforms import safety as sf
+from ..store import TrialStore
 from .base import TabView, no_patients_message
-from .escape import csv_download, escape_html as _e, safe_filename, tooltip_field
+from .escape import escape_html as _e, tooltip_field
 from .help import help_toggle
+from .tables import DataTable
 from .theme import HTML_CSS, PlotInk
 
 COUNT_OPTIONS = {"Patients": "subjects", "Events": "events"}
@@ -33,43 +32,12 @@ SORT_OPTIONS = {"Frequency": "frequency", "Risk difference": "risk difference"}
 GROUP_COLUMN = "Body system"
 TERM_COLUMN = "Term"
 NOT_SIGNIFICANT = "#999999"
-TABLE_CSS = """
-.tabulator, .tabulator .tabulator-row .tabulator-cell, .tabulator .tabulator-col-title { font-size: 13px !important; }
-.tabulator .tabulator-row .tabulator-cell { padding: 3px 6px !important; }
-.tabulator .tabulator-row .tabulator-cell, .tabulator .tabulator-row { min-height: 0 !important; }
-.tabulator .tabulator-col .tabulator-col-content { padding: 4px 6px !important; }
-.tabulator .tabulator-group { padding: 3px 6px !important; font-size: 13px !important; }
-.tabulator .tabulator-row.tabulator-group span { color: inherit !important; opacity: 0.85; }
-.tabulator .tabulator-col .tabulator-col-title { white-space: normal !important; text-overflow: clip !important; }
-"""
-
-
 INCIDENCE_TAB, TIMELINE_TAB, FOCUS_TAB = 0, 1, 2
 
 
-def _gated(shown, tab: int, fn, *deps):
-    """`pn.bind(fn, *deps)` that is skipped while inner tab `tab` is hidden (hidden tabs cost nothing
-    on a filter change) and recomputed when it is shown again."""
-
-    def run(active, *values):
-        if active != tab:
-            raise param.Skip
-        return fn(*values)
-
-    return pn.bind(run, shown, *deps)
-
-
-def prepared_adae(dataset: TrialDataset) -> pd.DataFrame:
-    """The dataset's ADAE with categorical keys (`prepare_adae`), built once per dataset and shared by
-    every session (the dataset is immutable; the entry goes when the dataset does)."""
-    key = f"dashboard.views.safety.prepared_adae:{id(dataset)}"
-    hit = pn.state.cache.get(key)
-    if hit is not None and hit[0]() is dataset:
-        return hit[1]
-    prepared = sf.prepare_adae(dataset.adae)
-    pn.state.cache[key] = (weakref.ref(dataset), prepared)
-    weakref.finalize(dataset, pn.state.cache.pop, key, None)
-    return prepared
+def prepared_adae(store: TrialStore) -> pd.DataFrame:
+    """The dataset's ADAE with categorical keys (`prepare_adae`), from the store's memo."""
+    return store.memo("prepared adae", lambda _: sf.prepare_adae(store.dataset.adae))
 
 
 def _volcano_guides(ink: PlotInk):
@@ -136,21 +104,18 @@ class SafetyView(TabView):
         self.topic = topics[0] if topics else None
         self.basis = sf.grade_basis(dataset.adae)
         self.bands = sf.grade_bands(self.basis)
-        self._memo: dict[str, tuple] = {}
 
-    # ---- derived data (memoised per global filters and event filters) -------------------------
+    # ---- derived data (kept in the store's memo per global filters and event filters) -------------
 
-    def _remember(self, name: str, key, compute):
-        hit = self._memo.get(name)
-        if hit is not None and hit[0] == key:
-            return hit[1]
-        value = compute()
-        self._memo[name] = (key, value)
-        return value
+    def _event_key(self) -> tuple:
+        return (self.serious_only, self.related_only, self.treatment_emergent_only, self.search.strip())
 
-    def _event_key(self):
-        return (self.store.filter_spec, self.serious_only, self.related_only, self.treatment_emergent_only,
-                self.search.strip())
+    def _events_for(self, serious_only: bool, related_only: bool, treatment_emergent_only: bool, search: str):
+        return self.store.memo(("ae events", serious_only, related_only, treatment_emergent_only, search),
+                               lambda _: sf.select_events(
+                                   prepared_adae(self.store), self.store.subjects(), serious_only=serious_only,
+                                   related_only=related_only, treatment_emergent_only=treatment_emergent_only,
+                                   search=search))
 
     def arms_shown(self, subjects: pd.DataFrame) -> list[str]:
         """Arms of the filtered subjects in protocol order."""
@@ -158,14 +123,11 @@ class SafetyView(TabView):
 
     def events(self) -> pd.DataFrame:
         """Safety-population events of the filtered subjects after the event filters."""
-        return self._remember("events", self._event_key(), lambda: sf.select_events(
-            prepared_adae(self.store.dataset), self.store.subjects(), serious_only=self.serious_only,
-            related_only=self.related_only, treatment_emergent_only=self.treatment_emergent_only,
-            search=self.search))
+        return self._events_for(*self._event_key())
 
     def incidence(self) -> pd.DataFrame:
         """`ae_incidence_by_arm` of the current events (before the minimum-incidence filter)."""
-        return self._remember("incidence", self._event_key(), lambda: sf.ae_incidence_by_arm(
+        return self.store.memo(("ae incidence", *self._event_key()), lambda _: sf.ae_incidence_by_arm(
             self.events(), self.store.subjects(), arms=self.arms, bands=self.bands))
 
     def risk(self) -> pd.DataFrame | None:
@@ -174,16 +136,15 @@ class SafetyView(TabView):
         arms = set(inc["ARM"])
         if self.arm_a == self.arm_b or self.arm_a not in arms or self.arm_b not in arms:
             return None
-        key = (self._event_key(), self.arm_a, self.arm_b)
-        return self._remember("risk", key, lambda: sf.risk_difference_by_term(inc, self.arm_a, self.arm_b))
+        key = ("ae risk", *self._event_key(), self.arm_a, self.arm_b)
+        return self.store.memo(key, lambda _: sf.risk_difference_by_term(inc, self.arm_a, self.arm_b))
 
     def table_frame(self) -> pd.DataFrame:
-        """The incidence table as displayed (text cells, grouping column escaped for Tabulator)."""
+        """The incidence table as displayed (text cells; the table component escapes the group headers)."""
         inc = sf.filter_min_incidence(self.incidence(), self.min_incidence)
         table = sf.incidence_table(inc, self.arms_shown(self.store.subjects()), count=self.count,
                                    risk=self.risk(), sort_by=self.sort_by)
-        # Tabulator writes group headers as HTML, so the grouping column carries escaped text.
-        return table.assign(**{GROUP_COLUMN: table["AEBODSYS"].map(_e), TERM_COLUMN: table["AEDECOD"]})
+        return table.assign(**{GROUP_COLUMN: table["AEBODSYS"], TERM_COLUMN: table["AEDECOD"]})
 
     # ---- layout -----------------------------------------------------------------------------
 
@@ -213,29 +174,23 @@ class SafetyView(TabView):
             visible=len(self.arms) > 2,
         )
         inner = pn.Tabs(dynamic=True, sizing_mode="stretch_width")
-        shown = inner.param.active
         header = pn.pane.HTML(pn.bind(self._header, subjects, self.param.treatment_emergent_only),
                               sizing_mode="stretch_width", stylesheets=[HTML_CSS])
-        summary = pn.pane.HTML(_gated(shown, INCIDENCE_TAB, self._summary, subjects, *event_deps),
+        summary = pn.pane.HTML(self.bind_active(self._summary, subjects, *event_deps, tab=(inner, INCIDENCE_TAB)),
                                css_classes=["ae-summary"], sizing_mode="stretch_width", stylesheets=[HTML_CSS])
-        table = self._incidence_table(shown, subjects, event_deps)
-        download = pn.widgets.FileDownload(
-            callback=self._csv,
-            filename=f"adverse_events_{safe_filename(store.dataset.info.registry_id)}_cut_{store.cutoff}.csv",
-            label="Download incidence (CSV)", color="primary", width=230,
-        )
+        table = self._incidence_table(inner, subjects, event_deps)
         incidence_tab = pn.Column(
-            controls, pair, summary, table,
+            controls, pair, summary, table.table,
             pn.pane.HTML(self._worst_grade_note(), sizing_mode="stretch_width", stylesheets=[HTML_CSS]),
-            download,
-            pn.Row(self._volcano(shown, subjects, event_deps), self._listing(shown, subjects, event_deps),
+            pn.Row(table.csv_button, table.xlsx_button),
+            pn.Row(self._volcano(inner, subjects, event_deps), self._listing(inner, subjects, event_deps),
                    sizing_mode="stretch_width"),
             sizing_mode="stretch_width",
         )
         inner.extend([
             ("Incidence and signals", incidence_tab),
-            ("Onset over time", self._timeline(shown, subjects)),
-            ("Focus panels and exposure", self._focus(shown, subjects, event_deps)),
+            ("Onset over time", self._timeline(inner, subjects)),
+            ("Focus panels and exposure", self._focus(inner, subjects, event_deps)),
         ])
         empty = no_patients_message(store)
         empty.visible = subjects.rx.pipe(lambda s: s.empty)
@@ -283,18 +238,18 @@ class SafetyView(TabView):
 
     # ---- incidence table --------------------------------------------------------------------
 
-    def _incidence_table(self, shown, subjects, event_deps):
+    def _incidence_table(self, inner, subjects, event_deps):
         deps = (subjects, *event_deps, self.param.min_incidence, self.param.count, self.param.sort_by,
                 self.param.arm_a, self.param.arm_b)
-        table = pn.widgets.Tabulator(
-            _gated(shown, INCIDENCE_TAB, lambda *_: self.table_frame(), *deps),
+        table = DataTable(
+            self.bind_active(lambda *_: self.table_frame(), *deps, tab=(inner, INCIDENCE_TAB)),
+            store=self.store, name_in_file="ae_incidence", title="AE incidence", export=self.export_frame,
+            notes=self.export_notes,
             groupby=[GROUP_COLUMN],
             hidden_columns=["LEVEL", "AEBODSYS", "AEDECOD", "SORT_N", GROUP_COLUMN],
-            show_index=False, disabled=True, selectable=1, layout="fit_data_stretch",
-            height=430, sizing_mode="stretch_width", widths={TERM_COLUMN: 240}, stylesheets=[TABLE_CSS],
-            sortable=False,
-            titles=_gated(shown, INCIDENCE_TAB, lambda s, *_: self._titles(s), *deps),
-            groups=_gated(shown, INCIDENCE_TAB, lambda s, *_: self._column_groups(s), *deps),
+            selectable=1, height=430, widths={TERM_COLUMN: 240}, sortable=False,
+            titles=self.bind_active(lambda s, *_: self._titles(s), *deps, tab=(inner, INCIDENCE_TAB)),
+            groups=self.bind_active(lambda s, *_: self._column_groups(s), *deps, tab=(inner, INCIDENCE_TAB)),
             formatters={
                 "Risk difference (pp)": NumberFormatter(format="0.0", nan_format="", text_align="right"),
                 "Fisher p": NumberFormatter(format="0.000", nan_format="", text_align="right"),
@@ -302,17 +257,16 @@ class SafetyView(TabView):
             pagination=None,
             header_tooltips={"Risk difference (pp)": "Incidence difference of the compared arms, percentage points",
                              "Fisher p": "Two-sided Fisher exact test, patients with >= 1 event"},
-            header_align={"Risk difference (pp)": "right", "Fisher p": "right"},  # over their right-aligned values
             frozen_columns=[TERM_COLUMN],
         )
-        table.on_click(self._on_table_click)
+        table.table.on_click(self._on_table_click)
         return table
 
     def _titles(self, subjects) -> dict[str, str]:
-        titles = {sf.column_label(a, b): _e(_band_title(b)) for a in self.arms
+        titles = {sf.column_label(a, b): _band_title(b) for a in self.arms
                   for b in (sf.ANY_BAND, *[x[0] for x in self.bands])}
         if self.arm_a and self.arm_b:
-            titles["Risk difference (pp)"] = _e(f"RD {self._label(self.arm_a)} − {self._label(self.arm_b)} (pp)")
+            titles["Risk difference (pp)"] = f"RD {self._label(self.arm_a)} − {self._label(self.arm_b)} (pp)"
         return titles
 
     def _worst_grade_note(self) -> str:
@@ -340,7 +294,9 @@ class SafetyView(TabView):
         row = frame.iloc[event.row]
         self.param.update(selected_soc=str(row["AEBODSYS"]), selected_term=str(row["AEDECOD"]))
 
-    def _csv(self):
+    def export_frame(self) -> pd.DataFrame:
+        """The incidence download: counts per arm, body system, term and grade band (long form), with the
+        risk difference and Fisher p of the compared arms."""
         inc = sf.filter_min_incidence(self.incidence(), self.min_incidence)
         risk = self.risk()
         out = inc.rename(columns={"AEBODSYS": "BODY_SYSTEM", "AEDECOD": "TERM"})
@@ -349,26 +305,31 @@ class SafetyView(TabView):
                 ["BODY_SYSTEM", "TERM", "RD", "RD_LOW", "RD_HIGH", "P"]]
             r = r.rename(columns={"RD": f"RD_{self._label(self.arm_a)}_MINUS_{self._label(self.arm_b)}"})
             out = out.merge(r, on=["BODY_SYSTEM", "TERM"], how="left")
+        return out
+
+    def export_notes(self) -> list[str]:
+        """Notes of the incidence download: denominators, what is counted and the event filters."""
         flags = [n for n, on in (("serious only", self.serious_only), ("related only", self.related_only),
                                  ("treatment-emergent only", self.treatment_emergent_only)) if on]
-        out.insert(0, "EVENT_FILTERS", "; ".join(flags + ([f"search: {self.search}"] if self.search else [])) or "none")
-        out.insert(0, "POPULATION", f"SAFFL = Y among the filtered {self.store.population} patients "
-                                    f"({self.store.summary()})")
-        out.insert(0, "DATA_CUT", self.store.cutoff.isoformat())
-        return csv_download(out)
+        filters = "; ".join(flags + ([f"search: {self.search}"] if self.search else [])) or "none"
+        return [f"Denominators: safety population (SAFFL = Y) among the filtered {self.store.population} patients",
+                f"Counted: {self._definition(self.treatment_emergent_only)}", f"Event filters: {filters}",
+                f"Minimum incidence: {self.min_incidence:g}%"]
 
     # ---- volcano plot -----------------------------------------------------------------------
 
-    def _volcano(self, shown, subjects, event_deps):
+    def _volcano(self, inner, subjects, event_deps):
         deps = (subjects, *event_deps, self.param.arm_a, self.param.arm_b)
-        dmap = self.dynamic_map(lambda *_: self._volcano_points(), self.store.filtered_subjects, *deps[1:])
+        dmap = self.dynamic_map(lambda *_: self._volcano_points(), self.store.filtered_subjects, *deps[1:],
+                                tab=(inner, INCIDENCE_TAB))
         selection = hv.streams.Selection1D(source=dmap)
         selection.param.watch(lambda event: self._on_volcano_select(dmap, event.new), "index")
-        labels = self.dynamic_map(lambda *_: self._volcano_labels(), self.store.filtered_subjects, *deps[1:])
+        labels = self.dynamic_map(lambda *_: self._volcano_labels(), self.store.filtered_subjects, *deps[1:],
+                                  tab=(inner, INCIDENCE_TAB))
         return pn.Column(
-            pn.pane.HTML(_gated(shown, INCIDENCE_TAB, lambda *_: self._volcano_title(), *deps), stylesheets=[HTML_CSS]),
+            pn.pane.HTML(self.bind_active(lambda *_: self._volcano_title(), *deps, tab=(inner, INCIDENCE_TAB)), stylesheets=[HTML_CSS]),
             pn.pane.HoloViews(dmap * labels * _volcano_guides(self.ink), width=470, height=400),
-            pn.pane.HTML(_gated(shown, INCIDENCE_TAB, lambda *_: self._volcano_key(), *deps), width=470,
+            pn.pane.HTML(self.bind_active(lambda *_: self._volcano_key(), *deps, tab=(inner, INCIDENCE_TAB)), width=470,
                          stylesheets=[HTML_CSS]),
             help_toggle("volcano", width=470, sizing_mode="fixed"),
             width=480,
@@ -455,14 +416,14 @@ class SafetyView(TabView):
 
     # ---- listing ----------------------------------------------------------------------------
 
-    def _listing(self, shown, subjects, event_deps):
+    def _listing(self, inner, subjects, event_deps):
         deps = (subjects, *event_deps, self.param.selected_soc, self.param.selected_term)
-        title = pn.pane.HTML(_gated(shown, INCIDENCE_TAB, lambda *_: self._listing_title(), *deps),
+        title = pn.pane.HTML(self.bind_active(lambda *_: self._listing_title(), *deps, tab=(inner, INCIDENCE_TAB)),
                              sizing_mode="stretch_width")
-        table = pn.widgets.Tabulator(
-            _gated(shown, INCIDENCE_TAB, lambda *_: self._listing_frame(), *deps), show_index=False, disabled=True,
-            pagination="remote", page_size=10, layout="fit_data_stretch", sizing_mode="stretch_width",
-            hidden_columns=["Body system", "Treatment-emergent"], stylesheets=[TABLE_CSS],
+        table = DataTable(
+            self.bind_active(lambda *_: self._listing_frame(), *deps, tab=(inner, INCIDENCE_TAB)),
+            store=self.store, name_in_file="ae_listing", title="Event listing", notes=lambda: [self._listing_what()],
+            pagination="remote", page_size=10, hidden_columns=["Body system", "Treatment-emergent"],
             formatters={"Onset date": DateFormatter(format="%Y-%m-%d")},
         )
         show_all = pn.widgets.Button(label="Show all events", width=150)
@@ -470,14 +431,22 @@ class SafetyView(TabView):
         return pn.Column(pn.Row(title, show_all), table, sizing_mode="stretch_width", min_width=450)
 
     def _listing_frame(self) -> pd.DataFrame:
-        def compute():
+        def compute(_):
             events = self.events()
             if not self.selected_term:
                 events = events.iloc[:0]
             listing = sf.ae_listing(events, soc=self.selected_soc, term=self.selected_term)
             return listing.assign(Arm=listing["Arm"].map(self._label))
 
-        return self._remember("listing", (self._event_key(), self.selected_soc, self.selected_term), compute)
+        return self.store.memo(("ae listing", *self._event_key(), self.selected_soc, self.selected_term), compute)
+
+    def _listing_what(self) -> str:
+        """Which events the listing shows, as plain text (for its download)."""
+        if self.selected_term == sf.OVERALL:
+            return "Events listed: all events"
+        if self.selected_term == sf.SOC_TOTAL:
+            return f"Events listed: body system {self.selected_soc}"
+        return f"Events listed: {self.selected_term} ({self.selected_soc})" if self.selected_term else "No events chosen"
 
     def _listing_title(self) -> str:
         if not self.selected_term:
@@ -493,12 +462,12 @@ class SafetyView(TabView):
 
     # ---- onset over time --------------------------------------------------------------------
 
-    def _timeline(self, shown, subjects):
+    def _timeline(self, inner, subjects):
         if self.topic is None:
             return pn.pane.Alert("The data have no categories, grades or seriousness to draw onset curves from.",
                                  alert_type="info")
         topic_select = pn.widgets.Select.from_param(self.param.topic, label="Events", width=320)
-        plot = pn.pane.HoloViews(_gated(shown, TIMELINE_TAB, self._onset_plot, subjects, self.param.topic),
+        plot = pn.pane.HoloViews(self.bind_active(self._onset_plot, subjects, self.param.topic, tab=(inner, TIMELINE_TAB)),
                                  sizing_mode="stretch_width",
                                  height=380)
         patients = sorted(self.store.dataset.adae["USUBJID"].astype(str).unique())
@@ -506,14 +475,15 @@ class SafetyView(TabView):
             self.param.patient, label="Patient (type an id)", options=patients, min_characters=1,
             case_sensitive=False, search_strategy="includes", width=260,
         )
-        listing = pn.widgets.Tabulator(
-            _gated(shown, TIMELINE_TAB, self._patient_listing, subjects, self.param.patient), show_index=False,
-            disabled=True,
-            pagination="remote", page_size=12, layout="fit_data_stretch", sizing_mode="stretch_width",
-            hidden_columns=["Patient", "Arm"], stylesheets=[TABLE_CSS],
+        listing = DataTable(
+            self.bind_active(self._patient_listing, subjects, self.param.patient, tab=(inner, TIMELINE_TAB)),
+            store=self.store, name_in_file="patient_ae_listing", title="Per-patient AE listing",
+            notes=lambda: [f"Patient: {self.patient}"], export=lambda: self._patient_listing(
+                self.store.subjects(), self.patient),
+            pagination="remote", page_size=12, hidden_columns=["Patient", "Arm"],
             formatters={"Onset date": DateFormatter(format="%Y-%m-%d")},
         )
-        note = pn.pane.HTML(_gated(shown, TIMELINE_TAB, self._patient_note, subjects, self.param.patient),
+        note = pn.pane.HTML(self.bind_active(self._patient_note, subjects, self.param.patient, tab=(inner, TIMELINE_TAB)),
                             sizing_mode="stretch_width", stylesheets=[HTML_CSS])
         return pn.Column(
             topic_select,
@@ -532,9 +502,7 @@ class SafetyView(TabView):
 
     def _all_events(self) -> pd.DataFrame:
         """Events of the timeline, focus panels and rates: treatment-emergent ones when the data flag them."""
-        key = self.store.filter_spec
-        return self._remember("all_events", key, lambda: sf.select_events(
-            prepared_adae(self.store.dataset), self.store.subjects(), treatment_emergent_only=self.te_flag))
+        return self._events_for(False, False, self.te_flag, "")
 
     def _onset_plot(self, subjects, topic_label):
         topic = self._topic(topic_label)
@@ -563,7 +531,7 @@ class SafetyView(TabView):
         """Every recorded adverse event of one patient, treatment-emergent or not (a column says which)."""
         if not patient:
             return sf.ae_listing(self._all_events().iloc[:0])
-        events = sf.select_events(prepared_adae(self.store.dataset), subjects[subjects["USUBJID"] == patient])
+        events = sf.select_events(prepared_adae(self.store), subjects[subjects["USUBJID"] == patient])
         return sf.ae_listing(events, subject=patient)
 
     def _patient_note(self, subjects, patient) -> str:
@@ -582,104 +550,81 @@ class SafetyView(TabView):
 
     # ---- focus panels and exposure-adjusted rates -------------------------------------------
 
-    def _focus(self, shown, subjects, event_deps):
+    def _focus(self, inner, subjects, event_deps):
+        focus = DataTable(
+            self.bind_active(self.focus_frame, subjects, tab=(inner, FOCUS_TAB)), store=self.store,
+            name_in_file="ae_focus_panels", title="AE focus panels", notes=lambda: [self._focus_counted()],
+            groupby=list(sf.FOCUS_COLUMNS[:1]), hidden_columns=list(sf.FOCUS_COLUMNS[:1]),
+            right_aligned=[self._label(a) for a in self.arms], frozen_columns=["Row"], sortable=False)
+        exposure = DataTable(
+            self.bind_active(self.exposure_frame, subjects, *event_deps, tab=(inner, FOCUS_TAB)), store=self.store,
+            name_in_file="ae_exposure_adjusted_rates", title="Exposure-adjusted AE rates",
+            notes=lambda: [self._exposure_method()], groupby=[sf.EXPOSURE_SET_COLUMN],
+            hidden_columns=[sf.EXPOSURE_SET_COLUMN, "EVENTS_OUTSIDE"], right_aligned=list(sf.RATE_TEXT_COLUMNS[1:]),
+            frozen_columns=[sf.RATE_TEXT_COLUMNS[0]], sortable=False)
         return pn.Column(
-            pn.pane.HTML(_gated(shown, FOCUS_TAB, self._focus_html, subjects), sizing_mode="stretch_width",
-                         stylesheets=[HTML_CSS]),
-            pn.pane.HTML(_gated(shown, FOCUS_TAB, self._exposure_html, subjects, *event_deps),
+            pn.pane.HTML(self.bind_active(self._focus_note, subjects, tab=(inner, FOCUS_TAB)),
+                         sizing_mode="stretch_width", stylesheets=[HTML_CSS]),
+            focus,
+            pn.pane.HTML("<div class='table-title'>Exposure-adjusted rates per 100 patient-months next to crude "
+                         "incidence</div>", sizing_mode="stretch_width", stylesheets=[HTML_CSS]),
+            exposure,
+            pn.pane.HTML(self.bind_active(self._exposure_note, subjects, *event_deps, tab=(inner, FOCUS_TAB)),
                          sizing_mode="stretch_width", stylesheets=[HTML_CSS]),
             sizing_mode="stretch_width",
         )
 
-    def _focus_html(self, subjects) -> str:
+    def focus_frame(self, subjects) -> pd.DataFrame:
+        """The focus panels (`safety_focus_table`) of the filtered subjects."""
         dataset = self.store.dataset
-        events = self._all_events()
         arms = self.arms_shown(subjects)
-        topics = [t for t in SAFETY_TOPICS if t.category is not None and sf.topic_available(dataset.adae, t)]
-        parts = []
-        if topics:
-            rows = []
-            for topic in topics:
-                chosen = sf.topic_events(events, topic, window_days=SAFETY_FOCUS_WINDOW_DAYS)
-                rows.append((topic.label, sf.subjects_with_event(chosen, subjects, arms=arms)))
-            parts.append(self._html_table(
-                f"Key safety topics within {SAFETY_FOCUS_WINDOW_DAYS} days of randomization (onset study day "
-                f"1-{SAFETY_FOCUS_WINDOW_DAYS}, grade 3-4)", rows, arms))
-        if "INFTYPE" in events.columns and "AECAT" in events.columns:
-            infections = sf.topic_events(events, AETopic("Infection", category="INFECTION"),
-                                         window_days=SAFETY_FOCUS_WINDOW_DAYS)
-            severe = sf.topic_events(infections, AETopic("Grade 3-4", min_grade=3, max_grade=4))
-            any_by = sf.subjects_with_event(infections, subjects, arms=arms, by="INFTYPE")
-            sev_by = sf.subjects_with_event(severe, subjects, arms=arms, by="INFTYPE")
-            rows = []
-            for kind in sorted(set(any_by["INFTYPE"]) | set(sev_by["INFTYPE"])):
-                rows.append((f"{kind}: any grade", any_by[any_by["INFTYPE"] == kind]))
-                rows.append((f"{kind}: grade 3-4", sev_by[sev_by["INFTYPE"] == kind]))
-            parts.append(self._html_table(
-                f"Infections by type within {SAFETY_FOCUS_WINDOW_DAYS} days (patients with ≥ 1)", rows, arms))
-        categories = [c for c in dataset.info.sae_categories if sf.category_available(dataset.adae, c)]
-        if "AESER" in events.columns and categories:
-            serious = sf.topic_events(events, AETopic("Serious", serious_only=True))
-            counts = sf.subjects_by_category(serious, subjects, categories, arms=arms)
-            rows = [(c.label, counts[counts["CATEGORY"] == c.label]) for c in categories]
-            caption = dataset.info.captions.get("sae_categories", "Serious adverse events by the trial's categories")
-            parts.append(self._html_table(caption, rows, arms))
-        elif "AESER" in events.columns:
-            serious = sf.topic_events(events, AETopic("Serious", serious_only=True))
-            inc = sf.ae_incidence_by_arm(serious, subjects, arms=arms, bands=())
-            rows = [("Any serious adverse event", inc[(inc["LEVEL"] == "overall")])]
-            soc = inc[inc["LEVEL"] == "soc"]
-            order = soc.groupby("AEBODSYS")["SUBJECTS"].sum().sort_values(ascending=False).index
-            rows += [(name, soc[soc["AEBODSYS"] == name]) for name in order]
-            parts.append(self._html_table("Serious adverse events by body system (whole follow-up)", rows, arms))
-        note = ("<p class='note'>Patients with at least one event, n/N (%), N = safety population of the "
-                f"filtered patients. Counted: {_e(self._definition(self.te_flag))}. Global filters apply; the "
-                "incidence-table event filters do not.</p>")
-        if categories and self.store.population != "Evaluable":
+        return sf.safety_focus_table(
+            self._all_events(), subjects, arms, adae=dataset.adae, topics=SAFETY_TOPICS,
+            sae_categories=dataset.info.sae_categories,
+            sae_title=dataset.info.captions.get("sae_categories", "Serious adverse events by the trial's categories"),
+            window_days=SAFETY_FOCUS_WINDOW_DAYS, labels={a: self._label(a) for a in arms})
+
+    def _focus_counted(self) -> str:
+        return (f"Patients with at least one event, n/N (%), N = safety population of the filtered patients. "
+                f"Counted: {self._definition(self.te_flag)}. Global filters apply; the incidence-table event "
+                "filters do not.")
+
+    def _focus_note(self, subjects) -> str:
+        note = f"<p class='note'>{_e(self._focus_counted())}</p>"
+        if self.store.dataset.info.sae_categories and self.store.population != "Evaluable":
             note += ("<p class='caution'>The publication counts the analysed (evaluable) patients: choose the "
                      "<b>Evaluable</b> population in the sidebar to compare with its figures.</p>")
-        return note + "".join(parts)
+        return note
 
-    def _html_table(self, caption: str, rows, arms) -> str:
-        header = ["", *[self._label(a) for a in arms]]
-        body = []
-        for label, frame in rows:
-            by_arm = frame.set_index("ARM")
-            body.append([label, *[sf.n_of_N(by_arm.loc[a, "SUBJECTS"], by_arm.loc[a, "N"]) if a in by_arm.index
-                                  else "" for a in arms]])
-        return _html_grid(caption, header, body)
+    def exposure_frame(self, subjects, *_) -> pd.DataFrame:
+        """Exposure-adjusted rates (`exposure_rate_table`) of the incidence-table events and of each safety topic."""
+        def compute(_):
+            arms = self.arms_shown(subjects)
+            sets = [(f"Events matching the incidence-table filters: {self._definition(self.treatment_emergent_only)}",
+                     self.events())]
+            sets += [(topic.label, sf.topic_events(self._all_events(), topic)) for topic in SAFETY_TOPICS
+                     if sf.topic_available(self.store.dataset.adae, topic)]
+            return sf.exposure_rate_table(sets, subjects, self.store.dataset.cutoff, window_days=self.collection_days,
+                                          arms=arms, labels={a: self._label(a) for a in arms})
 
-    def _exposure_html(self, subjects, *_) -> str:
-        arms = self.arms_shown(subjects)
-        cutoff = self.store.dataset.cutoff
-        incidence_filters = self._definition(self.treatment_emergent_only)
-        sets = [(f"Events matching the incidence-table filters: {incidence_filters}", self.events())]
-        all_events = self._all_events()
-        for topic in SAFETY_TOPICS:
-            if sf.topic_available(self.store.dataset.adae, topic):
-                sets.append((topic.label, sf.topic_events(all_events, topic)))
-        body, outside, header = [], 0, None
-        for label, events in sets:
-            rates = sf.exposure_adjusted_rates(events, subjects, cutoff, window_days=self.collection_days, arms=arms)
-            outside += int(rates["EVENTS_OUTSIDE"].sum())
-            text = sf.exposure_rate_text(rates.assign(ARM=rates["ARM"].map(self._label)))
-            header = ["What is counted", *text.columns]
-            body += [[label if i == 0 else "", *row] for i, row in enumerate(text.itertuples(index=False))]
+        return self.store.memo(("ae exposure rates", *self._event_key()), compute)
+
+    def _exposure_method(self) -> str:
         window = (f"the end of adverse-event collection, study day {self.collection_days} ({self.collection_source}),"
                   if self.collection_days is not None else "the data cut (no adverse-event onset days in the data),")
-        note = ("<p class='note'>Person-time per patient (safety population): from first treatment (else "
-                f"randomization) to {_e(window)} or death, last known alive, end of study or the data cut if "
-                "earlier. "
-                "<b>Incidence rate</b>: patients with a first event / patient-months at risk (to the first event, "
-                "else to the end of their person-time); exact Poisson (Garwood) 95% CI. <b>Event rate</b>: all "
-                "events, repeated events of a patient included / patient-months; 95% CI from the robust (sandwich) "
-                "variance, which allows for repeated events in the same patient (a plain Poisson CI would not), "
-                "widened to the exact Poisson CI where that is wider (few events or patients). "
-                f"Topic rows count {_e(self._definition(self.te_flag))}."
-                + (f" {_plural(outside, 'event')} with an onset outside the person-time or unknown are left out of "
-                   "the rates." if outside else "") + "</p>")
-        return _html_grid("Exposure-adjusted rates per 100 patient-months next to crude incidence",
-                          header or [], body, text_columns=2) + note
+        return ("Person-time per patient (safety population): from first treatment (else randomization) to "
+                f"{window} or death, last known alive, end of study or the data cut if earlier. Incidence rate: "
+                "patients with a first event / patient-months at risk (to the first event, else to the end of "
+                "their person-time); exact Poisson (Garwood) 95% CI. Event rate: all events, repeated events of a "
+                "patient included / patient-months; 95% CI from the robust (sandwich) variance, which allows for "
+                "repeated events in the same patient (a plain Poisson CI would not), widened to the exact Poisson "
+                f"CI where that is wider (few events or patients). Topic rows count {self._definition(self.te_flag)}.")
+
+    def _exposure_note(self, subjects, *_) -> str:
+        outside = int(self.exposure_frame(subjects)["EVENTS_OUTSIDE"].sum())
+        left_out = (f" {_plural(outside, 'event')} with an onset outside the person-time or unknown are left out of "
+                    "the rates." if outside else "")
+        return f"<p class='note'>{_e(self._exposure_method())}{left_out}</p>"
 
 
 def _empty_frame(numbers: list[str], texts: list[str]) -> pd.DataFrame:
@@ -688,16 +633,3 @@ def _empty_frame(numbers: list[str], texts: list[str]) -> pd.DataFrame:
     spinning and froze the page (issue 12, item 0b)."""
     return pd.DataFrame({**{c: pd.Series(dtype="float64") for c in numbers},
                          **{c: pd.Series(dtype="object") for c in texts}})
-
-
-def _html_grid(caption: str, header: list[str], rows: list[list[str]], text_columns: int = 1) -> str:
-    """A small HTML table with its title above (styled by `theme.HTML_CSS`; a title wider than the table
-    is not wrapped to its width, as a caption would be): the first `text_columns` columns left-aligned,
-    the figures right-aligned; every cell is escaped here."""
-    def cls(i: int) -> str:
-        return " class='text'" if i < text_columns else ""
-
-    head = "".join(f"<th{cls(i)}>{_e(h)}</th>" for i, h in enumerate(header))
-    body = "".join("<tr>" + "".join(f"<td{cls(i)}>{_e(v)}</td>" for i, v in enumerate(row)) + "</tr>" for row in rows)
-    return (f"<div class='table-title'>{_e(caption)}</div>"
-            f"<table style='margin-bottom:8px'><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>")

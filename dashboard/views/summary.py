@@ -4,18 +4,15 @@ module only formats them (every data value escaped)."""
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import numpy as np
 import pandas as pd
 import panel as pn
 import param
 
 from ..config import AE_SIGNAL_MAX_TERMS, INFECTION_SOC, SEVERE_GRADE
-from ..store import POPULATIONS, TrialStore
-from ..transforms.filtering import filter_subjects
+from ..store import TrialStore
 from ..transforms.overview import ALL_ARMS
-from ..transforms.response import format_proportion
+from ..transforms.response import format_proportion, primary_population
 from ..transforms.safety import grade_basis
 from ..transforms.summary import (
     PACE_BEHIND,
@@ -59,27 +56,19 @@ class ExecutiveSummaryView(pn.viewable.Viewer):
                                    "gated `filtered_subjects`, so the summary follows the filters.")
 
     def summarize(self, subjects: pd.DataFrame) -> ExecutiveSummary:
-        """The summary's numbers for the filtered subjects; the last result is reused for the same frame."""
-        last = self.__dict__.get("_last")
-        if last is not None and last[0] is subjects:
-            return last[1]
+        """The summary's numbers for the filtered subjects (kept in the store's memo per filter setting)."""
         store, dataset = self.store, self.store.dataset
-        primary = dataset.info.primary_population
-        primary_subjects = None
-        if primary in POPULATIONS and POPULATIONS[primary] in dataset.adsl.columns:
-            spec = replace(store.filter_spec, population_flag=POPULATIONS[primary])
-            primary_subjects = filter_subjects(dataset.adsl, spec)
-        else:
-            primary = store.population
-        enrollment = self.__dict__.get("_enrollment")
-        if enrollment is None:  # the whole trial's pace: the same for every filter
-            enrollment = self.__dict__["_enrollment"] = trial_enrollment(dataset.randomized, dataset.cutoff, dataset.info)
-        adae = prepared_adae(dataset) if dataset.has("adae") else dataset.adae
-        result = executive_summary(subjects, dataset.cutoff, dataset.info, dataset.arms, enrollment=enrollment,
-                                   adrs=dataset.adrs, adae=adae, primary_subjects=primary_subjects,
-                                   primary_population=primary)
-        self.__dict__["_last"] = (subjects, result)
-        return result
+
+        def compute(_) -> ExecutiveSummary:
+            primary, _recorded = primary_population(dataset.info.primary_population,
+                                                    store.param.population.objects, store.population)
+            enrollment = trial_enrollment(dataset.randomized, dataset.cutoff, dataset.info)
+            adae = prepared_adae(store) if dataset.has("adae") else dataset.adae
+            return executive_summary(subjects, dataset.cutoff, dataset.info, dataset.arms, enrollment=enrollment,
+                                     adrs=dataset.adrs, adae=adae, primary_subjects=store.subjects_in(primary),
+                                     primary_population=primary)
+
+        return store.memo("executive summary", compute)
 
     def __panel__(self) -> pn.viewable.Viewable:
         summary = self.param.subjects.rx().rx.pipe(self.summarize)

@@ -90,7 +90,8 @@ class DataTable(pn.viewable.Viewer):
     export = param.Callable(default=None, allow_None=True,
                             doc="Function returning the frame the downloads write (default: the table shown, "
                                 "without its hidden columns).")
-    titles = param.Dict(default={}, doc="Display titles of columns (column -> text); escaped like every title.")
+    titles = param.Dict(default={}, allow_refs=True,
+                        doc="Display titles of columns (column -> text, or a reference to such a dict); escaped.")
     right_aligned = param.List(default=[], item_type=str,
                                doc="Text columns that hold numbers (e.g. 'n (%)'), right-aligned like numeric ones.")
 
@@ -105,7 +106,7 @@ class DataTable(pn.viewable.Viewer):
         options["stylesheets"] = [TABLE_CSS, *options.get("stylesheets", [])]
         self.table = pn.widgets.Tabulator(
             pn.bind(self._shown, self.param.value),
-            titles=pn.bind(self._titles, self.param.value),
+            titles=pn.bind(self._titles, self.param.value, self.param.titles),
             text_align=pn.bind(self._alignment, self.param.value),
             header_align=pn.bind(self._alignment, self.param.value),
             **options,
@@ -125,8 +126,8 @@ class DataTable(pn.viewable.Viewer):
         """The frame as Tabulator gets it: group-by columns escaped (Tabulator writes group headers as HTML)."""
         return frame.assign(**{c: frame[c].map(escape_html_content) for c in self._groupby if c in frame.columns})
 
-    def _titles(self, frame: pd.DataFrame) -> dict[str, str]:
-        return table_titles(frame.columns) | {c: escape_html_content(t) for c, t in self.titles.items()}
+    def _titles(self, frame: pd.DataFrame, titles: dict[str, str]) -> dict[str, str]:
+        return table_titles(frame.columns) | {c: escape_html_content(t) for c, t in titles.items()}
 
     def _alignment(self, frame: pd.DataFrame) -> dict[str, str]:
         return {c: "right" for c in [*numeric_columns(frame), *self.right_aligned] if c in frame.columns}

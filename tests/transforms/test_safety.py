@@ -607,3 +607,60 @@ def test_bundled_rates_stop_person_time_at_the_end_of_ae_collection(bundled):
         assert round(rates.loc[arm, "EVENT_RATE"], 1) == expected
         low, high = rates.loc[arm, ["EVENT_RATE_LOW", "EVENT_RATE_HIGH"]]
         assert low < by_hand < high
+
+
+FOCUS_TOPICS = (AETopic("Grade 3-4 infection", category="INFECTION", min_grade=3, max_grade=4),
+                AETopic("Serious", serious_only=True))  # the second has no category: not a focus panel row
+
+
+def test_arm_count_rows_write_n_of_N_per_arm_under_its_label():
+    counts = pd.DataFrame({"ARM": ["A", "B"], "SUBJECTS": [2, 0], "N": [3, 2]})
+    out = s.arm_count_rows([("x", counts), ("only A", counts.iloc[:1])], ["A", "B"], {"A": "Arm A"})
+    assert out.to_dict("list") == {"Row": ["x", "only A"], "Arm A": ["2/3 (66.7%)", "2/3 (66.7%)"],
+                                   "B": ["0/2 (0.0%)", ""]}
+
+
+def test_focus_table_by_hand():
+    events = s.select_events(ADAE, SUBJECTS)
+    table = s.safety_focus_table(events, SUBJECTS, ["A", "B"], adae=ADAE, topics=FOCUS_TOPICS,
+                                 sae_categories=(EventCategory("Any serious"),), sae_title="SAE table",
+                                 window_days=45, labels={"A": "Arm A"})
+    assert list(table.columns) == ["Panel", "Row", "Arm A", "B"]
+    rows = table.set_index("Row")
+    # Grade 3-4 infections by day 45: a (pneumonia day 40) and b (sepsis day 10); e's pneumonia is day 200.
+    assert rows.loc["Grade 3-4 infection", ["Arm A", "B"]].tolist() == ["2/3 (66.7%)", "0/2 (0.0%)"]
+    assert rows.loc["Grade 3-4 infection", "Panel"].startswith("Key safety topics within 45 days")
+    # Infections by type within 45 days: bacterial only (e's CMV is on day 200, f is not in the safety population).
+    assert [r for r in table["Row"] if ":" in r] == ["Bacterial: any grade", "Bacterial: grade 3-4"]
+    # Serious events (a's second pneumonia, b's sepsis, d's nausea) by the trial's categories.
+    assert rows.loc["Any serious", ["Arm A", "B", "Panel"]].tolist() == ["2/3 (66.7%)", "1/2 (50.0%)", "SAE table"]
+
+
+def test_focus_table_lists_serious_events_by_body_system_without_categories():
+    events = s.select_events(ADAE, SUBJECTS).drop(columns=["INFTYPE"])
+    table = s.safety_focus_table(events, SUBJECTS, ["A", "B"], adae=ADAE.drop(columns=["AECAT"]), topics=FOCUS_TOPICS,
+                                 sae_categories=(EventCategory("Infections", category="INFECTION"),), window_days=45)
+    # No AECAT in the data: no key topics, no category table; body systems ordered by patients with a serious event.
+    assert table["Row"].tolist() == ["Any serious adverse event", INF, GI]
+    assert table[["A", "B"]].to_numpy().tolist() == [["2/3 (66.7%)", "1/2 (50.0%)"], ["2/3 (66.7%)", "0/2 (0.0%)"],
+                                                     ["0/3 (0.0%)", "1/2 (50.0%)"]]
+    assert set(table["Panel"]) == {"Serious adverse events by body system (whole follow-up)"}
+    empty = s.safety_focus_table(events.drop(columns=["AESER"]), SUBJECTS, ["A", "B"], adae=ADAE.drop(columns=["AECAT"]),
+                                 topics=FOCUS_TOPICS, window_days=45)
+    assert empty.empty and list(empty.columns) == ["Panel", "Row", "A", "B"]
+
+
+def test_exposure_rate_table_stacks_the_rate_text_of_each_event_set():
+    events = s.select_events(ADAE, SUBJECTS)
+    sets = [("All", events), ("Serious", s.topic_events(events, FOCUS_TOPICS[1]))]
+    table = s.exposure_rate_table(sets, SUBJECTS, "2020-12-31", window_days=45, arms=["A", "B"], labels={"B": "Arm B"})
+    assert list(table.columns) == [s.EXPOSURE_SET_COLUMN, *s.RATE_TEXT_COLUMNS, "EVENTS_OUTSIDE"]
+    assert table[[s.EXPOSURE_SET_COLUMN, "Arm"]].to_numpy().tolist() == [["All", "A"], ["All", "Arm B"],
+                                                                         ["Serious", "A"], ["Serious", "Arm B"]]
+    for (label, chosen), part in zip(sets, (table.iloc[:2], table.iloc[2:])):
+        rates = s.exposure_adjusted_rates(chosen, SUBJECTS, "2020-12-31", window_days=45, arms=["A", "B"])
+        expected = s.exposure_rate_text(rates.assign(ARM=["A", "Arm B"]))
+        assert part[list(s.RATE_TEXT_COLUMNS)].reset_index(drop=True).equals(expected), label
+        assert part["EVENTS_OUTSIDE"].tolist() == rates["EVENTS_OUTSIDE"].tolist()
+    # e's pneumonia on day 200 is after the 45-day window: one event left out of arm B's rates.
+    assert table["EVENTS_OUTSIDE"].tolist() == [0, 1, 0, 0]

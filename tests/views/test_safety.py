@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import html
+import io
 from pathlib import Path
 
 import holoviews as hv
@@ -23,6 +24,7 @@ from tests.conftest import TINY_ADAE, TINY_ADSL, TINY_SITES
 
 PILOT = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "external" / "cdiscpilot01_adam"
 MSC, CONTROL = NCT02241018.arm_order
+MSC_LABEL = NCT02241018.arm_short_labels[MSC]  # arm columns of the focus panels are headed by short labels
 HOSTILE_TERM = "<script>alert('x')</script>"
 HOSTILE_SOC = "<b>Bold body system</b>"
 
@@ -134,25 +136,26 @@ def test_text_from_data_is_escaped_wherever_rendered():
     info = dataclasses.replace(NCT02241018, sae_categories=())
     dataset = TrialDataset.create(TINY_ADSL.copy(), cutoff="2017-06-30", info=info, adae=adae)
     view, layout = _view(dataset)
-    frame = view.table_frame()
-    assert html.escape(HOSTILE_SOC) in set(frame[GROUP_COLUMN])  # Tabulator group headers are HTML
-    assert HOSTILE_SOC not in set(frame[GROUP_COLUMN])
+    shown = _tables(layout)[0].value  # what Tabulator gets: group headers are HTML, so escaped
+    assert html.escape(HOSTILE_SOC) in set(shown[GROUP_COLUMN]) and HOSTILE_SOC not in set(shown[GROUP_COLUMN])
+    assert HOSTILE_SOC in set(view.table_frame()[GROUP_COLUMN])  # the frame itself holds the data as is
     view.param.update(selected_soc=HOSTILE_SOC, selected_term=HOSTILE_TERM, search="<scr")
-    rendered = [view._listing_title(), view._summary(None), view._focus_html(view.store.subjects())]
+    rendered = [view._listing_title(), view._summary(None)]
     for text in rendered:
         assert "<script>" not in text and "<b>Bold" not in text
     assert html.escape(HOSTILE_TERM) in rendered[0] and html.escape(HOSTILE_SOC) in rendered[0]
     assert "&lt;scr" in rendered[1]
-    assert html.escape(HOSTILE_SOC) in rendered[2]
+    # The focus panels list body systems as row text (Tabulator's plain-text cells escape it).
+    assert HOSTILE_SOC in set(view.focus_frame(view.store.subjects())["Row"])
 
 
 def test_csv_export_carries_the_data_cut_and_filters():
     view, layout = _view(serious_only=True)
     download = layout.select(pn.widgets.FileDownload)[0]
-    assert "2017-06-30" in download.filename
-    csv = pd.read_csv(view._csv())
-    assert set(csv["DATA_CUT"]) == {"2017-06-30"}
-    assert set(csv["EVENT_FILTERS"]) == {"serious only"}
+    assert download.filename == "NCT02241018_ae_incidence_cut2017-06-30.csv"
+    text = download.callback().getvalue()
+    assert "# Data cut: 2017-06-30" in text and "# Note: Event filters: serious only" in text
+    csv = pd.read_csv(io.StringIO(text), comment="#")
     pneumonia = csv[(csv["TERM"] == "Pneumonia") & (csv["ARM"] == MSC) & (csv["BAND"] == sf.ANY_BAND)]
     assert pneumonia[["SUBJECTS", "N"]].values.tolist() == [[1, 3]]
 
@@ -169,18 +172,22 @@ def test_no_patients_shows_the_empty_state():
 
 def test_focus_panels_and_exposure_rates_render_on_tiny_data():
     view, layout = _view()
-    focus = view._focus_html(view.store.subjects())
+    focus = view.focus_frame(view.store.subjects())
     # Table 4 categories need AECAT for 'Infections', which the tiny data lack: the other rows still show.
-    assert "Table 4" in focus and "Any serious adverse event" in focus and "2/3 (66.7%)" in focus
-    assert "Infections" not in focus
-    exposure = view._exposure_html(view.store.subjects())
-    assert "Event rate per 100 patient-months (95% robust CI)" in exposure and "2/3 (66.7%)" in exposure
-    assert "Incidence rate per 100 patient-months (95% exact Poisson CI)" in exposure
+    assert set(focus["Panel"]) == {NCT02241018.captions["sae_categories"]}
+    assert "Infections" not in set(focus["Row"])
+    assert focus.set_index("Row").loc["Any serious adverse event", MSC_LABEL] == "2/3 (66.7%)"
+    exposure = view.exposure_frame(view.store.subjects())
+    assert {"Event rate per 100 patient-months (95% robust CI)",
+            "Incidence rate per 100 patient-months (95% exact Poisson CI)"} <= set(exposure.columns)
+    assert "2/3 (66.7%)" in set(exposure["Patients with ≥ 1 event, n/N (%)"])
     # The tiny trial is NCT02241018-shaped: AEs are collected to study day 180 (its setting), said on screen.
-    assert "study day 180 (the trial&#x27;s AE collection period)" in exposure
+    note = view._exposure_note(view.store.subjects())
+    assert "study day 180 (the trial&#x27;s AE collection period)" in note
     # MSC safety patients S1, S3 (180 days each, from randomization: no TRTSDT) and S5 (randomized 11 days
     # before the cut): 3 events over 371 days = 12.2 patient-months.
-    assert "3 / 12.2" in exposure
+    first = exposure[exposure["What is counted"] == exposure["What is counted"].iloc[0]].set_index("Arm")
+    assert first.loc[MSC_LABEL, "Events / patient-months"] == "3 / 12.2"
 
 
 def test_ae_tab_counts_treatment_emergent_events_by_default_and_says_so():
@@ -193,7 +200,7 @@ def test_ae_tab_counts_treatment_emergent_events_by_default_and_says_so():
     assert table.value.iloc[0][sf.column_label(MSC, sf.ANY_BAND)] == "2 (66.7%)"
     header = next(p for p in layout.select(pn.pane.HTML) if "Safety population" in str(p.object))
     assert "Incidence table: treatment-emergent AEs (as flagged in the data)." in header.object
-    assert "Counted: treatment-emergent AEs (as flagged in the data)" in view._focus_html(view.store.subjects())
+    assert "Counted: treatment-emergent AEs (as flagged in the data)" in view._focus_note(view.store.subjects())
     # A patient's own listing keeps every recorded event and says which are treatment-emergent.
     listing = view._patient_listing(view.store.subjects(), "S1")
     assert listing["Preferred term"].tolist() == ["Nausea", "Pneumonia"]
@@ -222,8 +229,8 @@ def test_safety_reads_adam_y_blank_flags():
     assert "is not in the safety population" in view._patient_note(view.store.subjects(), "S4")
     assert "MSC <b>2/3 (66.7%)</b> (2 events)" in view._summary(None)
     assert "Nausea" not in set(view.table_frame()[TERM_COLUMN])
-    focus = view._focus_html(view.store.subjects())
-    assert "Any serious adverse event" in focus and "2/3 (66.7%)" in focus
+    focus = view.focus_frame(view.store.subjects()).set_index("Row")
+    assert focus.loc["Any serious adverse event", MSC_LABEL] == "2/3 (66.7%)"
 
 
 @pytest.fixture(scope="module")
@@ -275,34 +282,37 @@ def test_pilot_ae_tab_counts_treatment_emergent_patients_like_plain_pandas(pilot
 
 def test_bundled_exposure_rates_stop_at_day_180(bundled):
     view, _ = _view(bundled)
-    exposure = view._exposure_html(view.store.subjects())
+    exposure = view.exposure_frame(view.store.subjects())
     # Grade 3-4 infections, ITT: 94 and 117 events over ~552 and ~543 patient-months (issue 12: 17.0 vs 21.6).
-    assert "94 / 552.0" in exposure and "17.0 (" in exposure
-    assert "117 / 542.9" in exposure and "21.6 (" in exposure
+    infections = exposure[exposure["What is counted"] == "Grade 3-4 infection"].set_index("Arm")
+    events, rate = "Events / patient-months", "Event rate per 100 patient-months (95% robust CI)"
+    assert infections.loc["MSC", events] == "94 / 552.0" and infections.loc["MSC", rate].startswith("17.0 (")
+    assert infections.loc["Control", events] == "117 / 542.9" and infections.loc["Control", rate].startswith("21.6 (")
 
 
 def test_bundled_focus_panel_shows_the_published_counts(bundled, published):
     view, _ = _view(bundled)
     view.store.population = "Evaluable"  # the publication's analysed patients
-    focus = view._focus_html(view.store.subjects())
-    assert f"within {SAFETY_FOCUS_WINDOW_DAYS} days" in focus
+    focus = view.focus_frame(view.store.subjects())
+    key_topics = focus[focus["Panel"].str.contains(f"within {SAFETY_FOCUS_WINDOW_DAYS} days of randomization")]
+    cells = set(key_topics[["MSC", "Control"]].to_numpy().ravel())
     for measure in ("grade3_4_infection_within_180d", "grade3_4_hematologic_toxicity_within_180d"):
         for arm in ("MSC", "CONTROL"):
-            assert sf.n_of_N(published(measure, arm), 99) in focus, (measure, arm)
+            assert sf.n_of_N(published(measure, arm), 99) in cells, (measure, arm)
 
 
 def test_hidden_inner_tabs_recompute_only_when_shown():
     view, layout = _view()
     inner = next(t for t in layout.select(pn.Tabs) if "Focus panels and exposure" in t._names)
-    focus = inner[2].select(pn.pane.HTML)[0]
-    assert focus.object is None  # not computed while its tab is hidden
+    focus = inner[2].select(pn.widgets.Tabulator)[0]
+    assert focus.value.empty  # not computed while its tab is hidden
     inner.active = 2
-    assert "2/3 (66.7%)" in focus.object
+    assert "2/3 (66.7%)" in set(focus.value[MSC_LABEL])
     inner.active = 0
     view.store.sites = ["01"]  # S1 is the only MSC patient left
-    assert "2/3 (66.7%)" in focus.object  # stale while hidden ...
+    assert "2/3 (66.7%)" in set(focus.value[MSC_LABEL])  # stale while hidden ...
     inner.active = 2
-    assert "1/1 (100.0%)" in focus.object and "2/3 (66.7%)" not in focus.object  # ... fresh when shown
+    assert "1/1 (100.0%)" in set(focus.value[MSC_LABEL]) and "2/3 (66.7%)" not in set(focus.value[MSC_LABEL])  # ... fresh
 
 
 def test_volcano_labels_significant_terms_and_explains_its_colours():
@@ -310,7 +320,7 @@ def test_volcano_labels_significant_terms_and_explains_its_colours():
     view, layout = _view()
     assert sum(len(labels) for labels in view._volcano_labels()) == 0
     risk = view.risk().assign(P=lambda r: (r["AEDECOD"] == "Sepsis").map({True: 0.01, False: 0.5}))
-    view._memo["risk"] = (view._memo["risk"][0], risk)
+    view.risk = lambda: risk  # as if Sepsis differed significantly
     terms = [t for labels in view._volcano_labels() for t in labels.data["TERM"]]
     assert terms == ["Sepsis"]
     key = view._volcano_key()
