@@ -471,3 +471,46 @@ def allocation_over_time(adsl: pd.DataFrame, arms=None, *, arm_column: str = "AR
     else:
         out["difference"] = (matrix.max(axis=1) - matrix.min(axis=1)) if len(arm_names) else 0
     return out
+
+
+TABLE1_VARIABLE = "Variable"
+AVOIDABLE = "Largest avoidable imbalance"
+
+
+def table1_frame(table: pd.DataFrame, counts: pd.Series) -> pd.DataFrame:
+    """Table 1 as shown and downloaded, from `baseline_table` and `arm_counts`: Variable (the variable's
+    label on each of its rows, for grouping), Statistic, '<arm> (N = n)' per arm and Total, SMD (3
+    decimals, '∞' when infinite, '–' when undefined, '*' when flagged), and with p-values p ('<0.001' or
+    3 decimals) and Test; SMD, p and Test on each variable's first row only."""
+    _require(table, ["variable", "label", "statistic", "smd", "flag"], "table1_frame")
+    first = table["variable"].ne(table["variable"].shift())
+    labels = table["label"].where(first).ffill()
+    out = pd.DataFrame({TABLE1_VARIABLE: labels, "Statistic": table["statistic"]})
+    for arm, n in counts.items():
+        out[f"{arm} (N = {int(n)})"] = table[arm]
+    out["SMD"] = [_smd_text(v, flagged) if is_first else "" for v, flagged, is_first
+                  in zip(table["smd"], table["flag"], first)]
+    if "p_value" in table.columns:
+        out["p"] = [("–" if math.isnan(p) else "<0.001" if p < 0.001 else f"{p:.3f}") if is_first else ""
+                    for p, is_first in zip(table["p_value"], first)]
+        out["Test"] = [(str(t) or "–") if is_first else "" for t, is_first in zip(table["test"], first)]
+    return out.reset_index(drop=True)
+
+
+def _smd_text(value: float, flagged: bool) -> str:
+    if math.isnan(value):
+        return "–"
+    return ("∞" if math.isinf(value) else f"{value:.3f}") + ("*" if flagged else "")
+
+
+def strata_frame(strata: pd.DataFrame, factors, arms, labels=None) -> pd.DataFrame:
+    """Patients per arm in each stratum (from `stratum_balance` or `allocation_by_site`) as shown and
+    downloaded: the factors (under their `labels`), the arms, Total, Ratio, Difference (largest minus
+    smallest arm) and AVOIDABLE ('yes' on the strata with the largest imbalance that equal allocation
+    could have avoided)."""
+    _require(strata, [*factors, *arms, TOTAL, "ratio", "difference", "excess"], "strata_frame")
+    labels = labels or {}
+    worst = strata["excess"].max() if len(strata) else 0
+    out = strata[[*factors, *arms, TOTAL]].rename(columns={f: labels.get(f, f) for f in factors})
+    return out.assign(Ratio=strata["ratio"], Difference=strata["difference"],
+                      **{AVOIDABLE: np.where((strata["excess"] == worst) & (worst > 0), "yes", "")}).reset_index(drop=True)

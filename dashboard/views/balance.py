@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import math
 import re
 
 import holoviews as hv
@@ -18,39 +17,27 @@ from ..transforms.balance import (
     TOTAL,
     allocation_by_site,
     allocation_over_time,
+    TABLE1_VARIABLE,
     arm_counts,
     baseline_table,
     baseline_variables,
     standardized_differences,
+    strata_frame,
     stratum_balance,
+    table1_frame,
     variable_kind,
     variable_label,
 )
 from .base import TabView, no_patients_message
-from .escape import choice_options, csv_download, escape_html, escape_markdown, plot_title, safe_filename
+from .escape import choice_options, escape_html, escape_markdown, plot_title
 from .help import help_toggle
-from .theme import CHOICES_CSS, FLAG_BACKGROUND, FRAME, LIGHT_INK, RULE, SURFACE, TEXT, PlotInk, group_label_hook
+from .tables import DataTable, download_filename
+from .theme import CHOICES_CSS, HTML_CSS, LIGHT_INK, PlotInk, group_label_hook
 
-HIGHLIGHT_NOTE = ("highlighted: the largest difference beyond the 1 that equal allocation cannot avoid "
-                  "when a total is not a multiple of the number of arms")
+HIGHLIGHT_NOTE = ("largest avoidable imbalance: the largest difference beyond the 1 that equal allocation "
+                  "cannot avoid when a total is not a multiple of the number of arms")
 # Plot tools without wheel zoom, so that scrolling the page never zooms a plot by accident.
 PLOT_TOOLS = ("save", "pan", "box_zoom", "reset")
-# On screen the colours follow the theme (design variables); the exported file falls back to print colours.
-TABLE_CSS = f"""
-<style>
-table.table1 {{border-collapse: collapse; font-family: Arial, Helvetica, sans-serif; font-size: 13px;
-  color: {TEXT};}}
-table.table1 caption {{caption-side: top; text-align: left; font-weight: bold; padding: 4px 0 8px 0;}}
-table.table1 th, table.table1 td {{border-bottom: 1px solid {RULE}; padding: 3px 8px; text-align: left;
-  vertical-align: top;}}
-table.table1 thead th {{border-bottom: 2px solid {FRAME}; background: {SURFACE};}}
-table.table1 td.num {{text-align: right; white-space: nowrap;}}
-table.table1 td.flag {{font-weight: bold; background: {FLAG_BACKGROUND};}}
-table.table1 tfoot td {{border: none; font-size: 12px; opacity: 0.85; padding-top: 6px;}}
-</style>
-"""
-
-
 def short_label(label: str) -> str:
     """A label without its trailing parenthesis, for plot axes ("Sex", "Disease status at transplant")."""
     return re.sub(r"\s*\([^)]*\)\s*$", "", label) or label
@@ -61,55 +48,6 @@ def smd_note(arms, threshold: float) -> str:
     how = "" if len(arms) <= 2 else " The largest over all pairs of arms is shown."
     return (f"SMD: absolute standardized difference (Austin 2009; categorical variables with 3+ levels: "
             f"multivariate SMD of Yang & Dalton 2012).{how} |SMD| > {threshold:g} flagged (*).")
-
-
-def table1_html(table: pd.DataFrame, counts: pd.Series, *, threshold: float, caption: str, notes=()) -> str:
-    """Table 1 (from `baseline_table`) as a self-contained HTML table; every text escaped."""
-    arms = list(counts.index)
-    pvalues = "p_value" in table.columns
-    head = ["Variable", "Statistic", *[f"{a}\n(N = {int(counts[a])})" for a in arms], "SMD"] + (
-        ["p", "Test"] if pvalues else [])
-    sizes = table.groupby("variable", sort=False).size()
-    out = [TABLE_CSS, '<table class="table1">', f"<caption>{escape_html(caption)}</caption>", "<thead><tr>"]
-    out += [f'<th scope="col">{escape_html(h).replace(chr(10), "<br>")}</th>' for h in head]
-    out.append("</tr></thead><tbody>")
-    for variable, block in table.groupby("variable", sort=False):
-        span = int(sizes[variable])
-        for i, (_, row) in enumerate(block.iterrows()):
-            cells = []
-            if i == 0:
-                cells.append(f'<th scope="row" rowspan="{span}">{escape_html(row["label"])}</th>')
-            cells.append(f"<td>{escape_html(row['statistic'])}</td>")
-            cells += [f'<td class="num">{escape_html(row[a])}</td>' for a in arms]
-            if i == 0:
-                smd, flagged = float(row["smd"]), bool(row["flag"])
-                text = "–" if math.isnan(smd) else ("∞" if math.isinf(smd) else f"{smd:.3f}") + ("*" if flagged else "")
-                cells.append(f'<td class="num{" flag" if flagged else ""}" rowspan="{span}">{text}</td>')
-                if pvalues:
-                    p = float(row["p_value"])
-                    ptext = "–" if math.isnan(p) else ("<0.001" if p < 0.001 else f"{p:.3f}")
-                    cells.append(f'<td class="num" rowspan="{span}">{escape_html(ptext)}</td>')
-                    cells.append(f'<td rowspan="{span}">{escape_html(str(row["test"]) or "–")}</td>')
-            out.append("<tr>" + "".join(cells) + "</tr>")
-    out.append("</tbody><tfoot>")
-    for note in notes:
-        out.append(f'<tr><td colspan="{len(head)}">{escape_html(note)}</td></tr>')
-    out.append("</tfoot></table>")
-    return "\n".join(out)
-
-
-def table1_csv(table: pd.DataFrame, counts: pd.Series, *, header_lines=()) -> io.StringIO:
-    """Table 1 as CSV: arm columns headed "<arm> (N = n)", SMD to 3 decimals, context lines first."""
-    arms = list(counts.index)
-    out = table.drop(columns=["variable"]).rename(
-        columns={"label": "Variable", "statistic": "Statistic", "smd": "SMD", "flag": "SMD flagged",
-                 "p_value": "p", "test": "Test", **{a: f"{a} (N = {int(counts[a])})" for a in arms}}
-    )
-    out["SMD"] = out["SMD"].map(lambda v: "" if pd.isna(v) else ("inf" if math.isinf(v) else f"{v:.3f}"))
-    out["SMD flagged"] = out["SMD flagged"].map({True: "yes", False: ""})
-    if "p" in out.columns:
-        out["p"] = out["p"].map(lambda v: "" if pd.isna(v) else f"{v:.4f}")
-    return csv_download(out, header_lines)
 
 
 def love_plot(smd: pd.DataFrame, threshold: float, colors: dict[str, str]) -> hv.Overlay:
@@ -174,25 +112,6 @@ def drift_curve(over_time: pd.DataFrame, arms, short_labels, ink: PlotInk = LIGH
     )
 
 
-def strata_html(strata: pd.DataFrame, factors, arms, caption: str) -> str:
-    """Patients per arm in each stratum (from `stratum_balance`) as HTML; the largest avoidable
-    imbalance (`excess` > 0) highlighted."""
-    worst = strata["excess"].max() if len(strata) else 0
-    head = [_factor_label(f) for f in factors] + [*arms, TOTAL, "Ratio", "Difference"]
-    out = [TABLE_CSS, f'<table class="table1"><caption>{escape_html(caption)}</caption><thead><tr>']
-    out += [f'<th scope="col">{escape_html(h)}</th>' for h in head]
-    out.append("</tr></thead><tbody>")
-    for _, row in strata.iterrows():
-        flagged = worst > 0 and row["excess"] == worst
-        cells = [f"<td>{escape_html(row[f])}</td>" for f in factors]
-        cells += [f'<td class="num">{int(row[a])}</td>' for a in [*arms, TOTAL]]
-        cells += [f'<td class="num">{escape_html(row["ratio"])}</td>',
-                  f'<td class="num{" flag" if flagged else ""}">{int(row["difference"])}</td>']
-        out.append("<tr>" + "".join(cells) + "</tr>")
-    out.append("</tbody></table>")
-    return "\n".join(out)
-
-
 class BalanceView(TabView):
     """Arm balance: Table 1 with SMDs, Love plot, allocation by site and over time, strata."""
 
@@ -235,39 +154,64 @@ class BalanceView(TabView):
             solid=False, stylesheets=[CHOICES_CSS],
         )
         subjects = self.filtered_subjects
+        ungated = store.filtered_subjects
         arms = pn.bind(self._arms, store.param.arms)
         empty = subjects.rx.len() == 0
-        csv = pn.widgets.FileDownload(callback=self._csv, filename=self._filename("csv"), label="Table 1 (CSV)",
-                                      width=150, margin=(24, 5, 0, 5))
-        word = pn.widgets.FileDownload(callback=self._html, filename=self._filename("html"),
-                                       label="Table 1 (HTML, Word-ready)", width=210, margin=(24, 5, 0, 5))
-        header = pn.pane.Markdown(pn.bind(self._header, subjects), margin=(0, 10))
         tabs = pn.Tabs(dynamic=True, sizing_mode="stretch_width", visible=empty.rx.not_())
-        table_in = _shown_only(tabs, 0, subjects, arms, self.param.variables, self.param.threshold, self.param.show_pvalues)
-        love_in = _shown_only(tabs, 1, subjects, arms, self.param.variables, self.param.threshold)
-        allocation_in = _shown_only(tabs, 2, subjects, arms)
-        strata_in = _shown_only(tabs, 3, subjects, arms, self.param.factors)
+        table1 = DataTable(
+            self.bind_active(self.table1, subjects, arms, self.param.variables, self.param.threshold,
+                             self.param.show_pvalues, tab=(tabs, 0)),
+            store=store, name_in_file="table1", title="Table 1", export=self.current_table1,
+            notes=lambda: self.notes(self._arms(store.arms), self.threshold, self.show_pvalues),
+            groupby=[TABLE1_VARIABLE], hidden_columns=[TABLE1_VARIABLE], text_columns=[TABLE1_VARIABLE, "Statistic", "Test"],
+            frozen_columns=["Statistic"], sortable=False)
+        word = pn.widgets.FileDownload(callback=self._html, filename=download_filename(store, "table1", "html"),
+                                       label="Table 1 (HTML, Word-ready)", width=210, margin=(24, 5, 0, 5))
+        for button in (table1.csv_button, table1.xlsx_button):
+            button.param.update(width=150, margin=(24, 5, 0, 5))
+        header = pn.pane.Markdown(pn.bind(self._header, subjects), margin=(0, 10))
+        sites = DataTable(
+            self.bind_active(self.site_frame, subjects, arms, tab=(tabs, 2)), store=store,
+            name_in_file="allocation_by_site", title="Patients per arm at each site", right_aligned=["Ratio"],
+            notes=[f"Difference: largest minus smallest arm; {HIGHLIGHT_NOTE}"], frozen_columns=["Site"])
+        strata = DataTable(
+            self.bind_active(self.strata_table, subjects, arms, self.param.factors, tab=(tabs, 3)), store=store,
+            name_in_file="allocation_by_stratum", title="Patients per arm in each stratum", right_aligned=["Ratio"],
+            notes=[f"Difference: largest minus smallest arm; {HIGHLIGHT_NOTE}"])
         plot = dict(sizing_mode="stretch_width", linked_axes=False)
         tabs.extend([
             ("Table 1", pn.Column(
                 pn.Card(variables, title="Choose Table 1 variables", collapsed=True, sizing_mode="stretch_width",
                         margin=(5, 10)),
                 help_toggle("smd"),
-                pn.pane.HTML(pn.bind(self._table1_html, table_in), sizing_mode="stretch_width"),
+                pn.pane.HTML(self.bind_active(self._table1_caption, subjects, tab=(tabs, 0)),
+                             sizing_mode="stretch_width", stylesheets=[HTML_CSS]),
+                table1.table,
+                pn.pane.HTML(self.bind_active(self._table1_notes, subjects, arms, self.param.threshold,
+                                              self.param.show_pvalues, tab=(tabs, 0)),
+                             sizing_mode="stretch_width", stylesheets=[HTML_CSS]),
             )),
-            ("Love plot", pn.Column(help_toggle("smd"), pn.pane.HoloViews(_live_plot(self._love, love_in), **plot))),
+            ("Love plot", pn.Column(help_toggle("smd"), pn.pane.HoloViews(self.dynamic_map(
+                self._love, ungated, arms, self.param.variables, self.param.threshold, tab=(tabs, 1)), **plot))),
             ("Allocation", pn.Column(
-                pn.pane.HoloViews(_live_plot(self._site_plot, allocation_in), **plot),
-                pn.pane.HTML(pn.bind(self._site_table, allocation_in), sizing_mode="stretch_width"),
-                pn.pane.HoloViews(_live_plot(self._drift, allocation_in), **plot),
+                pn.pane.HoloViews(self.dynamic_map(self._site_plot, ungated, arms, tab=(tabs, 2)), **plot),
+                pn.pane.HTML("<div class='table-title'>Patients per arm at each site (difference: largest minus "
+                             f"smallest arm; {escape_html(HIGHLIGHT_NOTE)})</div>", sizing_mode="stretch_width",
+                             stylesheets=[HTML_CSS]),
+                sites,
+                pn.pane.HoloViews(self.dynamic_map(self._drift, ungated, arms, tab=(tabs, 2)), **plot),
             )),
             ("Stratification factors", pn.Column(
                 pn.pane.Markdown(self._strata_note(), margin=(0, 10)), factors,
-                pn.pane.HTML(pn.bind(self._strata, strata_in), sizing_mode="stretch_width"),
+                pn.pane.HTML("<div class='table-title'>Patients per arm in each stratum (difference: largest minus "
+                             f"smallest arm; {escape_html(HIGHLIGHT_NOTE)})</div>", sizing_mode="stretch_width",
+                             stylesheets=[HTML_CSS]),
+                strata,
             )),
         ])
         alert = pn.Column(no_patients_message(store), visible=empty)
-        return pn.Column(header, pn.Row(threshold, show_p, csv, word), alert, tabs, sizing_mode="stretch_width")
+        downloads = pn.Row(threshold, show_p, table1.csv_button, table1.xlsx_button, word)
+        return pn.Column(header, downloads, alert, tabs, sizing_mode="stretch_width")
 
     def _arms(self, selected) -> list[str]:
         return [a for a in self.all_arms if not selected or a in selected]
@@ -294,67 +238,62 @@ class BalanceView(TabView):
         notes.append(self.store.dataset.provenance_text())
         return notes
 
-    def _table1_html(self, inputs) -> str:
-        subjects, arms, variables, threshold, pvalues = inputs
+    def table1(self, subjects, arms, variables, threshold: float, pvalues: bool) -> pd.DataFrame:
+        """Table 1 (`table1_frame`) of the subjects, arms and variables (empty without patients)."""
         if subjects.empty:
-            return ""
+            return pd.DataFrame()
         table = baseline_table(subjects, variables, arms, threshold=threshold, pvalues=pvalues)
-        return table1_html(table, arm_counts(subjects, arms), threshold=threshold, caption=self.caption(),
-                           notes=self.notes(arms, threshold, pvalues))
+        return table1_frame(table, arm_counts(subjects, arms))
 
-    def current_table(self) -> tuple[pd.DataFrame, pd.Series, list[str]]:
-        """Table 1 for the current filters and settings, its arm counts and arms (what exports write)."""
-        subjects = self.store.subjects()
-        arms = self._arms(self.store.arms)
-        table = baseline_table(subjects, self.variables, arms, threshold=self.threshold, pvalues=self.show_pvalues)
-        return table, arm_counts(subjects, arms), arms
+    def current_table1(self) -> pd.DataFrame:
+        """Table 1 for the current filters and settings (what the downloads write)."""
+        return self.table1(self.store.subjects(), self._arms(self.store.arms), self.variables, self.threshold,
+                           self.show_pvalues)
 
-    def _csv(self) -> io.StringIO:
-        table, counts, arms = self.current_table()
-        lines = [self.caption(), *self.notes(arms, self.threshold, self.show_pvalues)]
-        return table1_csv(table, counts, header_lines=lines)
+    def _table1_caption(self, subjects) -> str:
+        return f"<div class='table-title'>{escape_html(self.caption())}</div>"
+
+    def _table1_notes(self, subjects, arms, threshold: float, pvalues: bool) -> str:
+        return "".join(f"<p class='note'>{escape_html(n)}</p>" for n in self.notes(arms, threshold, pvalues))
 
     def _html(self) -> io.StringIO:
-        table, counts, arms = self.current_table()
-        body = table1_html(table, counts, threshold=self.threshold, caption=self.caption(),
-                           notes=self.notes(arms, self.threshold, self.show_pvalues))
-        return io.StringIO(f'<!DOCTYPE html>\n<html><head><meta charset="utf-8"><title>{escape_html(self.caption())}'
-                           f"</title></head><body>\n{body}\n</body></html>\n")
+        """Table 1 as a standalone HTML document (opens in Word): caption, table and footnotes, all escaped."""
+        table = self.current_table1().style.hide(axis="index").format(escape="html")
+        table = table.set_table_styles([{"selector": "th, td", "props": "padding: 2px 8px; text-align: left;"},
+                                        {"selector": "table", "props": "border-collapse: collapse;"}])
+        notes = "".join(f"<p>{escape_html(n)}</p>"
+                        for n in self.notes(self._arms(self.store.arms), self.threshold, self.show_pvalues))
+        caption = escape_html(self.caption())
+        return io.StringIO(f'<!DOCTYPE html>\n<html><head><meta charset="utf-8"><title>{caption}</title></head><body>\n'
+                           f"<p><b>{caption}</b></p>\n{table.to_html()}\n{notes}\n</body></html>\n")
 
-    def _filename(self, ext: str) -> str:
-        return f"{safe_filename(self.store.dataset.info.registry_id)}_table1_cut{self.store.cutoff.isoformat()}.{ext}"
-
-    def _love(self, inputs):
-        subjects, arms, variables, threshold = inputs
+    def _love(self, subjects, arms, variables, threshold):
         smd = standardized_differences(subjects, variables, arms)
         return love_plot(smd, threshold, self.store.dataset.arm_colors)
 
-    def _site_plot(self, inputs):
-        subjects, arms = inputs
+    def _site_plot(self, subjects, arms):
         return site_bars(allocation_by_site(subjects, arms), arms, self.store.dataset.arm_colors, self.ink)
 
-    def _site_table(self, inputs) -> str:
-        subjects, arms = inputs
+    def site_frame(self, subjects, arms) -> pd.DataFrame:
+        """Patients per arm at each site (`strata_frame` of `allocation_by_site`)."""
         if subjects.empty:
-            return ""
+            return pd.DataFrame()
         alloc = allocation_by_site(subjects, arms)
         columns = ["SITEID", "SITENAME"] if "SITENAME" in alloc.columns else ["SITEID"]
-        return strata_html(alloc, columns, arms, "Patients per arm at each site (difference: largest minus "
-                           f"smallest arm; {HIGHLIGHT_NOTE})")
+        return strata_frame(alloc, columns, arms, {"SITEID": "Site", "SITENAME": "Site name"})
 
-    def _drift(self, inputs):
-        subjects, arms = inputs
+    def _drift(self, subjects, arms):
         if "RANDDT" not in subjects.columns:
             return hv.Curve([]).opts(title="No randomization dates in this dataset")
         return drift_curve(allocation_over_time(subjects, arms), arms, self.store.dataset.info.arm_short_labels,
                            self.ink)
 
-    def _strata(self, inputs) -> str:
-        subjects, arms, factors = inputs
+    def strata_table(self, subjects, arms, factors) -> pd.DataFrame:
+        """Patients per arm in each stratum of the chosen factors (`strata_frame` of `stratum_balance`)."""
         if subjects.empty or not factors:
-            return ""
-        return strata_html(stratum_balance(subjects, factors, arms), factors, arms,
-                           f"Patients per arm in each stratum (difference: largest minus smallest arm; {HIGHLIGHT_NOTE})")
+            return pd.DataFrame()
+        return strata_frame(stratum_balance(subjects, factors, arms), factors, arms,
+                            {f: _factor_label(f) for f in factors})
 
     def _strata_note(self) -> str:
         if self.protocol_factors:
@@ -369,31 +308,3 @@ def _factor_label(factor: str) -> str:
     if factor == "SITEID":
         return "Site"
     return re.sub(r"^Stratification factor:\s*", "", short_label(variable_label(factor)))
-
-
-def _shown_only(tabs: pn.Tabs, index: int, *refs):
-    """The refs' current values as one reactive tuple that changes only while sub-tab `index` is shown.
-
-    Panes in hidden sub-tabs then do no work on a filter change; opening the sub-tab brings them up to
-    date. The first value is computed at once; unchanged inputs (same objects) never recompute.
-    """
-    last: list[tuple] = []
-
-    def values(active, *current):
-        if last and (active != index or all(a is b for a, b in zip(current, last[0]))):
-            raise param.Skip
-        last[:] = [current]
-        return current
-
-    return pn.rx(pn.bind(values, tabs.param.active, *refs))
-
-
-def _live_plot(render, inputs) -> hv.DynamicMap:
-    """A plot of `render(inputs)` redrawn in place (not rebuilt) each time the reactive `inputs` change.
-
-    The inputs reach the plot through a Pipe stream, so a plot follows only its gated inputs
-    (`_shown_only`), not every parameter upstream of them.
-    """
-    pipe = hv.streams.Pipe(data=inputs.rx.value)
-    inputs.rx.watch(pipe.send)
-    return hv.DynamicMap(lambda data: render(data), streams=[pipe])

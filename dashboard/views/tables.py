@@ -94,6 +94,8 @@ class DataTable(pn.viewable.Viewer):
                         doc="Display titles of columns (column -> text, or a reference to such a dict); escaped.")
     right_aligned = param.List(default=[], item_type=str,
                                doc="Text columns that hold numbers (e.g. 'n (%)'), right-aligned like numeric ones.")
+    text_columns = param.List(default=None, allow_None=True, item_type=str,
+                              doc="When given, the only left-aligned columns: every other column holds figures.")
 
     def __init__(self, value=None, **params):
         tabulator = {k: params.pop(k) for k in list(params) if k not in self.param}
@@ -130,6 +132,8 @@ class DataTable(pn.viewable.Viewer):
         return table_titles(frame.columns) | {c: escape_html_content(t) for c, t in titles.items()}
 
     def _alignment(self, frame: pd.DataFrame) -> dict[str, str]:
+        if self.text_columns is not None:
+            return {c: "right" for c in frame.columns if c not in self.text_columns}
         return {c: "right" for c in [*numeric_columns(frame), *self.right_aligned] if c in frame.columns}
 
     def frame_to_export(self) -> pd.DataFrame:

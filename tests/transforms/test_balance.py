@@ -21,7 +21,9 @@ from dashboard.transforms.balance import (
     smd_categorical,
     smd_continuous,
     standardized_differences,
+    strata_frame,
     stratum_balance,
+    table1_frame,
     variable_kind,
 )
 
@@ -350,3 +352,32 @@ def test_bundled_pvalues_match_the_published_chi_square_tests(bundled, evaluable
     for measure, variable in PUBLISHED_P.items():
         assert p.loc[variable, "p_value"] == pytest.approx(published[measure], abs=0.0015), measure
         assert p.loc[variable, "test"] == "Chi-square"
+
+
+def test_table1_frame_labels_every_row_and_formats_variable_level_columns_once():
+    table = baseline_table(TINY, ["AGE", "SEX"], ["A", "B"], threshold=0.5, pvalues=True)
+    frame = table1_frame(table, arm_counts(TINY, ["A", "B"]))
+    assert list(frame.columns) == ["Variable", "Statistic", "A (N = 3)", "B (N = 4)", "Total (N = 7)", "SMD", "p", "Test"]
+    age = frame[frame["Variable"] == table["label"].iloc[0]]
+    assert age["Statistic"].tolist() == ["Median (IQR)", "Mean (SD)", "Min, max", "Missing"]
+    assert age["A (N = 3)"].tolist() == table.loc[age.index, "A"].tolist()
+    # AGE: means 20 and 40, SDs 10 and 10: SMD 2.000 > 0.5, flagged; on the first row only.
+    assert age["SMD"].tolist() == ["2.000*", "", "", ""]
+    assert age["Test"].tolist() == ["Wilcoxon rank-sum", "", "", ""]
+    assert age["p"].iloc[0] == f"{table['p_value'].iloc[0]:.3f}" and age["p"].iloc[1:].eq("").all()
+    sex = frame[frame["Statistic"].isin(["F", "M"])]
+    assert sex["Variable"].nunique() == 1 and sex["SMD"].iloc[0] != ""
+    undefined = table1_frame(table.assign(smd=[math.nan] + [math.inf] * (len(table) - 1), flag=False),
+                             arm_counts(TINY, ["A", "B"]))
+    assert undefined["SMD"].iloc[0] == "–" and undefined.loc[age.index[-1] + 1, "SMD"] == "∞"
+
+
+def test_strata_frame_marks_the_largest_avoidable_imbalance():
+    sites = allocation_by_site(TINY, ["A", "B"])
+    frame = strata_frame(sites, ["SITEID", "SITENAME"], ["A", "B"], {"SITEID": "Site"})
+    assert list(frame.columns) == ["Site", "SITENAME", "A", "B", "Total", "Ratio", "Difference",
+                                   "Largest avoidable imbalance"]
+    # Excess: 2 (site 01: 2 vs 0), 0, 2 (site 10: 0 vs 3, of which 1 is unavoidable): both 2s are marked.
+    assert frame["Largest avoidable imbalance"].tolist() == ["yes", "", "yes"]
+    balanced = strata_frame(sites.iloc[[1]], ["SITEID"], ["A", "B"])
+    assert balanced["Largest avoidable imbalance"].tolist() == [""]

@@ -1,6 +1,5 @@
 """BalanceView without a browser: build it on a dataset, set store filters, inspect panes and exports."""
 
-import html
 from pathlib import Path
 
 import holoviews as hv
@@ -27,7 +26,12 @@ def rendered(dataset, **params):
     return store, view, layout
 
 
-def table1_text(layout) -> str:
+def table1(layout) -> pd.DataFrame:
+    """The frame the Table 1 Tabulator shows."""
+    return next(t for t in layout.select(pn.widgets.Tabulator) if "Statistic" in t.value.columns).value
+
+
+def table1_caption(layout) -> str:
     panes = [p for p in layout.select(pn.pane.HTML) if "Table 1." in str(p.object)]
     assert len(panes) == 1
     return panes[0].object
@@ -35,14 +39,12 @@ def table1_text(layout) -> str:
 
 def test_table1_column_n_follows_the_site_filter(tiny):
     store, view, layout = rendered(tiny)
-    text = table1_text(layout)
     # tiny ITT: MSC = S1, S3, S5; control = S2, S4
-    assert f"{MSC}<br>(N = 3)" in text and f"{CONTROL}<br>(N = 2)" in text and "Total<br>(N = 5)" in text
-    assert "data cut 2017-06-30" in text
+    assert list(table1(layout).columns[2:5]) == [f"{MSC} (N = 3)", f"{CONTROL} (N = 2)", "Total (N = 5)"]
+    assert "data cut 2017-06-30" in table1_caption(layout)
     store.sites = ["02"]
-    text = table1_text(layout)
-    assert f"{MSC}<br>(N = 1)" in text and f"{CONTROL}<br>(N = 1)" in text
-    assert "2 of 5 patients" in layout[0].object
+    assert list(table1(layout).columns[2:4]) == [f"{MSC} (N = 1)", f"{CONTROL} (N = 1)"]
+    assert "2 of 5 patients" in layout[0].object and "2 of 5 patients" in table1_caption(layout)
 
 
 def test_empty_filters_show_the_message_instead_of_the_table(tiny):
@@ -58,13 +60,12 @@ def test_empty_filters_show_the_message_instead_of_the_table(tiny):
 def test_threshold_and_pvalue_toggle(tiny):
     store, view, layout = rendered(tiny, variables=["AGE"])
     # AGE: MSC 30/52/60 (mean 47.33, SD 15.53), control 45/25 (mean 35, SD 14.14): SMD = 0.830
-    assert "0.830*" in table1_text(layout)
+    assert table1(layout)["SMD"].tolist() == ["0.830*", "", ""]
     view.threshold = 1.0
-    text = table1_text(layout)
-    assert "0.830<" in text and "0.830*" not in text
-    assert '<th scope="col">p</th>' not in text
+    assert table1(layout)["SMD"].tolist() == ["0.830", "", ""]
+    assert "p" not in table1(layout).columns
     view.show_pvalues = True
-    assert '<th scope="col">p</th>' in table1_text(layout)
+    assert table1(layout)["p"].tolist() == ["0.400", "", ""]  # Wilcoxon rank-sum, exact for 3 vs 2
 
 
 def test_exports_carry_cut_date_counts_and_escaped_text(tiny):
@@ -72,27 +73,36 @@ def test_exports_carry_cut_date_counts_and_escaped_text(tiny):
     adsl["DIAG"] = adsl["DIAG"].replace({"MDS": "MDS <b>x</b>"})
     dataset = TrialDataset.create(adsl, cutoff="2017-06-30", info=NCT02241018)
     store, view, layout = rendered(dataset)
-    csv = view._csv().getvalue()
-    assert csv.startswith("# Table 1. Baseline characteristics by arm, NCT02241018 (ITT population, 5 of 5 patients)")
-    assert "data cut 2017-06-30" in csv.splitlines()[0]
+    downloads = {d.filename: d for d in layout.select(pn.widgets.FileDownload)}
+    csv = downloads["NCT02241018_table1_cut2017-06-30.csv"].callback().getvalue()
+    lines = csv.splitlines()
+    assert lines[:3] == ["# Trial: NCT02241018: " + NCT02241018.title, "# Table: Table 1", "# Data cut: 2017-06-30"]
+    assert "# Population: ITT population, 5 of 5 patients" in lines
     frame = pd.read_csv(pd.io.common.StringIO(csv), comment="#")
     assert list(frame.columns[:4]) == ["Variable", "Statistic", f"{MSC} (N = 3)", f"{CONTROL} (N = 2)"]
-    doc = view._html().getvalue()
+    assert "MDS <b>x</b>" in set(frame["Statistic"])  # files hold the text as written
+    assert "NCT02241018_table1_cut2017-06-30.xlsx" in downloads
+    doc = downloads["NCT02241018_table1_cut2017-06-30.html"].callback().getvalue()
     assert doc.startswith("<!DOCTYPE html>") and "MDS &lt;b&gt;x&lt;/b&gt;" in doc and "<b>x</b>" not in doc
-    assert view._filename("csv") == "NCT02241018_table1_cut2017-06-30.csv"
+    assert "data cut 2017-06-30" in doc
 
 
 def test_allocation_and_strata_panes(tiny):
     store, view, layout = rendered(tiny)
     assert view.factors == ["SITEID"]  # STRATGR is absent from the tiny trial
-    strata = [p for p in layout.select(pn.pane.HTML) if "Ratio" in str(p.object)]
-    assert strata and all("<td>01</td>" in p.object for p in strata)
+    sites, strata = [t for t in layout.select(pn.widgets.Tabulator) if "Statistic" not in t.value.columns]
+    assert sites.value.empty and strata.value.empty  # hidden sub-tabs: no work yet
+    layout[3].active = 2  # open "Allocation"
+    # Site 03 has one MSC patient and no control one: a difference of 1 that 1 patient cannot avoid.
+    assert sites.value[["Site", MSC, CONTROL, "Total", "Ratio", "Difference"]].values.tolist() == [
+        ["01", 1, 1, 2, "1:1", 0], ["02", 1, 1, 2, "1:1", 0], ["03", 1, 0, 1, "1:0", 1]]
+    assert set(sites.value["Largest avoidable imbalance"]) == {""}
     view.factors = ["SITEID", "SEX"]
-    sex_head = '<th scope="col">Sex</th>'
-    assert not any(sex_head in p.object for p in layout.select(pn.pane.HTML))  # hidden sub-tab: no work yet
+    assert strata.value.empty
     layout[3].active = 3  # open "Stratification factors"
-    assert any(sex_head in p.object for p in layout.select(pn.pane.HTML))
-    over_time = view._drift((store.subjects(), [MSC, CONTROL]))
+    assert list(strata.value.columns[:2]) == ["Site", "Sex"]
+    assert strata.value[["Total"]].sum().item() == 5
+    over_time = view._drift(store.subjects(), [MSC, CONTROL])
     assert isinstance(over_time, hv.Overlay)
     curve = over_time.get(0)
     assert curve.dimension_values(1).tolist() == [1, 0, 1, 0, 1]  # MSC, CTRL, MSC, CTRL, MSC
@@ -114,12 +124,14 @@ def pilot():
 
 def test_three_arm_cdisc_pilot(pilot):
     store, view, layout = rendered(pilot)
-    text = table1_text(layout)
+    frame = table1(layout)
     for arm, n in (("Placebo", 86), ("Xanomeline High Dose", 84), ("Xanomeline Low Dose", 84)):
-        assert f"{arm}<br>(N = {n})" in text
-    assert ">Race<" in text and "largest over all pairs of arms" in text
+        assert f"{arm} (N = {n})" in frame.columns
+    assert "Race" in set(frame["Variable"])
+    notes = " ".join(str(p.object) for p in layout.select(pn.pane.HTML))
+    assert "largest over all pairs of arms" in notes
     assert view._strata_note().startswith("The protocol's stratification factors are not recorded")
-    plot = view._love((store.subjects(), store.dataset.arms, ["AGE", "SEX"], 0.1))
+    plot = view._love(store.subjects(), store.dataset.arms, ["AGE", "SEX"], 0.1)
     assert len(plot) == 4  # one layer per pair of arms (3) + the threshold line
     assert sorted(len(layer) for layer in list(plot)[:3]) == [2, 2, 2]  # AGE and SEX in each
 
@@ -161,13 +173,14 @@ def test_table1_reads_an_adam_y_blank_flag_and_names_each_test(tiny):
     adsl = tiny.adsl.assign(LIVERFL=pd.array(["Y", None, "Y", "Y", None, None], dtype="string"))
     dataset = TrialDataset.create(adsl, cutoff=tiny.cutoff, info=tiny.info)
     store, view, layout = rendered(dataset, variables=["LIVERFL", "AGE"], show_pvalues=True)
-    text = table1_text(layout)
-    assert "<td>Yes (Y; blank = No)</td><td class=\"num\">2 (66.7%)</td><td class=\"num\">1 (50.0%)</td>" in text
-    label = html.escape(variable_label("LIVERFL"))
-    assert f'<th scope="row" rowspan="1">{label}</th>' in text  # one row: no "Missing" row for the blanks
+    frame = table1(layout)
+    liver = frame[frame["Variable"] == variable_label("LIVERFL")]
+    assert len(liver) == 1  # one row: no "Missing" row for the blanks
+    row = liver.iloc[0]
+    assert (row["Statistic"], row[f"{MSC} (N = 3)"], row[f"{CONTROL} (N = 2)"]) == ("Yes (Y; blank = No)", "2 (66.7%)",
+                                                                                  "1 (50.0%)")
     p1, p2 = 2 / 3, 1 / 2
     smd = (p1 - p2) / ((p1 * (1 - p1) + p2 * (1 - p2)) / 2) ** 0.5
-    assert f">{smd:.3f}*<" in text  # 0.343 > 0.1: flagged, no longer 0.000
-    assert '<th scope="col">Test</th>' in text
-    assert '<td rowspan="1">Fisher&#x27;s exact</td>' in text  # the flag's 2x2 table (p = 1.000)
-    assert "Wilcoxon rank-sum</td>" in text  # AGE
+    assert row["SMD"] == f"{smd:.3f}*"  # 0.343 > 0.1: flagged, no longer 0.000
+    assert (row["Test"], row["p"]) == ("Fisher's exact", "1.000")  # the flag's 2x2 table
+    assert "Wilcoxon rank-sum" in set(frame["Test"])  # AGE
