@@ -11,7 +11,7 @@ import pandas as pd
 
 from ..config import RESPONSE_DIED, RESPONSE_MISSING, RESPONSE_PENDING
 from .flags import is_yes
-from .response import response_status_by_visit, response_visits
+from .response import format_proportion, response_status_by_visit, response_visits
 from .safety import has_treatment_emergent_flag
 
 ALL_ARMS = "All arms"
@@ -142,3 +142,43 @@ def serious_ae_by_arm(subjects: pd.DataFrame, adae: pd.DataFrame, arms=()) -> pd
     out = pd.DataFrame(rows)
     out["pct"] = _pct(out["patients"], out["N"])
     return out[["ARM", "N", "patients", "pct", "events"]]
+
+
+def arm_status_table(randomized: pd.DataFrame, status: pd.DataFrame, arms=()) -> pd.DataFrame:
+    """Patients by arm and study status as shown (from `randomized_by_arm` and `study_status_by_arm`):
+    Arm, Patients ('n (x.x%)' of all filtered patients), then 'n/N (x.x%)' of the arm's patients for each
+    status that occurs (STATUS_ORDER); the arms, then ALL_ARMS."""
+    _require(randomized, ["ARM", "n", "N", "pct"], "arm_status_table")
+    _require(status, ["ARM", "STATUS", "n", "N"], "arm_status_table")
+    counts = randomized.set_index("ARM")
+    cells = status.set_index(["ARM", "STATUS"])
+    statuses = [s for s in STATUS_ORDER if s in set(status["STATUS"])]
+    rows = []
+    for arm in [*arms, ALL_ARMS]:
+        r = counts.loc[arm]
+        rows.append({"Arm": arm, "Patients": f"{int(r['n'])}" + (f" ({r['pct']:.1f}%)" if r["N"] else ""),
+                     **{s: format_proportion(cells.loc[(arm, s), "n"], cells.loc[(arm, s), "N"]) for s in statuses}})
+    return pd.DataFrame(rows, columns=["Arm", "Patients", *statuses])
+
+
+def primary_status_table(primary: pd.DataFrame, day: int) -> pd.DataFrame:
+    """The primary endpoint visit's status at the data cut as shown (from `primary_endpoint_status_by_arm`):
+    Arm, Evaluable, Assessed / due ('n/N (x.x%)'), Died before day <day>, Overdue, Not yet due."""
+    _require(primary, ["ARM", "evaluable", "assessed", "assessed_or_due", "died", "missing", "pending"],
+             "primary_status_table")
+    return pd.DataFrame({
+        "Arm": primary["ARM"], "Evaluable": primary["evaluable"],
+        "Assessed / due": [format_proportion(n, d) for n, d in zip(primary["assessed"], primary["assessed_or_due"])],
+        f"Died before day {day}": primary["died"], "Overdue": primary["missing"], "Not yet due": primary["pending"],
+    }).reset_index(drop=True)
+
+
+def serious_ae_table(sae: pd.DataFrame) -> pd.DataFrame:
+    """Serious AEs per arm as shown (from `serious_ae_by_arm`): Arm, Safety population, Patients with ≥1
+    serious AE ('n/N (x.x%)'), Serious events."""
+    _require(sae, ["ARM", "N", "patients", "events"], "serious_ae_table")
+    return pd.DataFrame({
+        "Arm": sae["ARM"], "Safety population": sae["N"],
+        "Patients with ≥1 serious AE": [format_proportion(n, d) for n, d in zip(sae["patients"], sae["N"])],
+        "Serious events": sae["events"],
+    }).reset_index(drop=True)

@@ -12,11 +12,8 @@ from ..model.rules import INFORMATIONAL, ROW_LEVEL, SEVERITIES, VALUE_SET_MISSIN
 from ..model.validation import ValidationReport
 from .base import TabView
 from .escape import escape_html
+from .tables import DataTable
 
-TABLE_CSS = """
-.tabulator, .tabulator .tabulator-row .tabulator-cell, .tabulator .tabulator-col-title { font-size: 13px !important; }
-.tabulator .tabulator-row .tabulator-cell { padding: 3px 6px !important; }
-"""
 NOTE_CSS = """
 .muted { opacity: 0.8; font-size: 0.88rem; margin: 2px 0; }
 """
@@ -92,12 +89,6 @@ def data_notes_html(dataset: TrialDataset) -> str:
     return "".join(lines)
 
 
-def _table(frame: pd.DataFrame, wrapped=(), **kw) -> pn.widgets.Tabulator:
-    return pn.widgets.Tabulator(frame, disabled=True, show_index=False, layout="fit_data_stretch",
-                                sizing_mode="stretch_width", stylesheets=[TABLE_CSS],
-                                formatters={c: WRAPPED for c in wrapped if c in frame.columns}, **kw)
-
-
 class DataQualityView(TabView):
     """Data quality tab: the report by severity, the records left out, the data cut and the files read."""
 
@@ -110,15 +101,20 @@ class DataQualityView(TabView):
         parts: list = [pn.pane.Alert(text, alert_type=kind, sizing_mode="stretch_width")]
         if dataset.report.findings:
             parts += [pn.pane.Markdown("#### Findings"),
-                      _table(findings_frame(dataset.report), wrapped=("Rule", "Examples"),
-                             pagination="local", page_size=15)]
+                      self._table(findings_frame(dataset.report), "data_quality_findings", "Data quality findings",
+                                  wrapped=("Rule", "Examples"), pagination="local", page_size=15)]
         if len(dataset.quarantine):
             parts += [pn.pane.Markdown(f"#### Records left out or changed ({len(dataset.quarantine)})"),
-                      _table(left_out_frame(dataset), wrapped=("Rule",), pagination="remote", page_size=20,
-                             header_filters=True)]
+                      self._table(left_out_frame(dataset), "records_left_out", "Records left out or changed",
+                                  wrapped=("Rule",), pagination="remote", page_size=20, header_filters=True)]
         parts += [pn.pane.Markdown("#### Data cut and provenance"),
                   pn.pane.HTML(data_notes_html(dataset), stylesheets=[NOTE_CSS], sizing_mode="stretch_width")]
         files = provenance_frame(dataset)
         if len(files):
-            parts.append(_table(files))
+            parts.append(self._table(files, "files_read", "Files read"))
         return pn.Column(*parts, sizing_mode="stretch_width")
+
+    def _table(self, frame: pd.DataFrame, name: str, title: str, wrapped=(), **options) -> DataTable:
+        """A table of the report with its downloads; `wrapped` columns wrap their text."""
+        return DataTable(frame, store=self.store, name_in_file=name, title=title,
+                         formatters={c: WRAPPED for c in wrapped if c in frame.columns}, **options)

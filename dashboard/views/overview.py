@@ -11,21 +11,27 @@ from ..transforms.filtering import restrict_to_subjects
 from ..transforms.overview import (
     ALL_ARMS,
     STATUS_ORDER,
+    arm_status_table,
     primary_endpoint_status_by_arm,
+    primary_status_table,
     randomized_by_arm,
     serious_ae_by_arm,
+    serious_ae_table,
     study_status_by_arm,
 )
 from ..transforms.flags import is_yes
-from ..transforms.response import format_proportion, response_visits
+from ..transforms.response import response_visits
 from ..transforms.safety import ae_definition, has_treatment_emergent_flag
 from ..store import POPULATIONS
 from .base import TabView, no_patients_message
 from .escape import escape_html
 from .sites import SiteChart
 from .summary import ExecutiveSummaryView
+from .tables import DataTable
 from .theme import HTML_CSS
 
+NO_TABLE = pd.DataFrame()  # a section's table when the section says why it has none (never modified)
+ARM_TABLE_NOTE = "Died takes precedence over the end-of-study status; percentages of the arm's patients."
 SECTION_MIN_WIDTH = 640  # px: two sections side by side on large screens, one per row on laptops
 CARDS_CSS = """
 .cards { display: flex; flex-wrap: wrap; gap: 10px; }
@@ -46,6 +52,9 @@ class OverviewSummary:
     status: pd.DataFrame
     primary: pd.DataFrame | str
     sae: pd.DataFrame | str
+    arm_table: pd.DataFrame
+    primary_table: pd.DataFrame
+    sae_table: pd.DataFrame
 
 
 class OverviewView(TabView):
@@ -63,33 +72,52 @@ class OverviewView(TabView):
         def html(render, css=HTML_CSS, **kwargs):
             return pn.pane.HTML(summary.rx.pipe(render), stylesheets=[css], margin=(5, 10), **kwargs)
 
+        def table(frame, name: str, title: str, note, **kwargs):
+            """A section's table (hidden when the section shows why it has none) with its downloads."""
+            shown = frame.rx.pipe(lambda f: not f.empty)
+            return pn.Column(DataTable(frame, store=self.store, name_in_file=name, title=title, notes=note,
+                                       frozen_columns=["Arm"], text_columns=["Arm"]),
+                             visible=shown, sizing_mode="stretch_width", **kwargs)
+
         flex = {"min_width": SECTION_MIN_WIDTH, "styles": {"flex": f"1 1 {SECTION_MIN_WIDTH}px"}}
         chart = pn.Column(SiteChart(view=self, title="Patients by site"), margin=(5, 0), **flex)
+        primary = pn.Column(html(self._primary_caption, sizing_mode="stretch_width"),
+                            table(summary.rx.pipe(lambda s: s.primary_table), "primary_endpoint_status",
+                                  "Primary endpoint status", lambda: [self._primary_note()]),
+                            html(lambda _: f"<p class='note'>{escape_html(self._primary_note())}</p>"), **flex)
+        serious = pn.Column(html(self._sae_caption, sizing_mode="stretch_width"),
+                            table(summary.rx.pipe(lambda s: s.sae_table), "serious_adverse_events",
+                                  "Serious adverse events", lambda: [self._sae_note()]),
+                            html(lambda _: f"<p class='note'>{escape_html(self._sae_note())}</p>"), **flex)
         content = pn.Column(
             ExecutiveSummaryView(store=self.store, subjects=subjects),
             html(self._cards_html, CARDS_CSS, sizing_mode="stretch_width"),
-            html(self._arm_table, sizing_mode="stretch_width"),
-            pn.FlexBox(html(self._primary_table, **flex), html(self._sae_table, **flex), chart,
-                       gap="12px", sizing_mode="stretch_width"),
+            pn.pane.HTML("<div class='table-title'>Patients by arm and study status</div>", stylesheets=[HTML_CSS],
+                         margin=(5, 10), sizing_mode="stretch_width"),
+            table(summary.rx.pipe(lambda s: s.arm_table), "patients_by_arm_and_status",
+                  "Patients by arm and study status", [ARM_TABLE_NOTE]),
+            pn.pane.HTML(f"<p class='note'>{escape_html(ARM_TABLE_NOTE)}</p>", stylesheets=[HTML_CSS],
+                         margin=(0, 10), sizing_mode="stretch_width"),
+            pn.FlexBox(primary, serious, chart, gap="12px", sizing_mode="stretch_width"),
             visible=subjects.rx.pipe(lambda s: not s.empty), sizing_mode="stretch_width",
         )
         return pn.Column(empty, content, sizing_mode="stretch_width", name=self.title)
 
     def summarize(self, subjects: pd.DataFrame) -> OverviewSummary:
-        """The overview's numbers for the filtered subjects (transforms only, no rendering); the last
-        result is reused for the same frame (the store hands out one frame per filter state)."""
-        last = self.__dict__.get("_last_summary")
-        if last is not None and last.subjects is subjects:
-            return last
-        arms = self.store.dataset.arms
-        summary = self.__dict__["_last_summary"] = OverviewSummary(
-            subjects=subjects,
-            randomized=randomized_by_arm(subjects, arms),
-            status=study_status_by_arm(subjects, arms),
-            primary=self._primary(subjects),
-            sae=self._sae(subjects),
-        )
-        return summary
+        """The overview's numbers for the filtered subjects (transforms only, no rendering), kept in the
+        store's memo per filter setting."""
+        def compute(_) -> OverviewSummary:
+            arms = self.store.dataset.arms
+            randomized, status = randomized_by_arm(subjects, arms), study_status_by_arm(subjects, arms)
+            primary, sae = self._primary(subjects), self._sae(subjects)
+            day = self.store.dataset.info.primary_visit_day
+            return OverviewSummary(
+                subjects=subjects, randomized=randomized, status=status, primary=primary, sae=sae,
+                arm_table=arm_status_table(randomized, status, arms),
+                primary_table=primary_status_table(primary, day) if isinstance(primary, pd.DataFrame) else NO_TABLE,
+                sae_table=serious_ae_table(sae) if isinstance(sae, pd.DataFrame) else NO_TABLE)
+
+        return self.store.memo("overview summary", compute)
 
     def _primary(self, subjects: pd.DataFrame) -> pd.DataFrame | str:
         """The primary endpoint status frame, or why it cannot be shown."""
@@ -153,70 +181,40 @@ class OverviewView(TabView):
             detail = "no enrollment target recorded"
         return _card(label, n, detail)
 
-    # --- tables ------------------------------------------------------------------------------
+    # --- table captions and notes -----------------------------------------------------------------
 
-    def _arm_table(self, summary: OverviewSummary) -> str:
-        arms = self.store.dataset.arms
-        randomized = summary.randomized.set_index("ARM")
-        statuses = [s for s in STATUS_ORDER if s in set(summary.status["STATUS"])]
-        cells = summary.status.set_index(["ARM", "STATUS"])
-        rows = []
-        for arm in [*arms, ALL_ARMS]:
-            r = randomized.loc[arm]
-            rows.append([arm, f"{int(r['n'])}" + (f" ({r['pct']:.1f}%)" if r["N"] else ""),
-                         *[format_proportion(cells.loc[(arm, s), "n"], cells.loc[(arm, s), "N"]) for s in statuses]])
-        header = ["Arm", "Patients", *statuses]
-        return self._table("Patients by arm and study status", header, rows,
-                           note="Died takes precedence over the end-of-study status; percentages of the arm's patients.")
-
-    def _primary_table(self, summary: OverviewSummary) -> str:
+    def _primary_caption(self, summary: OverviewSummary) -> str:
         day = self.store.dataset.info.primary_visit_day
         visit = f"at day {day}" if day is not None else "visit not configured"
-        caption = f"Primary endpoint (overall response, {visit}): status at the data cut"
-        if isinstance(summary.primary, str):
-            return _message(caption, summary.primary)
-        rows = [[r["ARM"], r["evaluable"], format_proportion(r["assessed"], r["assessed_or_due"]),
-                 r["died"], r["missing"], r["pending"]] for _, r in summary.primary.iterrows()]
-        header = ["Arm", "Evaluable", "Assessed / due", f"Died before day {day}", "Overdue", "Not yet due"]
+        caption = f"<div class='table-title'>Primary endpoint (overall response, {visit}): status at the data cut</div>"
+        return caption + (f"<p class='note'>{escape_html(summary.primary)}</p>" if isinstance(summary.primary, str) else "")
+
+    def _primary_note(self) -> str:
         dataset = self.store.dataset
+        day = dataset.info.primary_visit_day
+        if day is None or not dataset.has("adrs"):
+            return ""
         visits = response_visits(dataset.adrs, windows=dataset.info.visit_window_days)
         window_end = int(visits.loc[visits["DAY"] == day, "WINDOW_END"].iloc[0])
-        return self._table(caption, header, rows,
-                           note=f"Evaluable patients of the current filters. The visit is due once its window, "
-                                f"day {day} to day {window_end} (randomization = day 1), has closed by the data cut "
-                                f"{self.store.cutoff}; until then a missing assessment is not yet due. "
-                                f"Overdue = window closed without an assessment.")
+        return (f"Evaluable patients of the current filters. The visit is due once its window, day {day} to day "
+                f"{window_end} (randomization = day 1), has closed by the data cut {self.store.cutoff}; until then a "
+                "missing assessment is not yet due. Overdue = window closed without an assessment.")
 
-    def _sae_table(self, summary: OverviewSummary) -> str:
+    def _counted(self) -> str:
         adae = self.store.dataset.adae
         flagged = adae is not None and has_treatment_emergent_flag(adae)
-        counted = ae_definition(flagged, treatment_emergent_only=flagged)
-        caption = f"Serious adverse events up to {self.store.cutoff}: {counted}"
-        if isinstance(summary.sae, str):
-            return _message(caption, summary.sae)
-        rows = [[r["ARM"], r["N"], format_proportion(r["patients"], r["N"]), r["events"]]
-                for _, r in summary.sae.iterrows()]
-        header = ["Arm", "Safety population", "Patients with ≥1 serious AE", "Serious events"]
-        return self._table(caption, header, rows, note=f"Safety population of the current filters; counted: "
-                                                       f"serious {counted}, as on the Adverse events tab.")
+        return ae_definition(flagged, treatment_emergent_only=flagged)
 
-    def _table(self, caption: str, header: list[str], rows: list[list], note: str = "") -> str:
-        colors = self.store.dataset.arm_colors
-        head = "".join(f"<th>{escape_html(h)}</th>" for h in header)
-        body = []
-        for row in rows:
-            first = str(row[0])
-            swatch = f'<span class="swatch" style="background:{colors[first]}"></span>' if first in colors else ""
-            cells = "".join(f"<td>{escape_html(v)}</td>" for v in row[1:])
-            css = ' class="total"' if first == ALL_ARMS else ""
-            body.append(f"<tr{css}><td>{swatch}{escape_html(first)}</td>{cells}</tr>")
-        foot = f'<p class="note">{escape_html(note)}</p>' if note else ""
-        return (f'<table class="wide"><caption>{escape_html(caption)}</caption><thead><tr>{head}</tr></thead>'
-                f"<tbody>{''.join(body)}</tbody></table>{foot}")
+    def _sae_caption(self, summary: OverviewSummary) -> str:
+        caption = (f"<div class='table-title'>Serious adverse events up to {self.store.cutoff}: "
+                   f"{escape_html(self._counted())}</div>")
+        return caption + (f"<p class='note'>{escape_html(summary.sae)}</p>" if isinstance(summary.sae, str) else "")
 
-
-def _message(caption: str, message: str) -> str:
-    return f"<table class='wide'><caption>{escape_html(caption)}</caption></table><p class='note'>{escape_html(message)}</p>"
+    def _sae_note(self) -> str:
+        if self.store.dataset.adae is None:
+            return ""
+        return (f"Safety population of the current filters; counted: serious {self._counted()}, as on the Adverse "
+                "events tab.")
 
 
 def _card(label: str, value: int, detail: str) -> str:

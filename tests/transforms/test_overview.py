@@ -7,9 +7,12 @@ import pytest
 
 from dashboard.transforms.overview import (
     ALL_ARMS,
+    arm_status_table,
     primary_endpoint_status_by_arm,
+    primary_status_table,
     randomized_by_arm,
     serious_ae_by_arm,
+    serious_ae_table,
     study_status,
     study_status_by_arm,
 )
@@ -149,3 +152,31 @@ def test_transforms_do_not_modify_their_inputs():
     primary_endpoint_status_by_arm(subjects, adrs, "2020-03-01", 28)
     for frame, copy in zip([subjects, adrs, adae], before):
         pd.testing.assert_frame_equal(frame, copy)
+
+
+def test_arm_status_table_shows_counts_over_their_denominators():
+    frame = adsl(EOSSTT=["ONGOING", "DISCONTINUED", "COMPLETED", "DISCONTINUED"], DTHFL=["N", "Y", "N", "N"])
+    out = arm_status_table(randomized_by_arm(frame, [A, B]), study_status_by_arm(frame, [A, B]), [A, B])
+    # P1 on study, P2 died (A), P4 withdrawn (A), P3 completed (B); no "Not recorded" column.
+    assert list(out.columns) == ["Arm", "Patients", "On study", "Completed", "Withdrawn", "Died"]
+    assert out.set_index("Arm").to_dict("index") == {
+        A: {"Patients": "3 (75.0%)", "On study": "1/3 (33.3%)", "Completed": "0/3 (0.0%)",
+            "Withdrawn": "1/3 (33.3%)", "Died": "1/3 (33.3%)"},
+        B: {"Patients": "1 (25.0%)", "On study": "0/1 (0.0%)", "Completed": "1/1 (100.0%)",
+            "Withdrawn": "0/1 (0.0%)", "Died": "0/1 (0.0%)"},
+        ALL_ARMS: {"Patients": "4 (100.0%)", "On study": "1/4 (25.0%)", "Completed": "1/4 (25.0%)",
+                   "Withdrawn": "1/4 (25.0%)", "Died": "1/4 (25.0%)"},
+    }
+
+
+def test_primary_and_serious_ae_tables_show_counts_over_their_denominators():
+    primary = pd.DataFrame({"ARM": [A, ALL_ARMS], "evaluable": [4, 5], "assessed": [2, 3], "assessed_or_due": [3, 0],
+                            "died": [1, 1], "missing": [1, 0], "pending": [0, 2]})
+    out = primary_status_table(primary, 28)
+    assert list(out.columns) == ["Arm", "Evaluable", "Assessed / due", "Died before day 28", "Overdue", "Not yet due"]
+    assert out.values.tolist() == [[A, 4, "2/3 (66.7%)", 1, 1, 0], [ALL_ARMS, 5, "3/0", 1, 0, 2]]
+    subjects = adsl(SAFFL=["Y", "Y", "Y", "N"])
+    adae = pd.DataFrame({"USUBJID": ["P1", "P1", "P2", "P3", "P4"], "AESER": ["Y", "Y", "N", "Y", "Y"]})
+    sae = serious_ae_table(serious_ae_by_arm(subjects, adae, arms=[A, B]))
+    assert list(sae.columns) == ["Arm", "Safety population", "Patients with ≥1 serious AE", "Serious events"]
+    assert sae.values.tolist() == [[A, 2, "1/2 (50.0%)", 2], [B, 1, "1/1 (100.0%)", 1], [ALL_ARMS, 3, "2/3 (66.7%)", 3]]
