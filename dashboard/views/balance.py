@@ -269,10 +269,10 @@ class BalanceView(TabView):
 
     def _love(self, subjects, arms, variables, threshold):
         smd = standardized_differences(subjects, variables, arms)
-        return love_plot(smd, threshold, self.store.dataset.arm_colors)
+        return love_plot(smd, threshold, self.arm_colors)
 
     def _site_plot(self, subjects, arms):
-        return site_bars(allocation_by_site(subjects, arms), arms, self.store.dataset.arm_colors, self.ink)
+        return site_bars(allocation_by_site(subjects, arms), arms, self.arm_colors, self.ink)
 
     def site_frame(self, subjects, arms) -> pd.DataFrame:
         """Patients per arm at each site (`strata_frame` of `allocation_by_site`)."""

@@ -13,7 +13,7 @@ import param
 
 from ..model.dataset import TrialDataset
 from ..store import TrialStore
-from .theme import PlotInk, plot_ink
+from .theme import PlotInk, arm_plot_colors, plot_ink
 
 
 class TabView(pn.viewable.Viewer):
@@ -38,6 +38,8 @@ class TabView(pn.viewable.Viewer):
         super().__init__(**params)
         self.ink: PlotInk = plot_ink()
         """Plot colours of the session's theme (read while the session builds the view)."""
+        self.arm_colors: dict[str, str] = arm_plot_colors(self.store.dataset.arm_colors, self.ink)
+        """The arms' plot colours in the session's theme (`arm_plot_colors`)."""
 
     @property
     def filtered_subjects(self):

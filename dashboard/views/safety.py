@@ -92,8 +92,7 @@ class SafetyView(TabView):
         self.collection_days, self.collection_source = sf.ae_collection_days(
             dataset.adae, dataset.adsl, dataset.info.ae_collection_days)
         arms = dataset.arms
-        # Arms in protocol order and their colours, read once (`dataset.arms` scans ADSL on each call).
-        self.arms, self.arm_colors = arms, dataset.arm_colors
+        self.arms = arms
         self.param.arm_a.objects = arms
         self.param.arm_b.objects = arms
         if arms:

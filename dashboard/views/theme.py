@@ -9,6 +9,7 @@ lines, neutral markers) comes from `plot_ink()`, chosen from the session's theme
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import panel as pn
@@ -125,6 +126,19 @@ def legible(color: str, background: str, ratio: float = 4.5) -> str:
         if contrast(mixed, background) >= ratio:
             return mixed
     return _hex(target)
+
+
+# WCAG 2.1 non-text contrast (1.4.11): graphical objects such as lines and markers need 3:1.
+GRAPHICS_CONTRAST = 3.0
+
+
+def arm_plot_colors(colors: Mapping[str, str], ink: PlotInk) -> dict[str, str]:
+    """Arm colours for a theme's plots: on a dark background each is lightened just enough to reach
+    GRAPHICS_CONTRAST (the Okabe-Ito blue is 2.6:1 on Bokeh's dark plot), keeping its hue so the arms
+    stay apart; on the light background they are the trial's colours as configured."""
+    if luminance(ink.background) >= 0.2:
+        return dict(colors)
+    return {arm: legible(color, ink.background, GRAPHICS_CONTRAST) for arm, color in colors.items()}
 
 
 def text_on(fill: str) -> str:

@@ -49,3 +49,15 @@ def test_views_write_no_fixed_text_or_background_colour_into_html():
     pattern = re.compile(f"{css}|{styles}")
     offenders = {path.name: pattern.findall(path.read_text()) for path in VIEWS_DIR.glob("*.py")}
     assert not {name: found for name, found in offenders.items() if found}
+
+
+def test_arm_plot_colors_reach_3_to_1_on_the_dark_plot_and_stay_apart():
+    from dashboard.config import ARM_PALETTE
+
+    colors = {f"arm {i}": c for i, c in enumerate(ARM_PALETTE)}
+    assert theme.contrast(ARM_PALETTE[0], theme.DARK_INK.background) < 3  # the Okabe-Ito blue as configured
+    dark = theme.arm_plot_colors(colors, theme.DARK_INK)
+    assert all(theme.contrast(c, theme.DARK_INK.background) >= theme.GRAPHICS_CONTRAST for c in dark.values())
+    assert len(set(dark.values())) == len(ARM_PALETTE)
+    assert dark["arm 1"] == ARM_PALETTE[1].lower()  # colours that already reach 3:1 are kept
+    assert theme.arm_plot_colors(colors, theme.LIGHT_INK) == colors
