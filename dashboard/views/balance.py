@@ -14,7 +14,6 @@ import param
 
 from ..config import SMD_THRESHOLD
 from ..transforms.balance import (
-    TOTAL,
     allocation_by_site,
     allocation_over_time,
     TABLE1_VARIABLE,

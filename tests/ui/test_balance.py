@@ -12,16 +12,21 @@ from dashboard.model.dataset import BUNDLED_DIR
 HEADER_N = re.compile(r"^(.*?)\s*\(N = (\d+)\)$", re.S)
 
 
+def table1(page):
+    """The Table 1 Tabulator (the table with a Statistic column)."""
+    return page.locator(".tabulator", has=page.locator('.tabulator-col[tabulator-field="Statistic"]')).first
+
+
 def table1_counts(page) -> dict[str, int]:
     """Arm -> N as printed in the Table 1 header row."""
-    heads = page.locator("table.table1", has_text="Table 1.").first.locator("thead th").all_inner_texts()
+    heads = table1(page).locator(".tabulator-col-title").all_inner_texts()
     return {m.group(1).strip(): int(m.group(2)) for h in heads if (m := HEADER_N.match(h.strip()))}
 
 
 def open_balance(page, url):
     page.goto(url)
     page.get_by_text("Arm balance", exact=True).first.click()
-    page.locator("table.table1", has_text="Table 1.").first.wait_for(timeout=60_000)
+    table1(page).locator(".tabulator-row").first.wait_for(timeout=60_000)
 
 
 @pytest.fixture(scope="module")
@@ -50,10 +55,11 @@ def test_site_filter_updates_table1_n_per_arm(page, app_url, bundled_dataset):
     expected = itt.loc[itt["SITEID"] == site, "ARM"].value_counts()
     want = {arm: int(expected.get(arm, 0)) for arm in before if arm != "Total"}
     want["Total"] = sum(want.values())
-    total_head = page.locator("table.table1", has_text="Table 1.").first.locator("thead th", has_text="Total")
+    total_head = table1(page).locator(".tabulator-col-title", has_text="Total")
     expect(total_head).to_contain_text(f"(N = {want['Total']})", timeout=30_000)
     assert table1_counts(page) == want
-    assert f"{want['Total']} of {len(itt)} patients" in page.locator("table.table1 caption").first.inner_text()
+    caption = page.locator(".table-title", has_text="Table 1.").first.inner_text()
+    assert f"{want['Total']} of {len(itt)} patients" in caption
 
 
 def test_love_plot_and_allocation_render(page, app_url, bundled_dataset):
@@ -63,4 +69,5 @@ def test_love_plot_and_allocation_render(page, app_url, bundled_dataset):
         page.wait_for_function(
             "(t) => window.Bokeh && Bokeh.index.query_one(v => v.model && v.model.title && v.model.title.text "
             "&& v.model.title.text.startsWith(t))", arg=title, timeout=60_000)
-    assert page.get_by_text("Patients per arm at each site").count() == 1
+    assert page.locator(".table-title", has_text="Patients per arm at each site").count() == 1
+    assert page.get_by_role("button", name="Patients per arm at each site (XLSX)").count() == 1
