@@ -15,6 +15,8 @@ import re
 from collections.abc import Iterable, Mapping
 
 import pandas as pd
+from openpyxl import Workbook
+from openpyxl.styles import Font
 
 # Characters that make inline Markdown (markdown-it "gfm-like" with Panel's plugins: links, images,
 # emphasis, code, emoji, linkify, footnotes, tables) or HTML; a value's first character, when not a
@@ -84,14 +86,17 @@ def safe_filename(value) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "_", str(value)).strip("._") or "data"
 
 
+def is_formula_text(value) -> bool:
+    """Whether a spreadsheet would read `value` as a formula: text starting with = + - @ tab or CR
+    (OWASP CSV injection) that is not just a number such as '-0.5'."""
+    return (isinstance(value, str) and value.lstrip(" ").startswith(FORMULA_START)
+            and not NUMBER.fullmatch(value.strip()))
+
+
 def spreadsheet_cell(value):
-    """A cell a spreadsheet shows as text: text starting with = + - @ tab or CR gets a leading
-    single quote (OWASP); numbers, including text that is just a number such as '-0.5', stay as they are."""
-    if not isinstance(value, str) or not value.lstrip(" ").startswith(FORMULA_START):
-        return value
-    if NUMBER.fullmatch(value.strip()):
-        return value
-    return "'" + value
+    """A cell a spreadsheet shows as text: formula-like text (`is_formula_text`) gets a leading
+    single quote (OWASP); other values stay as they are."""
+    return "'" + value if is_formula_text(value) else value
 
 
 def spreadsheet_frame(frame: pd.DataFrame) -> pd.DataFrame:
@@ -113,6 +118,51 @@ def csv_download(frame: pd.DataFrame, comments: Iterable[str] = ()) -> io.String
     spreadsheet_frame(frame).to_csv(buffer, index=False)
     buffer.seek(0)
     return buffer
+
+
+def xlsx_download(frame: pd.DataFrame, header: Iterable[tuple[str, str]] = (), sheet: str = "Table") -> io.BytesIO:
+    """An XLSX export (for `FileDownload`): a header block of (label, text) rows (trial, data cut,
+    filters), a blank row, then the table with bold column names. Every text cell is stored as text
+    (never a formula); formula-like text also gets Excel's quote prefix, so editing it keeps it text."""
+    book = Workbook()
+    worksheet = book.active
+    worksheet.title = safe_filename(sheet)[:31]
+    bold = Font(bold=True)
+    row = 0
+    for row, (label, text) in enumerate(header, start=1):
+        _text_cell(worksheet, row, 1, label).font = bold
+        _text_cell(worksheet, row, 2, text)
+    row += 2 if row else 1
+    for column, name in enumerate(frame.columns, start=1):
+        _text_cell(worksheet, row, column, name).font = bold
+    for values in frame.itertuples(index=False, name=None):
+        row += 1
+        for column, value in enumerate(values, start=1):
+            if isinstance(value, str):
+                _text_cell(worksheet, row, column, value)
+            elif not _missing(value):
+                worksheet.cell(row, column, value.item() if hasattr(value, "item") else value)
+    buffer = io.BytesIO()
+    book.save(buffer)
+    buffer.seek(0)
+    return buffer
+
+
+def _text_cell(sheet, row: int, column: int, text: str):
+    """A worksheet cell holding `text` as text, whatever its first character."""
+    cell = sheet.cell(row, column)
+    cell.value = re.sub(r"[\x00-\x08\x0b\x0c\x0e-\x1f]", "", str(text))  # characters XML cannot hold
+    cell.data_type = "s"
+    cell.quotePrefix = is_formula_text(cell.value)
+    return cell
+
+
+def _missing(value) -> bool:
+    """Whether a table value is missing (None, NaN, NaT, pd.NA): written as an empty cell."""
+    try:
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):
+        return False
 
 
 def _comment_line(text: str) -> str:
