@@ -3,15 +3,12 @@ accrual, CONSORT flow and a tile-free site map."""
 
 from __future__ import annotations
 
-import io
-
 import holoviews as hv
 import holoviews.plotting.bokeh  # noqa: F401  (registers the Bokeh backend that .opts() needs)
 import pandas as pd
 import panel as pn
 
 from ..config import FORECAST_SIMULATIONS
-from ..links import filters_to_query
 from ..transforms.enrollment import (ALL_ARMS, accrual_over_time, accrual_rate, accrual_statement, accrual_vs_plan,
                                      activation_at, closed_without_forecast, enrollment_closed, flow_notes,
                                      has_screening_data, locations_by_city, monthly_accrual, plan_period, plan_scope,
@@ -20,15 +17,13 @@ from ..transforms.enrollment import (ALL_ARMS, accrual_over_time, accrual_rate, 
 from ..transforms.forecast import MODEL_HELP, STATUS_FORECAST, STATUS_REACHED, forecast_for_sites
 from ..transforms.labels import site_labels
 from .base import TabView, no_patients_message
-from .escape import csv_download, escape_html, escape_markdown, safe_filename, table_titles
+from .escape import escape_html, escape_markdown
 from .sites import SiteChart
+from .tables import DataTable
 from .theme import BACKGROUND, FRAME, HTML_CSS, SURFACE, TEXT, legible
 
 TABLE_MAX_ROWS, TABLE_ROW_PX, NAME_COLUMN_PX = 12, 34, 260
 CHART_MIN_PX = 640  # the site bars' least width: whole site names plus readable bars
-TABLE_CSS = """
-.tabulator .tabulator-row .tabulator-cell { padding: 4px 8px !important; }
-"""
 # Site table columns frozen at the left: they say which site a row is while the rest scrolls sideways.
 FROZEN_SITE_COLUMNS = ("Site", "Name")
 FORECAST_COLOR = "#7B3294"
@@ -168,17 +163,11 @@ class EnrollmentView(TabView):
             site_map = pn.pane.HoloViews(pn.bind(self._site_map, subjects), width=400, visible=shown)
 
         n_sites = len(self._labels)
-        performance = pn.rx(pn.bind(self._performance_display, subjects))
-        table = pn.widgets.Tabulator(performance, titles=performance.rx.pipe(lambda f: table_titles(f.columns)),
-                                     disabled=True, show_index=False,
-                                     sizing_mode="stretch_width", layout="fit_data_table",
-                                     height=None if n_sites <= TABLE_MAX_ROWS else TABLE_ROW_PX * TABLE_MAX_ROWS + 70,
-                                     selectable=False, header_align=self._header_alignment(), widths={"Name": NAME_COLUMN_PX},
-                                     formatters={"Name": {"type": "textarea"}}, stylesheets=[TABLE_CSS],
-                                     frozen_columns=list(FROZEN_SITE_COLUMNS), visible=shown)
-        download = pn.widgets.FileDownload(callback=self._performance_csv, filename=self._csv_filename(),
-                                           label="Site performance (CSV)", color="primary",
-                                           variant="outline", width=200)
+        table = DataTable(pn.bind(self._performance_display, subjects), store=store, title="Site performance",
+                          name_in_file="site_performance", notes=self._table_notes, layout="fit_data_table",
+                          height=None if n_sites <= TABLE_MAX_ROWS else TABLE_ROW_PX * TABLE_MAX_ROWS + 70,
+                          widths={"Name": NAME_COLUMN_PX}, formatters={"Name": {"type": "textarea"}},
+                          frozen_columns=list(FROZEN_SITE_COLUMNS))
         monthly = pn.pane.HoloViews(pn.bind(self._monthly_plot, subjects), sizing_mode="stretch_width",
                                     visible=shown)
         pauses = pn.pane.Markdown(pn.bind(self._pause_text, subjects), sizing_mode="stretch_width", margin=(0, 10))
@@ -195,8 +184,8 @@ class EnrollmentView(TabView):
             # Side by side on wide screens; the map wraps below the bars on a laptop.
             pn.FlexBox(pn.Column(chart, min_width=CHART_MIN_PX, styles={"flex": f"1 1 {CHART_MIN_PX}px"}), site_map,
                        gap="12px", sizing_mode="stretch_width"),
-            pn.Row(pn.pane.Markdown(pn.bind(self._table_caption, subjects), margin=(0, 10)), download, visible=shown),
-            table,
+            pn.Column(pn.pane.Markdown(pn.bind(self._table_caption, subjects), margin=(0, 10)), table,
+                      sizing_mode="stretch_width", visible=shown),
             pn.pane.Markdown("### Monthly accrual", margin=(10, 10, 0, 10), visible=shown),
             monthly,
             pauses,
@@ -368,31 +357,15 @@ class EnrollmentView(TabView):
         out = out.rename(columns={**PERFORMANCE_TITLES, **{a: f"{short.get(a, a)}" for a in self.store.dataset.arms}})
         return out.dropna(axis=1, how="all")
 
-    def _header_alignment(self) -> dict[str, str]:
-        """Numeric columns' headers right-aligned like their values (text columns stay left-aligned)."""
-        text = {"SITEID", "SITENAME", "CITY", "ACTIVDT", "FIRST_RANDDT"}
-        short = self.store.dataset.info.arm_short_labels
-        numeric = [title for column, title in PERFORMANCE_TITLES.items() if column not in text]
-        return {title: "right" for title in [*numeric, *(short.get(a, a) for a in self.store.dataset.arms)]}
-
     def _table_caption(self, subjects) -> str:
         _, why = self._recruitment_end()
         return (f"**Site performance** up to the data cut {self.store.cutoff.isoformat()} "
                 f"({self.store.summary()}). Months active: from site activation to {escape_markdown(why)}; "
                 "patients per site-month = randomized / months active. Click a header to sort.")
 
-    def _csv_filename(self) -> str:
-        return f"{safe_filename(self.store.dataset.info.registry_id)}_site_performance_cut{self.store.cutoff.isoformat()}.csv"
-
-    def _performance_csv(self) -> io.StringIO:
-        table = self._performance()
-        table = table.assign(**{c: table[c].dt.strftime("%Y-%m-%d") for c in ("ACTIVDT", "FIRST_RANDDT")})
-        query = filters_to_query(self.store)
-        filters = "; ".join(f"{k}={v}" for k, v in query.items()) or "none"
-        return csv_download(table, [f"{self.store.dataset.info.registry_id} site performance; "
-                                     f"data cut {self.store.cutoff.isoformat()}; "
-                                     f"{self.store.population} population, {self.store.summary()}; filters: {filters}; "
-                                     f"months active end at {self._recruitment_end()[1]}"])
+    def _table_notes(self) -> list[str]:
+        return [f"Months active end at {self._recruitment_end()[1]}; patients per site-month = randomized / "
+                "months active."]
 
     # --- monthly accrual and flow ----------------------------------------------------------------------
 

@@ -98,14 +98,17 @@ def test_site_filter_narrows_every_part_and_tap_sets_it(tiny):
 def test_csv_download_has_the_cut_in_name_and_header(tiny):
     store = TrialStore(tiny, sites=["01"])
     layout = render(store)
-    download = layout.select(pn.widgets.FileDownload)[0]
-    assert "cut2017-06-30" in download.filename
-    text = download.callback().read()
-    first, header = text.splitlines()[:2]
-    assert "data cut 2017-06-30" in first and "sites=01" in first
-    assert header.startswith("SITEID,SITENAME")
-    frame = pd.read_csv(io.StringIO(text), comment="#", dtype={"SITEID": str})
-    assert frame["SITEID"].tolist() == ["01"] and frame["RANDOMIZED"].tolist() == [2]
+    csv, xlsx = layout.select(pn.widgets.FileDownload)[:2]
+    assert csv.filename == f"{tiny.info.registry_id}_site_performance_cut2017-06-30.csv"
+    assert xlsx.filename.endswith("_site_performance_cut2017-06-30.xlsx")
+    text = csv.callback().read()
+    comments = [line for line in text.splitlines() if line.startswith("#")]
+    assert "# Data cut: 2017-06-30" in comments and "# Filters: sites=01" in comments
+    assert any(line.startswith("# Note: Months active end at ") for line in comments)
+    frame = pd.read_csv(io.StringIO(text), comment="#", dtype={"Site": str})
+    shown = layout.select(pn.widgets.Tabulator)[0].value
+    assert list(frame.columns) == list(shown.columns) and frame["Site"].tolist() == ["01"]
+    assert frame["Randomized"].tolist() == [2] == shown["Randomized"].tolist()
 
 
 def test_arm_filter_hides_the_plan_and_says_why(tiny):
