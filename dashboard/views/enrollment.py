@@ -336,11 +336,11 @@ class EnrollmentView(TabView):
         dataset = store.dataset
 
         def compute(spec):
-            subjects = store.subjects()
             screened = store.screened() if has_screening_data(dataset.adsl) else None
-            arms = [a for a in dataset.arms if a in set(subjects["ARM"])]
-            return site_performance(subjects, screened, activation_at(self._activation, spec.sites),
-                                    dataset.cutoff, arms=arms, sites=dataset.sites,
+            # Every arm's column, zeros included: the columns stay the same whatever the filters, so a
+            # filter change sends the table new rows only (new columns rebuild it in the browser).
+            return site_performance(store.subjects(), screened, activation_at(self._activation, spec.sites),
+                                    dataset.cutoff, arms=dataset.arms, sites=dataset.sites,
                                     until=self._recruitment_end()[0])
 
         return store.memo("site performance", compute)

@@ -267,3 +267,17 @@ def test_site_rates_use_months_until_enrollment_closed(bundled):
     months = (pd.Timestamp(closed) - activated).days / (365.25 / 12)
     assert site["Months active"] == round(months, 1) and site["Months active"] < 60  # not 114.5 (to the 2024 cut)
     assert site["Patients per site-month"] == round(site["Randomized"] / months, 2)
+
+
+def test_site_table_keeps_its_columns_when_filters_change(tiny):
+    """New columns make the browser rebuild the whole table: a filter change sends new rows only."""
+    store = TrialStore(tiny)
+    table = render(store).select(pn.widgets.Tabulator)[0]
+    columns = list(table.value.columns)
+    short = tiny.info.arm_short_labels
+    store.arms = [MSC]
+    assert list(table.value.columns) == columns
+    assert (table.value[short.get(CONTROL, CONTROL)] == 0).all()
+    assert table.value[short.get(MSC, MSC)].sum() == len(store.subjects())
+    store.param.update(arms=[], sites=["02"])
+    assert list(table.value.columns) == columns and table.value["Site"].tolist() == ["02"]
