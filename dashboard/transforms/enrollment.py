@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from ..config import ACCRUAL_ROLLING_MONTHS, DAYS_PER_MONTH
+from .filtering import FilterSpec
 from .flags import is_yes
 
 ALL_ARMS = "All arms"
@@ -22,6 +23,11 @@ def _require(df: pd.DataFrame, columns, what: str) -> None:
     missing = [c for c in columns if c not in df.columns]
     if missing:
         raise KeyError(f"{what} needs column(s) {', '.join(missing)}; the frame has {', '.join(map(str, df.columns))}")
+
+
+def plural(n: int, word: str) -> str:
+    """'1 site', '3 sites'."""
+    return f"{n} {word}{'' if n == 1 else 's'}"
 
 
 def _randomized(subjects: pd.DataFrame) -> pd.DataFrame:
@@ -107,6 +113,75 @@ def recruitment_end(randomization_dates: pd.Series, target: int | None, cutoff) 
         last = min(dates.max(), cutoff)
         return last, f"the trial's last randomization on {last.date()} (no enrollment target recorded)"
     return cutoff, f"the data cut {cutoff.date()} (enrollment still open)"
+
+
+def activation_at(activation: pd.DataFrame, site_ids=()) -> pd.DataFrame:
+    """The activation rows (see `site_activation`) of the chosen sites; every site when `site_ids` is empty."""
+    _require(activation, ["SITEID"], "activation_at")
+    return activation.loc[activation["SITEID"].isin(site_ids)] if len(site_ids) else activation
+
+
+def plan_scope(target: int | None, spec: FilterSpec, sites: pd.DataFrame | None) -> tuple[int | None, str]:
+    """The enrollment target that applies to the patients the filters `spec` leave, with a note; or None
+    and the reason no plan is drawn. The trial's `target` counts all randomized patients: filters other
+    than sites hide the plan; a site filter uses the sum of the chosen sites' TARGET (sites table)."""
+    if not target:
+        return None, "No enrollment target is set for this trial, so actual accrual is shown without a plan."
+    others = [name for name, value in (("arm", spec.arms), ("sex", spec.sexes), ("grade", spec.grades),
+                                       ("diagnosis", spec.diagnoses), ("age", spec.age_range),
+                                       ("randomization date", spec.randomization_dates)) if value]
+    if spec.population_flag != "ITTFL":
+        others.append("population")
+    if others:
+        return None, (f"The target of {target} counts all randomized patients; plan and forecast are hidden "
+                      f"while {', '.join(others)} filters restrict the patients shown.")
+    if not spec.sites:
+        return int(target), ""
+    if sites is None or "TARGET" not in sites.columns:
+        return None, (f"The target of {target} is for the whole trial and per-site targets are not recorded, "
+                      "so plan and forecast are hidden while a site filter is on.")
+    chosen = sites.loc[sites["SITEID"].astype(str).isin(spec.sites), "TARGET"]
+    if chosen.isna().any() or chosen.sum() <= 0:
+        return None, "Some selected sites have no recorded target, so plan and forecast are hidden."
+    return int(chosen.sum()), f"Target for the selected sites: {int(chosen.sum())} (sum of site targets)."
+
+
+def plan_period(start, end, activation: pd.DataFrame, site_ids=()) -> tuple[pd.Timestamp, pd.Timestamp] | None:
+    """(start, end) of the plan line: the planned start, or the first activation among the chosen sites when
+    later; None without both dates or when the end is not after the start. Requires SITEID, ACTIVDT."""
+    if not start or not end:
+        return None
+    begin = pd.Timestamp(start)
+    if len(site_ids):
+        _require(activation, ["SITEID", "ACTIVDT"], "plan_period")
+        chosen = activation_at(activation, site_ids)["ACTIVDT"].dropna()
+        if len(chosen):
+            begin = max(begin, chosen.min())
+    end = pd.Timestamp(end)
+    return (begin, end) if end > begin else None
+
+
+def accrual_vs_plan(randomization_dates: pd.Series, target: int, start, end, cutoff) -> str:
+    """`accrual_gap_statement` on the data cut, or on the planned completion once it has passed (the gap
+    that matters then), counting the given randomization dates up to that day."""
+    on = min(pd.Timestamp(cutoff), pd.Timestamp(end))
+    actual = int((pd.to_datetime(randomization_dates) <= on).sum())
+    return accrual_gap_statement(actual, target, start, end, on)
+
+
+def closed_without_forecast(closed, trial_target: int, randomized: int, scope: int) -> str:
+    """Why chosen sites get no forecast once the trial has closed enrollment, with their share of their target."""
+    return (f"Enrollment closed on {pd.Timestamp(closed).date()}, when the trial reached its target of "
+            f"{trial_target}; the selected sites randomized {randomized} of their {scope} "
+            f"({100 * randomized / scope:.0f}%), so no forecast is made.")
+
+
+def reached_vs_plan(reached_on, end) -> str:
+    """'That was 12 days after the planned completion 2017-06-30.' (or 'on', 'before')."""
+    end = pd.Timestamp(end)
+    days = (pd.Timestamp(reached_on) - end).days
+    when = "on" if days == 0 else f"{abs(days)} days {'after' if days > 0 else 'before'}"
+    return f"That was {when} the planned completion {end.date()}."
 
 
 def site_performance(subjects: pd.DataFrame, screened: pd.DataFrame | None, activation: pd.DataFrame,
@@ -293,6 +368,21 @@ def recruitment_pauses(rate: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(runs, columns=["START", "END", "MONTHS"])
 
 
+def accrual_statement(rate: pd.DataFrame, closed) -> str:
+    """Mean monthly accrual, enrollment close and the months without randomization in words. Requires
+    MONTH, N, PAUSE (from `accrual_rate`); `closed` from `enrollment_closed` (None while open)."""
+    _require(rate, ["MONTH", "N", "PAUSE"], "accrual_statement")
+    text = f"Mean {rate['N'].mean():.1f} patients per month over {plural(len(rate), 'month')}."
+    if closed is not None:
+        text += f" Enrollment closed in {pd.Timestamp(closed):%Y-%m} (target reached); later months are not shown."
+    pauses = recruitment_pauses(rate)
+    if pauses.empty:
+        return text + " No month without randomization."
+    runs = "; ".join(f"{s:%Y-%m}" + ("" if m == 1 else f" to {e:%Y-%m}") + f" ({plural(m, 'month')})"
+                     for s, e, m in pauses.itertuples(index=False))
+    return text + f" Months without randomization: {runs}."
+
+
 def has_screening_data(screened: pd.DataFrame) -> bool:
     """Whether the frame records screening: screen failures present or a screening date recorded."""
     _require(screened, ["RANDFL"], "has_screening_data")
@@ -395,6 +485,16 @@ def funnel_missing(screened: pd.DataFrame) -> list[str]:
     if "EFFFL" not in screened.columns:
         gaps.append("The evaluable flag (EFFFL) is not recorded, so 'analysed' is not shown.")
     return gaps
+
+
+def flow_notes(screened: pd.DataFrame, spec: FilterSpec) -> list[str]:
+    """What the CONSORT flow of `screened` cannot show (`funnel_missing`), and which filters `spec` it
+    ignores: arm, randomization date and population apply after randomization."""
+    notes = funnel_missing(screened)
+    if spec.arms or spec.randomization_dates or spec.population_flag != "ITTFL":
+        notes.append("The flow follows the site, sex, age, grade and diagnosis filters; arm, randomization-date "
+                     "and population filters apply after randomization, so every arm is counted here.")
+    return notes
 
 
 def site_locations(sites: pd.DataFrame, randomized_by_site: pd.Series) -> pd.DataFrame:

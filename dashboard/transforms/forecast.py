@@ -26,6 +26,7 @@ from scipy.special import gammaln
 
 from ..config import (DAYS_PER_MONTH, FORECAST_LEVELS, FORECAST_MIN_MONTHS, FORECAST_MIN_PATIENTS,
                       FORECAST_RAMP_UP_MONTHS, FORECAST_SIMULATIONS)
+from .enrollment import activation_at
 
 MODEL_NAME = "Poisson-gamma recruitment model (Anisimov & Fedorov 2007)"
 MODEL_HELP = (
@@ -298,3 +299,13 @@ def _inverse_intensity(rates: np.ndarray, rho: np.ndarray, starts: np.ndarray, r
 
 def _to_date(cutoff: pd.Timestamp, months: float) -> pd.Timestamp:
     return (cutoff + pd.Timedelta(days=float(months) * DAYS_PER_MONTH)).normalize()
+
+
+def forecast_for_sites(subjects: pd.DataFrame, activation: pd.DataFrame, site_ids, cutoff, target: int,
+                       closed=None) -> EnrollmentForecast | None:
+    """`forecast_completion` for the patients of the chosen sites (every site when `site_ids` is empty);
+    None for a subset of sites once the trial has closed enrollment (`closed`, see
+    `enrollment.enrollment_closed`): their remaining patients will never come."""
+    if len(site_ids) and closed is not None:
+        return None
+    return forecast_completion(subjects, activation_at(activation, site_ids), cutoff, target)

@@ -480,6 +480,24 @@ def subgroup_response_differences(status: pd.DataFrame, subjects: pd.DataFrame, 
     return pd.DataFrame(rows, columns=cols)
 
 
+def forest_plot_rows(status: pd.DataFrame, subjects: pd.DataFrame, visit: str, treatment: str, control: str,
+                     subgroups, min_level_size: int = 0) -> pd.DataFrame:
+    """The subgroup forest plot's rows: 'All patients' (from `compare_response`; LEVEL and VARIABLE empty,
+    p_interaction NaN) then `subgroup_response_differences`, with its columns. Empty when no subgroup has
+    two levels."""
+    sub = subgroup_response_differences(status, subjects, visit, treatment, control, subgroups,
+                                        min_level_size=min_level_size)
+    if sub.empty:
+        return sub
+    overall = compare_response(status, visit, treatment, control)
+    low, high = overall["diff_ci"]
+    everyone = pd.DataFrame([{
+        "SUBGROUP": "All patients", "VARIABLE": "", "LEVEL": "", "n_t": overall["n_t"], "N_t": overall["N_t"],
+        "n_c": overall["n_c"], "N_c": overall["N_c"], "diff": overall["diff"], "diff_low": low, "diff_high": high,
+        "ESTIMABLE": bool(overall["N_t"] and overall["N_c"]), "p_interaction": np.nan}], columns=sub.columns)
+    return pd.concat([everyone, sub], ignore_index=True)
+
+
 def primary_population(planned: str | None, available, chosen: str) -> tuple[str, bool]:
     """The population of the primary endpoint and whether it is the trial's own: `planned` (the trial's
     primary analysis population from its metadata) when it is among the `available` populations the data

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from .flags import is_yes
+from .response import control_arm
 
 CENSORED, EVENT, COMPETING = 0, 1, 2
 
@@ -194,6 +195,61 @@ def cox_hazard_ratio(tte: pd.DataFrame, treatment: str, control: str, alpha: flo
         lower, upper = np.exp(cph.confidence_intervals_.loc["trt"].to_numpy())
     return {"hr": float(cph.hazard_ratios_["trt"]), "lower": float(lower), "upper": float(upper),
             "p": float(cph.summary.loc["trt", "p"])}
+
+
+def comparisons_with_control(tte: pd.DataFrame, arms) -> pd.DataFrame:
+    """Cox HR (`cox_hazard_ratio`) of every arm of `arms` against the control arm (`response.control_arm`):
+    TREATMENT, CONTROL, hr, lower, upper, p, ESTIMABLE (HR and CI finite); empty with fewer than two
+    arms. Requires ARM, TIME, EVENT."""
+    columns = ["TREATMENT", "CONTROL", "hr", "lower", "upper", "p", "ESTIMABLE"]
+    arms = list(arms)
+    if len(arms) < 2:
+        return pd.DataFrame(columns=columns)
+    control = control_arm(arms)
+    rows = []
+    for arm in (a for a in arms if a != control):
+        cox = cox_hazard_ratio(tte, arm, control)
+        rows.append({"TREATMENT": arm, "CONTROL": control, **cox,
+                     "ESTIMABLE": bool(np.isfinite([cox["hr"], cox["lower"], cox["upper"]]).all())})
+    return pd.DataFrame(rows, columns=columns)
+
+
+def estimates_at_landmarks(curves: pd.DataFrame, last_time: float, times) -> pd.DataFrame:
+    """`estimate_at` each landmark of `times` (ascending) up to `last_time` (the longest follow-up): TIME,
+    ARM, estimate, lower, upper. Requires the columns of `estimate_at`."""
+    parts = [estimate_at(curves, t) for t in times if last_time >= t]
+    return _concat(parts, ["ARM", "TIME", "estimate", "lower", "upper"])
+
+
+def endpoint_events(subjects: pd.DataFrame, adtte: pd.DataFrame, arms) -> pd.DataFrame:
+    """Events (EVENT, not censored or competing) and patients per ADTTE endpoint and arm, for the endpoints
+    the subjects have data for: PARAMCD, ARM, events, N. Requires the columns of `tte_data`."""
+    rows = []
+    for paramcd in tte_parameters(adtte)["PARAMCD"]:
+        tte = tte_data(subjects, adtte, paramcd)
+        if tte.empty:
+            continue
+        for arm in arms:
+            d = tte.loc[tte["ARM"] == arm]
+            rows.append({"PARAMCD": paramcd, "ARM": arm, "events": int((d["EVENT"] == EVENT).sum()), "N": len(d)})
+    return pd.DataFrame(rows, columns=["PARAMCD", "ARM", "events", "N"])
+
+
+def endpoint_tests(subjects: pd.DataFrame, adtte: pd.DataFrame, arms) -> pd.DataFrame:
+    """Per ADTTE endpoint the subjects have data for, the log-rank p across `arms` and each arm's Cox HR vs
+    control (`comparisons_with_control`; competing events censored, so cause-specific where the endpoint has
+    them): PARAMCD, COMPETING (bool), LOGRANK_P and the columns of `comparisons_with_control`, one row per
+    comparison. Requires the columns of `tte_data`."""
+    parts = []
+    for p in tte_parameters(adtte).itertuples():
+        tte = tte_data(subjects, adtte, p.PARAMCD)
+        if tte.empty:
+            continue
+        comparisons = comparisons_with_control(tte, arms)
+        parts.append(comparisons.assign(PARAMCD=p.PARAMCD, COMPETING=bool(p.competing),
+                                        LOGRANK_P=logrank_p(tte, arms)))
+    columns = ["PARAMCD", "COMPETING", "LOGRANK_P", "TREATMENT", "CONTROL", "hr", "lower", "upper", "p", "ESTIMABLE"]
+    return pd.concat(parts, ignore_index=True)[columns] if parts else pd.DataFrame(columns=columns)
 
 
 def _concat(parts, cols) -> pd.DataFrame:

@@ -3,31 +3,27 @@ accrual, CONSORT flow and a tile-free site map."""
 
 from __future__ import annotations
 
-import io
-
 import holoviews as hv
 import holoviews.plotting.bokeh  # noqa: F401  (registers the Bokeh backend that .opts() needs)
 import pandas as pd
 import panel as pn
 
 from ..config import FORECAST_SIMULATIONS
-from ..links import filters_to_query
-from ..transforms.enrollment import (ALL_ARMS, accrual_gap_statement, accrual_over_time, accrual_rate,
-                                     enrollment_closed, funnel_missing, has_screening_data, locations_by_city,
-                                     monthly_accrual, planned_accrual, recruitment_end, recruitment_pauses,
+from ..transforms.enrollment import (ALL_ARMS, accrual_over_time, accrual_rate, accrual_statement, accrual_vs_plan,
+                                     activation_at, closed_without_forecast, enrollment_closed, flow_notes,
+                                     has_screening_data, locations_by_city, monthly_accrual, plan_period, plan_scope,
+                                     planned_accrual, plural, reached_vs_plan, recruitment_end, recruitment_pauses,
                                      screening_funnel, site_activation, site_locations, site_performance)
-from ..transforms.forecast import MODEL_HELP, STATUS_FORECAST, STATUS_REACHED, forecast_completion
+from ..transforms.forecast import MODEL_HELP, STATUS_FORECAST, STATUS_REACHED, forecast_for_sites
 from ..transforms.labels import site_labels
 from .base import TabView, no_patients_message
-from .escape import csv_download, escape_html, escape_markdown, safe_filename, table_titles
+from .escape import escape_html, escape_markdown
 from .sites import SiteChart
+from .tables import DataTable
 from .theme import BACKGROUND, FRAME, HTML_CSS, SURFACE, TEXT, legible
 
 TABLE_MAX_ROWS, TABLE_ROW_PX, NAME_COLUMN_PX = 12, 34, 260
 CHART_MIN_PX = 640  # the site bars' least width: whole site names plus readable bars
-TABLE_CSS = """
-.tabulator .tabulator-row .tabulator-cell { padding: 4px 8px !important; }
-"""
 # Site table columns frozen at the left: they say which site a row is while the rest scrolls sideways.
 FROZEN_SITE_COLUMNS = ("Site", "Name")
 FORECAST_COLOR = "#7B3294"
@@ -55,10 +51,6 @@ FLOW_CSS = f"""
 .consort .cf-across {{display: flex; align-items: center; gap: 6px; margin: 6px 0;}}
 </style>
 """
-
-
-def _plural(n: int, word: str) -> str:
-    return f"{n} {word}{'' if n == 1 else 's'}"
 
 
 def consort_html(funnel: pd.DataFrame, arms, colors: dict[str, str], missing=(), caption: str = "",
@@ -140,7 +132,6 @@ class EnrollmentView(TabView):
         info = dataset.info
         self._activation = site_activation(dataset.adsl, dataset.sites)
         self._labels = site_labels(dataset.adsl, dataset.sites)
-        self._forecasts: dict = {}
         start_default = info.planned_enrollment_start or self._activation["ACTIVDT"].min()
         target = pn.widgets.IntInput(label="Enrollment target (patients; 0 = none)", value=info.target_enrollment or 0,
                                      start=0, step=10, width=220)
@@ -172,17 +163,11 @@ class EnrollmentView(TabView):
             site_map = pn.pane.HoloViews(pn.bind(self._site_map, subjects), width=400, visible=shown)
 
         n_sites = len(self._labels)
-        performance = pn.rx(pn.bind(self._performance_display, subjects))
-        table = pn.widgets.Tabulator(performance, titles=performance.rx.pipe(lambda f: table_titles(f.columns)),
-                                     disabled=True, show_index=False,
-                                     sizing_mode="stretch_width", layout="fit_data_table",
-                                     height=None if n_sites <= TABLE_MAX_ROWS else TABLE_ROW_PX * TABLE_MAX_ROWS + 70,
-                                     selectable=False, header_align=self._header_alignment(), widths={"Name": NAME_COLUMN_PX},
-                                     formatters={"Name": {"type": "textarea"}}, stylesheets=[TABLE_CSS],
-                                     frozen_columns=list(FROZEN_SITE_COLUMNS), visible=shown)
-        download = pn.widgets.FileDownload(callback=self._performance_csv, filename=self._csv_filename(),
-                                           label="Site performance (CSV)", color="primary",
-                                           variant="outline", width=200)
+        table = DataTable(pn.bind(self._performance_display, subjects), store=store, title="Site performance",
+                          name_in_file="site_performance", notes=self._table_notes, layout="fit_data_table",
+                          height=None if n_sites <= TABLE_MAX_ROWS else TABLE_ROW_PX * TABLE_MAX_ROWS + 70,
+                          widths={"Name": NAME_COLUMN_PX}, formatters={"Name": {"type": "textarea"}},
+                          frozen_columns=list(FROZEN_SITE_COLUMNS))
         monthly = pn.pane.HoloViews(pn.bind(self._monthly_plot, subjects), sizing_mode="stretch_width",
                                     visible=shown)
         pauses = pn.pane.Markdown(pn.bind(self._pause_text, subjects), sizing_mode="stretch_width", margin=(0, 10))
@@ -199,8 +184,8 @@ class EnrollmentView(TabView):
             # Side by side on wide screens; the map wraps below the bars on a laptop.
             pn.FlexBox(pn.Column(chart, min_width=CHART_MIN_PX, styles={"flex": f"1 1 {CHART_MIN_PX}px"}), site_map,
                        gap="12px", sizing_mode="stretch_width"),
-            pn.Row(pn.pane.Markdown(pn.bind(self._table_caption, subjects), margin=(0, 10)), download, visible=shown),
-            table,
+            pn.Column(pn.pane.Markdown(pn.bind(self._table_caption, subjects), margin=(0, 10)), table,
+                      sizing_mode="stretch_width", visible=shown),
             pn.pane.Markdown("### Monthly accrual", margin=(10, 10, 0, 10), visible=shown),
             monthly,
             pauses,
@@ -211,51 +196,22 @@ class EnrollmentView(TabView):
 
     # --- plan and forecast -------------------------------------------------------------------------
 
-    def _plan_scope(self, target: int) -> tuple[int | None, str]:
-        """The target that applies to the patients shown, or None with the reason no plan is drawn."""
-        if not target:
-            return None, "No enrollment target is set for this trial, so actual accrual is shown without a plan."
-        spec = self.store.filter_spec
-        others = [name for name, value in (("arm", spec.arms), ("sex", spec.sexes), ("grade", spec.grades),
-                                           ("diagnosis", spec.diagnoses), ("age", spec.age_range),
-                                           ("randomization date", spec.randomization_dates)) if value]
-        if spec.population_flag != "ITTFL":
-            others.append("population")
-        if others:
-            return None, (f"The target of {target} counts all randomized patients; plan and forecast are hidden "
-                          f"while {', '.join(others)} filters restrict the patients shown.")
-        if spec.sites:
-            sites = self.store.dataset.sites
-            if sites is None or "TARGET" not in sites.columns:
-                return None, (f"The target of {target} is for the whole trial and per-site targets are not recorded, "
-                              "so plan and forecast are hidden while a site filter is on.")
-            chosen = sites.loc[sites["SITEID"].astype(str).isin(spec.sites), "TARGET"]
-            if chosen.isna().any() or chosen.sum() <= 0:
-                return None, "Some selected sites have no recorded target, so plan and forecast are hidden."
-            return int(chosen.sum()), f"Target for the selected sites: {int(chosen.sum())} (sum of site targets)."
-        return int(target), ""
+    def _plan(self, target: int, start, end):
+        """(target for the patients shown or None, note, plan period or None) for the plan widgets' values."""
+        store = self.store
+        scope, note = plan_scope(target, store.filter_spec, store.dataset.sites)
+        return scope, note, plan_period(start, end, self._activation, store.sites)
 
-    def _plan_start(self, start) -> pd.Timestamp:
-        """Where the plan line starts: the planned start, or the first activation among selected sites if later."""
-        start = pd.Timestamp(start)
-        if self.store.sites:
-            chosen = self._activation.loc[self._activation["SITEID"].isin(self.store.sites), "ACTIVDT"].dropna()
-            if len(chosen):
-                start = max(start, chosen.min())
-        return start
+    def _closed(self) -> pd.Timestamp | None:
+        """The trial's last randomization date once its target is reached (None while enrollment is open)."""
+        dataset = self.store.dataset
+        return enrollment_closed(dataset.randomized["RANDDT"], dataset.info.target_enrollment)
 
     def _forecast(self, target: int):
-        """The forecast for the patients shown; None for a subset of sites once the trial has closed enrollment."""
-        if self.store.sites and self._enrollment_closed() is not None:
-            return None
-        key = (tuple(self.store.sites), target)
-        if key not in self._forecasts:
-            activation = self._activation
-            if self.store.sites:
-                activation = activation.loc[activation["SITEID"].isin(self.store.sites)]
-            self._forecasts[key] = forecast_completion(self.store.subjects(), activation, self.store.dataset.cutoff,
-                                                       target)
-        return self._forecasts[key]
+        """The forecast for the patients shown (see `forecast_for_sites`), kept in the store's memo."""
+        store = self.store
+        return store.memo(("enrollment forecast", target), lambda spec: forecast_for_sites(
+            store.subjects(), self._activation, spec.sites, store.dataset.cutoff, target, self._closed()))
 
     def _forecast_help(self) -> str:
         return MODEL_HELP.format(n=f"{FORECAST_SIMULATIONS:,}") + (
@@ -263,42 +219,32 @@ class EnrollmentView(TabView):
 
     def _headline(self, subjects, target, start, end) -> str:
         store = self.store
-        cut = store.cutoff.isoformat()
         sites = subjects["SITEID"].nunique()
-        parts = [f"**{store.summary()}** randomized ({store.population} population) at {_plural(sites, 'site')}"
-                 f" · data cut **{cut}**"]
-        scope, reason = self._plan_scope(target)
+        parts = [f"**{store.summary()}** randomized ({store.population} population) at {plural(sites, 'site')}"
+                 f" · data cut **{store.cutoff.isoformat()}**"]
+        scope, note, period = self._plan(target, start, end)
+        if note:
+            parts.append(note)
         if scope is None:
-            parts.append(reason)
+            return "  \n".join(parts)
+        if period is None:
+            parts.append("Set a planned start and completion date to compare accrual with the plan.")
         else:
-            if reason:
-                parts.append(reason)
-            planned = bool(start and end and pd.Timestamp(end) > self._plan_start(start))
-            if planned:
-                # After the planned completion, the gap that matters is the one on that date.
-                on = min(pd.Timestamp(store.cutoff), pd.Timestamp(end))
-                actual = int((subjects["RANDDT"] <= on).sum())
-                parts.append("**Plan:** " + accrual_gap_statement(actual, scope, self._plan_start(start), end, on))
-            else:
-                parts.append("Set a planned start and completion date to compare accrual with the plan.")
-            result = self._forecast(scope)
-            if result is None:
-                closed = self._enrollment_closed()
-                parts.append(f"Enrollment closed on {closed.date()}, when the trial reached its target of "
-                             f"{store.dataset.info.target_enrollment}; the selected sites randomized {len(subjects)} "
-                             f"of their {scope} ({100 * len(subjects) / scope:.0f}%), so no forecast is made.")
-                return "  \n".join(parts)
-            label = "**Forecast:** " if result.status == STATUS_FORECAST else ""
-            message = escape_html(result.message)
-            if result.status == STATUS_REACHED and planned:
-                days = (result.reached_on - pd.Timestamp(end)).days
-                when = "on" if days == 0 else f"{abs(days)} days {'after' if days > 0 else 'before'}"
-                message += f" That was {when} the planned completion {pd.Timestamp(end).date()}."
-            parts.append(label + message)
-            if result.status == STATUS_FORECAST and end and pd.Timestamp(end) > pd.Timestamp(store.cutoff):
-                p = result.probability_by(end)
-                parts.append(f"Chance of reaching {scope} by the planned completion {pd.Timestamp(end).date()}: "
-                             f"{100 * p:.0f}% of simulated futures.")
+            parts.append("**Plan:** " + accrual_vs_plan(subjects["RANDDT"], scope, *period, store.cutoff))
+        result = self._forecast(scope)
+        if result is None:
+            parts.append(closed_without_forecast(self._closed(), store.dataset.info.target_enrollment, len(subjects),
+                                                 scope))
+            return "  \n".join(parts)
+        label = "**Forecast:** " if result.status == STATUS_FORECAST else ""
+        message = escape_html(result.message)
+        if result.status == STATUS_REACHED and period is not None:
+            message += " " + reached_vs_plan(result.reached_on, end)
+        parts.append(label + message)
+        if result.status == STATUS_FORECAST and end and pd.Timestamp(end) > pd.Timestamp(store.cutoff):
+            p = result.probability_by(end)
+            parts.append(f"Chance of reaching {scope} by the planned completion {pd.Timestamp(end).date()}: "
+                         f"{100 * p:.0f}% of simulated futures.")
         return "  \n".join(parts)
 
     def _accrual_plot(self, subjects, target, start, end, show_forecast):
@@ -319,14 +265,14 @@ class EnrollmentView(TabView):
             layers.append(hv.Curve(part, "Date", "Patients", label=arm).opts(
                 interpolation="steps-post", color=colors.get(arm, ink.text), line_width=3 if arm == ALL_ARMS else 2,
                 tools=["hover"]))
-        scope, _ = self._plan_scope(target)
-        if scope is not None and start and end and pd.Timestamp(end) > self._plan_start(start):
-            until = max(cut, pd.Timestamp(end))
-            line = planned_accrual(scope, self._plan_start(start), end, until=until).rename(
+        scope, _, period = self._plan(target, start, end)
+        if scope is not None and period is not None:
+            begin, finish = period
+            line = planned_accrual(scope, begin, finish, until=max(cut, finish)).rename(
                 columns={"DATE": "Date", "N_PLANNED": "Patients"})
-            layers.append(hv.Curve(line, "Date", "Patients", label=f"Plan: {scope} by {pd.Timestamp(end).date()}").opts(
+            layers.append(hv.Curve(line, "Date", "Patients", label=f"Plan: {scope} by {finish.date()}").opts(
                 color=ink.guide, line_dash="dashed", line_width=2))
-            shown_dates += [self._plan_start(start), pd.Timestamp(end)]
+            shown_dates += [begin, finish]
         if scope is not None and show_forecast:
             result = self._forecast(scope)
             status = None if result is None else result.status
@@ -384,16 +330,20 @@ class EnrollmentView(TabView):
             title="Sites by city (marker area = randomized)", show_frame=True,
         )
 
-    def _performance(self, subjects) -> pd.DataFrame:
+    def _performance(self) -> pd.DataFrame:
+        """`site_performance` of the filtered patients at the chosen sites, kept in the store's memo."""
         store = self.store
-        screened = store.screened() if has_screening_data(store.dataset.adsl) else None
-        activation = self._activation
-        if store.sites:
-            activation = activation.loc[activation["SITEID"].isin(store.sites)]
-        arms = [a for a in store.dataset.arms if a in set(subjects["ARM"])]
-        until, _ = self._recruitment_end()
-        return site_performance(subjects, screened, activation, store.dataset.cutoff, arms=arms,
-                                sites=store.dataset.sites, until=until)
+        dataset = store.dataset
+
+        def compute(spec):
+            screened = store.screened() if has_screening_data(dataset.adsl) else None
+            # Every arm's column, zeros included: the columns stay the same whatever the filters, so a
+            # filter change sends the table new rows only (new columns rebuild it in the browser).
+            return site_performance(store.subjects(), screened, activation_at(self._activation, spec.sites),
+                                    dataset.cutoff, arms=dataset.arms, sites=dataset.sites,
+                                    until=self._recruitment_end()[0])
+
+        return store.memo("site performance", compute)
 
     def _recruitment_end(self) -> tuple[pd.Timestamp, str]:
         """When site recruitment stopped (the end of 'months active') and why, for the whole trial."""
@@ -401,18 +351,11 @@ class EnrollmentView(TabView):
         return recruitment_end(dataset.randomized["RANDDT"], dataset.info.target_enrollment, dataset.cutoff)
 
     def _performance_display(self, subjects) -> pd.DataFrame:
-        table = self._performance(subjects)
+        table = self._performance()
         short = self.store.dataset.info.arm_short_labels
         out = table.assign(**{c: table[c].dt.strftime("%Y-%m-%d") for c in ("ACTIVDT", "FIRST_RANDDT")})
         out = out.rename(columns={**PERFORMANCE_TITLES, **{a: f"{short.get(a, a)}" for a in self.store.dataset.arms}})
         return out.dropna(axis=1, how="all")
-
-    def _header_alignment(self) -> dict[str, str]:
-        """Numeric columns' headers right-aligned like their values (text columns stay left-aligned)."""
-        text = {"SITEID", "SITENAME", "CITY", "ACTIVDT", "FIRST_RANDDT"}
-        short = self.store.dataset.info.arm_short_labels
-        numeric = [title for column, title in PERFORMANCE_TITLES.items() if column not in text]
-        return {title: "right" for title in [*numeric, *(short.get(a, a) for a in self.store.dataset.arms)]}
 
     def _table_caption(self, subjects) -> str:
         _, why = self._recruitment_end()
@@ -420,34 +363,26 @@ class EnrollmentView(TabView):
                 f"({self.store.summary()}). Months active: from site activation to {escape_markdown(why)}; "
                 "patients per site-month = randomized / months active. Click a header to sort.")
 
-    def _csv_filename(self) -> str:
-        return f"{safe_filename(self.store.dataset.info.registry_id)}_site_performance_cut{self.store.cutoff.isoformat()}.csv"
-
-    def _performance_csv(self) -> io.StringIO:
-        table = self._performance(self.store.subjects())
-        table = table.assign(**{c: table[c].dt.strftime("%Y-%m-%d") for c in ("ACTIVDT", "FIRST_RANDDT")})
-        query = filters_to_query(self.store)
-        filters = "; ".join(f"{k}={v}" for k, v in query.items()) or "none"
-        return csv_download(table, [f"{self.store.dataset.info.registry_id} site performance; "
-                                     f"data cut {self.store.cutoff.isoformat()}; "
-                                     f"{self.store.population} population, {self.store.summary()}; filters: {filters}; "
-                                     f"months active end at {self._recruitment_end()[1]}"])
+    def _table_notes(self) -> list[str]:
+        return [f"Months active end at {self._recruitment_end()[1]}; patients per site-month = randomized / "
+                "months active."]
 
     # --- monthly accrual and flow ----------------------------------------------------------------------
 
-    def _enrollment_closed(self) -> pd.Timestamp | None:
-        """The trial's last randomization date once its target is reached (later months are not pauses)."""
-        dataset = self.store.dataset
-        return enrollment_closed(dataset.randomized["RANDDT"], dataset.info.target_enrollment)
+    def _monthly(self):
+        """Monthly accrual by arm of the filtered patients (up to enrollment close) and its rolling rate."""
+        store = self.store
 
-    def _monthly(self, subjects):
-        arms = [a for a in self.store.dataset.arms if a in set(subjects["ARM"])]
-        cutoff = self.store.dataset.cutoff
-        monthly = monthly_accrual(subjects, self._enrollment_closed() or cutoff, arms=arms)
-        return monthly, accrual_rate(monthly, cutoff), arms
+        def compute(spec):
+            subjects = store.subjects()
+            arms = [a for a in store.dataset.arms if a in set(subjects["ARM"])]
+            monthly = monthly_accrual(subjects, self._closed() or store.dataset.cutoff, arms=arms)
+            return monthly, accrual_rate(monthly, store.dataset.cutoff), arms
+
+        return store.memo("monthly accrual", compute)
 
     def _monthly_plot(self, subjects):
-        monthly, rate, arms = self._monthly(subjects)
+        monthly, rate, arms = self._monthly()
         colors, ink = self.store.dataset.arm_colors, self.ink
         if monthly.empty:
             return hv.Curve([]).opts(title="No randomizations")
@@ -480,31 +415,14 @@ class EnrollmentView(TabView):
         )
 
     def _pause_text(self, subjects) -> str:
-        if subjects.empty:
-            return ""
-        _, rate, _ = self._monthly(subjects)
-        pauses = recruitment_pauses(rate)
-        mean = rate["N"].mean()
-        text = f"Mean {mean:.1f} patients per month over {_plural(len(rate), 'month')}."
-        closed = self._enrollment_closed()
-        if closed is not None:
-            text += f" Enrollment closed in {closed:%Y-%m} (target reached); later months are not shown."
-        if pauses.empty:
-            return text + " No month without randomization."
-        runs = "; ".join(f"{s:%Y-%m}" + ("" if m == 1 else f" to {e:%Y-%m}") + f" ({_plural(m, 'month')})"
-                         for s, e, m in pauses.itertuples(index=False))
-        return text + f" Months without randomization: {runs}."
+        return "" if subjects.empty else accrual_statement(self._monthly()[1], self._closed())
 
     def _flow_html(self, subjects) -> str:
         store = self.store
         screened = store.screened()
         arms = store.dataset.arms
         funnel = screening_funnel(screened, arms=arms)
-        notes = list(funnel_missing(store.dataset.adsl))
-        spec = store.filter_spec
-        if spec.arms or spec.randomization_dates or spec.population_flag != "ITTFL":
-            notes.append("The flow follows the site, sex, age, grade and diagnosis filters; arm, randomization-date "
-                         "and population filters apply after randomization, so every arm is counted here.")
+        notes = flow_notes(store.dataset.adsl, store.filter_spec)
         caption = f"Patient flow up to the data cut {store.cutoff.isoformat()}"
         return consort_html(funnel, arms, store.dataset.arm_colors, notes, caption,
                             screening=has_screening_data(store.dataset.adsl))

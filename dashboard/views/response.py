@@ -285,18 +285,12 @@ class SubgroupView(TabView):
         control = rs.control_arm(arms)
         treatment = next(a for a in arms if a != control)
         status = response_status(self.store)
-        sub = rs.subgroup_response_differences(status, subjects, visit, treatment, control, RESPONSE_SUBGROUPS,
-                                               min_level_size=SUBGROUP_MIN_LEVEL_SIZE)
-        overall = rs.compare_response(status, visit, treatment, control)
+        sub = rs.forest_plot_rows(status, subjects, visit, treatment, control, RESPONSE_SUBGROUPS,
+                                  min_level_size=SUBGROUP_MIN_LEVEL_SIZE)
         t, c = arm_label(dataset, treatment), arm_label(dataset, control)
         if sub.empty:
             return pn.pane.Alert("No baseline subgroup with at least two levels in the filtered patients.", alert_type="info")
-        low, high = overall["diff_ci"]
-        everyone = pd.DataFrame([{
-            "SUBGROUP": "All patients", "LEVEL": "", "n_t": overall["n_t"], "N_t": overall["N_t"], "n_c": overall["n_c"],
-            "N_c": overall["N_c"], "diff": overall["diff"], "diff_low": low, "diff_high": high,
-            "ESTIMABLE": bool(overall["N_t"] and overall["N_c"]), "p_interaction": np.nan}])
-        sub = pd.concat([everyone, sub], ignore_index=True)
+        overall_diff = sub["diff"].iloc[0]
         sub["Row"] = np.arange(len(sub))[::-1].astype(float)
         sub["row"] = [f"{g}: {lvl} ({nt + nc})" if lvl else f"{g} ({nt + nc})"
                       for g, lvl, nt, nc in zip(sub["SUBGROUP"], sub["LEVEL"], sub["N_t"], sub["N_c"])]
@@ -319,8 +313,8 @@ class SubgroupView(TabView):
             * hv.Labels(missing, ["x", "Row"], "text").opts(text_align="left", text_color=ink.muted, text_font_size="9pt")
             * hv.VLine(0).opts(color=ink.guide)
         )
-        if not np.isnan(overall["diff"]):
-            forest *= hv.VLine(100 * overall["diff"]).opts(
+        if not np.isnan(overall_diff):
+            forest *= hv.VLine(100 * overall_diff).opts(
                 color=legible(dataset.arm_colors[treatment], ink.background, 3), line_dash="dashed")
         # Not linked to other plots' axes: the swimmer's lanes share no rows with the subgroups.
         forest = forest.opts(

@@ -4,7 +4,6 @@ site; clicking a site's bar filters every tab to that site (click it again, or '
 from __future__ import annotations
 
 import math
-from dataclasses import replace
 
 import holoviews as hv
 import holoviews.plotting.bokeh  # noqa: F401  (registers the Bokeh backend that .opts() needs)
@@ -12,7 +11,6 @@ import panel as pn
 import param
 
 from ..transforms.enrollment import enrollment_by_site
-from ..transforms.filtering import filter_subjects
 from ..transforms.labels import short_site_labels, site_labels
 from .base import TabView
 from .escape import escape_html
@@ -57,8 +55,7 @@ class SiteChart(pn.viewable.Viewer):
         """Stacked bars per site and arm of the patients matching every filter but the site filter."""
         store, ink = self.view.store, self.view.ink
         arms = store.dataset.arms if not store.arms else [a for a in store.dataset.arms if a in store.arms]
-        others = filter_subjects(store.dataset.adsl, replace(store.filter_spec, sites=()))
-        counts = enrollment_by_site(others, self.site_ids, arms)
+        counts = enrollment_by_site(store.subjects_at_every_site(), self.site_ids, arms)
         many = counts["SITEID"].nunique() > MANY_SITES
         counts = counts.assign(
             Site=counts["SITEID"].map(lambda s: s if many else self.bar_labels.get(s, s)),

@@ -12,7 +12,6 @@ import pandas as pd
 import panel as pn
 
 from ..config import DAYS_PER_MONTH, TTE_LANDMARK_MONTHS
-from ..transforms import response as rs
 from ..transforms import survival as sv
 from .base import TabView, no_patients_message
 from .escape import escape_markdown, plot_title
@@ -138,11 +137,12 @@ class SurvivalView(TabView):
         method = "Aalen-Johansen cumulative incidence" if competing else "Kaplan-Meier"
         parts = [f"**{escape_markdown(label)}** ({method}), {len(tte)} patients."]
         if competing:
-            curves = sv.cumulative_incidence(tte, arms)
+            landmarks = sv.estimates_at_landmarks(sv.cumulative_incidence(tte, arms), tte["TIME"].max(),
+                                                  [m * DAYS_PER_MONTH for m in TTE_LANDMARK_MONTHS])
             for months in TTE_LANDMARK_MONTHS:
-                if tte["TIME"].max() < months * DAYS_PER_MONTH:
+                at = landmarks.loc[landmarks["TIME"] == months * DAYS_PER_MONTH].set_index("ARM")
+                if at.empty:
                     break
-                at = sv.estimate_at(curves, months * DAYS_PER_MONTH).set_index("ARM")
                 parts.append(f"At {months // 12} year{'s' if months > 12 else ''}: " + "; ".join(
                     f"{escape_markdown(names[a])} {100 * at.loc[a, 'estimate']:.1f}% (95% CI {100 * at.loc[a, 'lower']:.1f}–"
                     f"{100 * at.loc[a, 'upper']:.1f}%)" for a in arms if a in at.index) + ".")
@@ -155,51 +155,49 @@ class SurvivalView(TabView):
         if not math.isnan(p):
             what = ("cause-specific log-rank test (competing events censored)" if competing else "log-rank test")
             parts.append(f"{what[0].upper()}{what[1:]}: {format_p(p)}.")
-        if len(arms) >= 2:
-            control = rs.control_arm(arms)
-            for arm in (a for a in arms if a != control):
-                cox = sv.cox_hazard_ratio(tte, arm, control)
-                if np.isfinite([cox["hr"], cox["lower"], cox["upper"]]).all():
-                    kind = ("cause-specific Cox hazard ratio (competing events censored)" if competing
-                            else "Cox hazard ratio")
-                    parts.append(f"{kind[0].upper()}{kind[1:]} {escape_markdown(names[arm])} vs "
-                                 f"{escape_markdown(names[control])}: {cox['hr']:.2f} (95% Wald CI {cox['lower']:.2f} to "
-                                 f"{cox['upper']:.2f}), Wald {format_p(cox['p'])}; Efron method for tied times.")
+        kind = "cause-specific Cox hazard ratio (competing events censored)" if competing else "Cox hazard ratio"
+        comparisons = sv.comparisons_with_control(tte, arms)
+        for cox in comparisons.loc[comparisons["ESTIMABLE"].astype(bool)].itertuples():
+            parts.append(f"{kind[0].upper()}{kind[1:]} {escape_markdown(names[cox.TREATMENT])} vs "
+                         f"{escape_markdown(names[cox.CONTROL])}: {cox.hr:.2f} (95% Wald CI {cox.lower:.2f} to "
+                         f"{cox.upper:.2f}), Wald {format_p(cox.p)}; Efron method for tied times.")
         return " ".join(parts)
 
     def _summary(self, subjects: pd.DataFrame):
         if subjects.empty:
             return pn.pane.Markdown("")
-        dataset = self.store.dataset
-        params = sv.tte_parameters(dataset.adtte)
-        arms = self._arms(subjects)
-        control = rs.control_arm(arms)
-        rows = []
-        names = endpoint_names(params)
-        for p in params.itertuples():
-            tte = sv.tte_data(subjects, dataset.adtte, p.PARAMCD)
-            if tte.empty:
-                continue
-            row = {"Endpoint": names[p.PARAMCD], "Method": "Aalen-Johansen" if p.competing else "Kaplan-Meier"}
-            if len(arms) == 2:
-                row["HR and p"] = ("cause-specific Cox HR (Wald CI, Efron ties), cause-specific log-rank p"
-                                   if p.competing else "Cox HR (Wald CI, Efron ties), log-rank p")
-            for arm in arms:
-                d = tte[tte["ARM"] == arm]
-                row[dataset.info.arm_short_labels.get(arm, arm)] = f"{int((d['EVENT'] == sv.EVENT).sum())}/{len(d)}"
-            if len(arms) == 2:
-                cox = sv.cox_hazard_ratio(tte, next(a for a in arms if a != control), control)
-                row["HR (95% Wald CI)"] = ("not estimable" if not np.isfinite([cox["hr"], cox["lower"], cox["upper"]]).all() else
-                                      f"{cox['hr']:.2f} ({cox['lower']:.2f}–{cox['upper']:.2f})")
-                p_lr = sv.logrank_p(tte, arms)
-                row["Log-rank p"] = "" if math.isnan(p_lr) else ("< 0.001" if p_lr < 0.001 else f"{p_lr:.3f}")
-            rows.append(row)
         return pn.Column(
             pn.pane.Markdown("**All endpoints**: events/patients per arm. Kaplan-Meier endpoints: Cox "
                              "proportional-hazards HR (95% Wald CI; Efron method for tied times) and log-rank test p. "
                              "Aalen-Johansen (competing-risk) endpoints: cause-specific Cox HR and cause-specific "
                              "log-rank p (competing events censored); these compare cause-specific hazards, not the "
                              "cumulative incidence curves."),
-            pn.pane.DataFrame(pd.DataFrame(rows), index=False, escape=True, css_classes=["tte-all"],
-                              stylesheets=[left_text_css(3 if len(arms) == 2 else 2)]),
+            pn.pane.DataFrame(self.endpoints_table(subjects), index=False, escape=True, css_classes=["tte-all"],
+                              stylesheets=[left_text_css(3 if len(self._arms(subjects)) == 2 else 2)]),
         )
+
+    def endpoints_table(self, subjects: pd.DataFrame) -> pd.DataFrame:
+        """Every endpoint's method, events/patients per arm and, with two arms, Cox HR and log-rank p (text)."""
+        dataset = self.store.dataset
+        arms = self._arms(subjects)
+        params = sv.tte_parameters(dataset.adtte).set_index("PARAMCD")
+        names = endpoint_names(params.reset_index())
+        events = sv.endpoint_events(subjects, dataset.adtte, arms)
+        tests = sv.endpoint_tests(subjects, dataset.adtte, arms).set_index("PARAMCD") if len(arms) == 2 else None
+        rows = []
+        for paramcd, counts in events.groupby("PARAMCD", sort=False):
+            competing = bool(params.loc[paramcd, "competing"])
+            row = {"Endpoint": names[paramcd], "Method": "Aalen-Johansen" if competing else "Kaplan-Meier"}
+            if tests is not None:
+                row["HR and p"] = ("cause-specific Cox HR (Wald CI, Efron ties), cause-specific log-rank p"
+                                   if competing else "Cox HR (Wald CI, Efron ties), log-rank p")
+            for c in counts.itertuples():
+                row[dataset.info.arm_short_labels.get(c.ARM, c.ARM)] = f"{c.events}/{c.N}"
+            if tests is not None:
+                cox = tests.loc[paramcd]
+                row["HR (95% Wald CI)"] = (f"{cox['hr']:.2f} ({cox['lower']:.2f}–{cox['upper']:.2f})"
+                                           if cox["ESTIMABLE"] else "not estimable")
+                p_lr = cox["LOGRANK_P"]
+                row["Log-rank p"] = "" if math.isnan(p_lr) else ("< 0.001" if p_lr < 0.001 else f"{p_lr:.3f}")
+            rows.append(row)
+        return pd.DataFrame(rows)

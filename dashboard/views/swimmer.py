@@ -61,7 +61,7 @@ class SwimmerView(TabView):
         page = pn.widgets.IntInput(label="Page", value=1, start=1, width=100)
         window = pn.widgets.Select(label="Time window", options=list(WINDOWS), value="First 100 days", width=170)
         patient = pn.widgets.Select(label="Patient profile", options=[""], value="", width=200)
-        lanes = self.filtered_subjects.rx.pipe(self._lanes_when_shown, self.param.active)
+        lanes = self.filtered_subjects.rx.pipe(lambda subjects: self.lanes())
 
         def pages(frame):
             return max(1, math.ceil(len(frame) / SWIMMER_PAGE_SIZE))
@@ -92,14 +92,11 @@ class SwimmerView(TabView):
             sizing_mode="stretch_width",
         )
 
-    def _lanes_when_shown(self, subjects: pd.DataFrame, active: bool) -> pd.DataFrame:
-        """Lanes of the filtered subjects; while hidden, the last lanes (recomputed when shown)."""
-        cache = self.__dict__.setdefault("_lanes_cache", {})
-        if active or "lanes" not in cache:
-            cache["lanes"] = self._lanes(subjects)
-        return cache["lanes"]
+    def lanes(self) -> pd.DataFrame:
+        """The filtered patients' lanes with their best response and sort ranks, kept in the store's memo."""
+        return self.store.memo("swimmer lanes", lambda spec: self._compute_lanes(self.store.subjects()))
 
-    def _lanes(self, subjects: pd.DataFrame) -> pd.DataFrame:
+    def _compute_lanes(self, subjects: pd.DataFrame) -> pd.DataFrame:
         dataset = self.store.dataset
         status = rs.response_status_by_visit(subjects, dataset.adrs, dataset.cutoff) if dataset.has("adrs") else None
         lanes = rs.swimmer_lanes(subjects, dataset.cutoff, status, dataset.adtte)

@@ -6,10 +6,13 @@ import pandas as pd
 import pytest
 
 from dashboard.transforms.enrollment import (ALL_ARMS, accrual_gap_statement, accrual_over_time, accrual_rate,
-                                             enrollment_by_site, enrollment_closed, funnel_missing,
-                                             has_screening_data, monthly_accrual, planned_accrual, planned_by,
-                                             recruitment_end, recruitment_pauses, screening_funnel,
-                                             site_activation, site_locations, locations_by_city, site_performance)
+                                             accrual_statement, accrual_vs_plan, activation_at,
+                                             closed_without_forecast, enrollment_by_site, enrollment_closed,
+                                             flow_notes, funnel_missing, has_screening_data, locations_by_city,
+                                             monthly_accrual, plan_period, plan_scope, planned_accrual, planned_by,
+                                             reached_vs_plan, recruitment_end, recruitment_pauses,
+                                             screening_funnel, site_activation, site_locations, site_performance)
+from dashboard.transforms.filtering import FilterSpec
 
 A, B, C = "Arm A", "Arm B", "Arm C"
 CUT = pd.Timestamp("2020-06-30")
@@ -230,3 +233,60 @@ def test_locations_by_city_merges_sites_of_one_city():
     assert out[["CITY", "SITES", "SITEIDS", "RANDOMIZED"]].values.tolist() == [["Harbin", 2, "1, 2", 5],
                                                                               ["3", 1, "3", 1]]
     assert out.loc[0, "LAT"] == 34.0 and out.loc[0, "LON"] == 119.5
+
+
+def test_plan_scope_hides_the_plan_unless_only_sites_with_targets_are_filtered():
+    targets = SITES.assign(TARGET=[10, 20, 5, None])
+    assert plan_scope(200, FilterSpec(), targets) == (200, "")
+    assert plan_scope(0, FilterSpec(), targets)[0] is None
+    scope, why = plan_scope(200, FilterSpec(arms=(A,), sexes=("F",), population_flag="EFFFL"), targets)
+    assert scope is None and "while arm, sex, population filters restrict" in why
+    assert plan_scope(200, FilterSpec(sites=("1", "2")), targets) == (
+        30, "Target for the selected sites: 30 (sum of site targets).")
+    assert plan_scope(200, FilterSpec(sites=("1", "4")), targets)[0] is None  # site 4 has no target
+    assert "per-site targets are not recorded" in plan_scope(200, FilterSpec(sites=("1",)), SITES)[1]
+
+
+def test_plan_period_starts_at_the_first_activation_of_the_chosen_sites_if_later():
+    activation = site_activation(SCREENED, SITES)
+    assert plan_period("2019-06-01", "2021-01-01", activation) == (pd.Timestamp("2019-06-01"),
+                                                                   pd.Timestamp("2021-01-01"))
+    assert plan_period("2019-06-01", "2021-01-01", activation, ("3",))[0] == pd.Timestamp("2020-03-31")
+    assert plan_period("2019-06-01", "2020-02-01", activation, ("3",)) is None  # ends before the site opened
+    assert plan_period(None, "2021-01-01", activation) is None
+    assert list(activation_at(activation, ("1", "3"))["SITEID"]) == ["1", "3"]
+    assert len(activation_at(activation)) == len(activation)
+
+
+def test_accrual_vs_plan_counts_to_the_cut_or_the_planned_end_if_earlier():
+    # Plan 0 -> 100 over 2020-01-01 .. 2020-12-31; 5 randomized by the cut 2020-06-30 vs ~50 planned.
+    on_cut = accrual_vs_plan(SUBJECTS["RANDDT"], 100, "2020-01-01", "2020-12-31", CUT)
+    assert on_cut == accrual_gap_statement(5, 100, "2020-01-01", "2020-12-31", CUT)
+    # Planned end 2020-02-01 passed: 2 randomized by then vs the full 100.
+    ended = accrual_vs_plan(SUBJECTS["RANDDT"], 100, "2020-01-01", "2020-02-01", CUT)
+    assert ended == "98 patients (98% of the 100 target) behind plan on 2020-02-01: 2 randomized vs 100 planned by then."
+
+
+def test_enrollment_closed_and_reached_statements():
+    assert closed_without_forecast(pd.Timestamp("2020-05-05"), 5, 3, 4) == (
+        "Enrollment closed on 2020-05-05, when the trial reached its target of 5; the selected sites randomized 3 "
+        "of their 4 (75%), so no forecast is made.")
+    assert reached_vs_plan("2020-07-12", "2020-06-30") == "That was 12 days after the planned completion 2020-06-30."
+    assert reached_vs_plan("2020-06-29", "2020-06-30") == "That was 1 days before the planned completion 2020-06-30."
+    assert reached_vs_plan("2020-06-30", "2020-06-30") == "That was on the planned completion 2020-06-30."
+
+
+def test_accrual_statement_names_mean_close_and_pauses():
+    rate = accrual_rate(monthly_accrual(SUBJECTS, CUT, arms=[A, B, C]), CUT)
+    # Jan 2, Feb 1, Mar 1, Apr 0, May 1, Jun 0 (partial): 5 in 6 months.
+    assert accrual_statement(rate, None) == ("Mean 0.8 patients per month over 6 months. Months without "
+                                             "randomization: 2020-04 (1 month); 2020-06 (1 month).")
+    closed = accrual_statement(rate.iloc[:3], pd.Timestamp("2020-03-05"))
+    assert closed == ("Mean 1.3 patients per month over 3 months. Enrollment closed in 2020-03 (target reached); "
+                      "later months are not shown. No month without randomization.")
+
+
+def test_flow_notes_say_which_filters_the_flow_ignores():
+    assert flow_notes(SCREENED, FilterSpec()) == []
+    assert "apply after randomization" in flow_notes(SCREENED, FilterSpec(arms=(A,)))[-1]
+    assert len(flow_notes(SCREENED.drop(columns="EOSSTT"), FilterSpec(population_flag="SAFFL"))) == 2

@@ -8,7 +8,7 @@ import pytest
 
 from dashboard.config import DAYS_PER_MONTH, FORECAST_MIN_PATIENTS
 from dashboard.transforms.forecast import (STATUS_FORECAST, STATUS_INSUFFICIENT, STATUS_REACHED,
-                                           forecast_completion, rate_posterior_grid)
+                                           forecast_completion, forecast_for_sites, rate_posterior_grid)
 
 START = pd.Timestamp("2020-01-01")
 
@@ -203,3 +203,16 @@ def test_80_percent_band_covers_generated_trials_cut_early():
     assert total >= 10
     # with true coverage 0.8, 12 seeds give >= 6 covered with probability 0.996
     assert covered >= total - 6, f"80% band covered {covered}/{total} generated trials"
+
+
+def test_forecast_for_sites_uses_only_the_chosen_sites_and_none_once_enrollment_closed():
+    subjects, activation, cutoff = regular_trial(sites=2, per_month=3, months=4)  # 12 patients a site
+    chosen = subjects.loc[subjects["SITEID"] == "01"]
+    one_site = forecast_for_sites(chosen, activation, ("01",), cutoff, target=30)
+    alone = forecast_completion(chosen, activation.loc[activation["SITEID"] == "01"], cutoff, target=30)
+    both = forecast_completion(chosen, activation, cutoff, target=30)  # a silent second site halves the rate
+    assert one_site.status == STATUS_FORECAST and one_site.median == alone.median < both.median
+    assert forecast_for_sites(subjects, activation, (), cutoff, target=30).median == forecast_completion(
+        subjects, activation, cutoff, target=30).median
+    assert forecast_for_sites(chosen, activation, ("01",), cutoff, 30, closed=cutoff) is None
+    assert forecast_for_sites(subjects, activation, (), cutoff, 20, closed=cutoff).status == STATUS_REACHED

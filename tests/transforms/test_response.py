@@ -292,3 +292,24 @@ def test_primary_population_is_the_trials_when_the_data_flag_it():
     assert rs.primary_population("Evaluable", ["ITT", "Safety", "Evaluable"], "ITT") == ("Evaluable", True)
     assert rs.primary_population("Evaluable", ["ITT", "Safety"], "Safety") == ("Safety", False)
     assert rs.primary_population(None, ["ITT", "Evaluable"], "ITT") == ("ITT", False)
+
+
+def test_forest_plot_rows_start_with_all_patients():
+    # Grade II: T 4/4 vs C 0/4; grade III: T 2/4 vs C 2/4 -> all patients T 6/8 vs C 2/8.
+    rows = []
+    for grade, t_resp, c_resp in (("II", [1, 1, 1, 1], [0, 0, 0, 0]), ("III", [1, 1, 0, 0], [1, 1, 0, 0])):
+        rows += [(grade, "T", r) for r in t_resp] + [(grade, "C", r) for r in c_resp]
+    ids = [f"P{i}" for i in range(len(rows))]
+    subjects = pd.DataFrame({"USUBJID": ids, "GRADE": [r[0] for r in rows]})
+    status = pd.DataFrame({"USUBJID": ids, "ARM": [r[1] for r in rows], "AVISIT": "Day 28", "DAY": 28.0,
+                           "STATUS": ["CR" if r[2] else "NR" for r in rows]})
+    out = rs.forest_plot_rows(status, subjects, "Day 28", "T", "C", {"GRADE": "Grade"})
+    assert out["SUBGROUP"].tolist() == ["All patients", "Grade", "Grade"] and out["LEVEL"].tolist() == ["", "II", "III"]
+    everyone = out.iloc[0]
+    assert (everyone["n_t"], everyone["N_t"], everyone["n_c"], everyone["N_c"]) == (6, 8, 2, 8)
+    assert everyone["diff"] == 0.5 and bool(everyone["ESTIMABLE"]) and math.isnan(everyone["p_interaction"])
+    cmp = rs.compare_response(status, "Day 28", "T", "C")
+    assert (everyone["diff_low"], everyone["diff_high"]) == pytest.approx(cmp["diff_ci"])
+    pd.testing.assert_frame_equal(out.iloc[1:].reset_index(drop=True), rs.subgroup_response_differences(
+        status, subjects, "Day 28", "T", "C", {"GRADE": "Grade"}), check_dtype=False)
+    assert rs.forest_plot_rows(status, subjects.assign(GRADE="II"), "Day 28", "T", "C", {"GRADE": "Grade"}).empty

@@ -139,3 +139,46 @@ def test_bundled_cgvhd_competing_risk_matters(bundled):
     aj = sv.estimate_at(sv.cumulative_incidence(tte), 1826.25).set_index("ARM")["estimate"]
     one_minus_km = 1 - sv.estimate_at(sv.km_by_arm(tte), 1826.25).set_index("ARM")["estimate"]
     assert (one_minus_km > aj + 0.01).all()
+
+
+def test_comparisons_with_control_match_cox_against_the_control_arm():
+    early = _tte([1, 2, 3, 4, 5, 6, 7, 8, 9, 21], [1] * 10, "MSC")
+    late = _tte([8, 20, 21, 22, 23, 24, 25, 26, 27, 28], [1] * 10, "Control")
+    tte = pd.concat([early, late])
+    out = sv.comparisons_with_control(tte, ["MSC", "Control"])
+    assert list(out[["TREATMENT", "CONTROL"]].itertuples(index=False, name=None)) == [("MSC", "Control")]
+    cox = sv.cox_hazard_ratio(tte, "MSC", "Control")
+    assert out.iloc[0][["hr", "lower", "upper", "p"]].tolist() == pytest.approx([cox[k] for k in ("hr", "lower", "upper", "p")])
+    assert bool(out.iloc[0]["ESTIMABLE"])
+    assert sv.comparisons_with_control(tte, ["MSC"]).empty
+    no_events = pd.concat([_tte([1, 2], [0, 0], "MSC"), _tte([1, 2], [0, 0], "Control")])
+    assert not sv.comparisons_with_control(no_events, ["MSC", "Control"])["ESTIMABLE"].any()
+
+
+def test_estimates_at_landmarks_stop_at_the_longest_follow_up():
+    tte = pd.concat([_tte([1, 2, 3, 4], [1, 0, 1, 0], "A"), _tte([2, 5], [1, 0], "B")])
+    curves = sv.km_by_arm(tte)
+    out = sv.estimates_at_landmarks(curves, tte["TIME"].max(), [2, 4, 10])
+    assert sorted(out["TIME"].unique()) == [2.0, 4.0]  # no follow-up reaches 10
+    pd.testing.assert_frame_equal(out.loc[out["TIME"] == 4].reset_index(drop=True), sv.estimate_at(curves, 4))
+
+
+def test_endpoint_events_and_tests_per_endpoint():
+    adsl = pd.DataFrame({"USUBJID": [f"S{i}" for i in range(8)], "ARM": ["MSC"] * 4 + ["Control"] * 4})
+    adtte = pd.DataFrame({
+        "USUBJID": [f"S{i}" for i in range(8)] * 2 + ["S9"],
+        "PARAMCD": ["OS"] * 8 + ["CGVHD"] * 8 + ["EFS"],
+        "AVAL": [5, 9, 12, 20, 2, 3, 8, 10] + [4, 6, 7, 30, 1, 5, 6, 9] + [3],
+        "CNSR": [0, 1, 0, 1, 0, 0, 0, 1] + [0, 1, 1, 1, 0, 0, 1, 0] + [0],
+        "CMPEVFL": [""] * 8 + ["", "Y", "", "", "", "", "Y", ""] + [""],
+    })
+    events = sv.endpoint_events(adsl, adtte, ["MSC", "Control"]).set_index(["PARAMCD", "ARM"])
+    assert events.loc[("OS", "MSC")].tolist() == [2, 4] and events.loc[("OS", "Control")].tolist() == [3, 4]
+    assert events.loc[("CGVHD", "MSC")].tolist() == [1, 4]  # the competing event is not an event
+    assert "EFS" not in events.index.get_level_values(0)  # no filtered patient has it
+    tests = sv.endpoint_tests(adsl, adtte, ["MSC", "Control"]).set_index("PARAMCD")
+    os_tte = sv.tte_data(adsl, adtte, "OS")
+    assert tests.loc["OS", "LOGRANK_P"] == pytest.approx(sv.logrank_p(os_tte, ["MSC", "Control"]))
+    assert tests.loc["OS", "hr"] == pytest.approx(sv.cox_hazard_ratio(os_tte, "MSC", "Control")["hr"])
+    assert not tests.loc["OS", "COMPETING"] and tests.loc["CGVHD", "COMPETING"]
+    assert sv.endpoint_tests(adsl, adtte, ["MSC"]).empty

@@ -98,14 +98,17 @@ def test_site_filter_narrows_every_part_and_tap_sets_it(tiny):
 def test_csv_download_has_the_cut_in_name_and_header(tiny):
     store = TrialStore(tiny, sites=["01"])
     layout = render(store)
-    download = layout.select(pn.widgets.FileDownload)[0]
-    assert "cut2017-06-30" in download.filename
-    text = download.callback().read()
-    first, header = text.splitlines()[:2]
-    assert "data cut 2017-06-30" in first and "sites=01" in first
-    assert header.startswith("SITEID,SITENAME")
-    frame = pd.read_csv(io.StringIO(text), comment="#", dtype={"SITEID": str})
-    assert frame["SITEID"].tolist() == ["01"] and frame["RANDOMIZED"].tolist() == [2]
+    csv, xlsx = layout.select(pn.widgets.FileDownload)[:2]
+    assert csv.filename == f"{tiny.info.registry_id}_site_performance_cut2017-06-30.csv"
+    assert xlsx.filename.endswith("_site_performance_cut2017-06-30.xlsx")
+    text = csv.callback().read()
+    comments = [line for line in text.splitlines() if line.startswith("#")]
+    assert "# Data cut: 2017-06-30" in comments and "# Filters: sites=01" in comments
+    assert any(line.startswith("# Note: Months active end at ") for line in comments)
+    frame = pd.read_csv(io.StringIO(text), comment="#", dtype={"Site": str})
+    shown = layout.select(pn.widgets.Tabulator)[0].value
+    assert list(frame.columns) == list(shown.columns) and frame["Site"].tolist() == ["01"]
+    assert frame["Randomized"].tolist() == [2] == shown["Randomized"].tolist()
 
 
 def test_arm_filter_hides_the_plan_and_says_why(tiny):
@@ -264,3 +267,17 @@ def test_site_rates_use_months_until_enrollment_closed(bundled):
     months = (pd.Timestamp(closed) - activated).days / (365.25 / 12)
     assert site["Months active"] == round(months, 1) and site["Months active"] < 60  # not 114.5 (to the 2024 cut)
     assert site["Patients per site-month"] == round(site["Randomized"] / months, 2)
+
+
+def test_site_table_keeps_its_columns_when_filters_change(tiny):
+    """New columns make the browser rebuild the whole table: a filter change sends new rows only."""
+    store = TrialStore(tiny)
+    table = render(store).select(pn.widgets.Tabulator)[0]
+    columns = list(table.value.columns)
+    short = tiny.info.arm_short_labels
+    store.arms = [MSC]
+    assert list(table.value.columns) == columns
+    assert (table.value[short.get(CONTROL, CONTROL)] == 0).all()
+    assert table.value[short.get(MSC, MSC)].sum() == len(store.subjects())
+    store.param.update(arms=[], sites=["02"])
+    assert list(table.value.columns) == columns and table.value["Site"].tolist() == ["02"]

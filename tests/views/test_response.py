@@ -148,7 +148,7 @@ def test_transitions_and_subgroups_render(store):
 
 def test_swimmer_profile_is_escaped_and_lanes_paginate(store):
     view = SwimmerView(store=store)
-    lanes = view._lanes(store.subjects())
+    lanes = view.lanes()
     assert len(lanes) == 5 and set(lanes["BEST"]) <= {"CR", "PR", "NR", "SD", "No assessment", "Died"}
     assert view._page(lanes, "Time on study", 1)["END"].is_monotonic_decreasing
     profile = view._profile("S3")
@@ -169,7 +169,7 @@ def test_swimmer_defaults_to_first_100_days_and_colours_lanes_by_arm(store):
     layout = _rendered(view)
     window = [w for w in layout.select(pn.widgets.Select) if w.name == "Time window"][0]
     assert window.value == "First 100 days"
-    overlay = view._plot(view._lanes(store.subjects()), "Arm", 1, window.value, lambda usubjid: None).object
+    overlay = view._plot(view.lanes(), "Arm", 1, window.value, lambda usubjid: None).object
     lanes = [el for el in overlay if isinstance(el, hv.Segments)]
     ds = store.dataset
     assert [el.label for el in lanes] == [ds.info.arm_short_labels[a] for a in ds.arms]
@@ -230,7 +230,7 @@ def test_swimmer_on_the_cdisc_pilot_marks_its_own_events():
 
     store = TrialStore(load_dataset(folder))
     view = SwimmerView(store=store)
-    overlay = view._plot(view._lanes(store.subjects()), "Arm", 1, "Whole follow-up", lambda usubjid: None).object
+    overlay = view._plot(view.lanes(), "Arm", 1, "Whole follow-up", lambda usubjid: None).object
     markers = {el.label: len(el) for el in overlay if isinstance(el, hv.Scatter)}
     # The pilot has no ADRS or ADEX and none of the configured events: its own dermatologic events mark the lanes.
     assert markers.get("First Dermatologic Event", 0) > 0, markers
