@@ -355,3 +355,38 @@ POPULATION_LABELS: Mapping[str, str] = MappingProxyType(
         "Evaluable": "patients evaluable for the primary endpoint",
     }
 )
+
+
+@dataclass(frozen=True)
+class FilterDefinition:
+    """One global filter: the store parameter (and link field) it is, the ADSL column it restricts and how
+    the sidebar shows it. A trial whose ADSL lacks the column (or holds no value in it) has no such filter."""
+
+    name: str  # store parameter, FilterSpec field and link (URL query) field
+    column: str  # ADSL column the filter restricts
+    label: str  # sidebar label
+    help: str  # what the filter does (the store parameter's doc)
+    kind: str  # "choice": any of a set of values; "range": numbers low-high; "dates": dates first..last
+    options: str = "text"  # how choice values are shown: "site", "arm", "sex", "grade" or "text" (as they are)
+    placeholder: str = ""  # a choice widget's text while nothing is chosen
+    before_randomization: bool = True  # also restricts screen failures (enrollment counts)
+
+
+FILTER_KINDS: tuple[str, ...] = ("choice", "range", "dates")
+FILTER_DEFINITIONS: tuple[FilterDefinition, ...] = (
+    FilterDefinition("sites", "SITEID", "Site", "Sites to include (SITEID); empty means all.", "choice",
+                     options="site", placeholder="All sites"),
+    FilterDefinition("arms", "ARM", "Arm", "Randomized arms to include; empty means all.", "choice",
+                     options="arm", placeholder="All arms", before_randomization=False),
+    FilterDefinition("sexes", "SEX", "Sex", "Sexes to include; empty means all.", "choice",
+                     options="sex", placeholder="All sexes"),
+    FilterDefinition("grades", "AGVHDGR", "aGVHD grade at entry", "aGVHD grades at entry to include; empty means all.",
+                     "choice", options="grade", placeholder="All grades"),
+    FilterDefinition("diagnoses", "DIAG", "Underlying disease", "Underlying diseases to include; empty means all.",
+                     "choice", placeholder="All diseases"),
+    FilterDefinition("age_range", "AGE", "Age (years)", "Age range at screening (years, inclusive).", "range"),
+    FilterDefinition("randomization_dates", "RANDDT", "Randomized", "Randomization date range (inclusive).",
+                     "dates", before_randomization=False),
+)
+# Analysis populations offered by the population filter: name -> ADSL flag (those the trial lacks are left out).
+POPULATIONS: Mapping[str, str] = MappingProxyType({"ITT": "ITTFL", "Safety": "SAFFL", "Evaluable": "EFFFL"})

@@ -17,7 +17,8 @@ from ..transforms.overview import (
     study_status_by_arm,
 )
 from ..transforms.flags import is_yes
-from ..transforms.response import format_proportion, response_visits
+from ..transforms.formatting import format_proportion
+from ..transforms.response import response_visits
 from ..transforms.safety import ae_definition, has_treatment_emergent_flag
 from ..store import POPULATIONS
 from .base import TabView, no_patients_message

@@ -21,6 +21,7 @@ from bokeh.models.widgets.tables import DateFormatter, NumberFormatter
 from ..config import SAFETY_FOCUS_WINDOW_DAYS, SAFETY_TOPICS, AETopic
 from ..model.dataset import TrialDataset
 from ..transforms.flags import is_yes
+from ..transforms.formatting import format_proportion
 from ..transforms.response import control_arm
 from ..transforms import safety as sf
 from .base import TabView, no_patients_message
@@ -277,7 +278,7 @@ class SafetyView(TabView):
         what = (" ".join(filters) + " event") if filters else "event"
         if self.search.strip():
             what += f" matching &ldquo;{_e(self.search.strip())}&rdquo;"
-        parts = [f"{_e(self._label(r.ARM))} <b>{sf.n_of_N(r.SUBJECTS, r.N)}</b> ({_plural(r.EVENTS, 'event')})"
+        parts = [f"{_e(self._label(r.ARM))} <b>{format_proportion(r.SUBJECTS, r.N)}</b> ({_plural(r.EVENTS, 'event')})"
                  for r in overall.itertuples()]
         return f"<div>Patients with at least one {what}: " + " · ".join(parts) + "</div>"
 
@@ -426,8 +427,8 @@ class SafetyView(TabView):
             frame = pd.DataFrame({
                 "RD": risk["RD"], "NEG_LOG10_P": risk["NEG_LOG10_P"],
                 "TERM": risk["AEDECOD"], "SOC": risk["AEBODSYS"],
-                "A_TEXT": [sf.n_of_N(n, d) for n, d in zip(risk["N_A"], risk["D_A"])],
-                "B_TEXT": [sf.n_of_N(n, d) for n, d in zip(risk["N_B"], risk["D_B"])],
+                "A_TEXT": [format_proportion(n, d) for n, d in zip(risk["N_A"], risk["D_A"])],
+                "B_TEXT": [format_proportion(n, d) for n, d in zip(risk["N_B"], risk["D_B"])],
                 "P_TEXT": [f"{p:.3g}" for p in risk["P"]],
                 "EVENTS": risk["EVENTS"], "SIZE": 5 + 2.5 * np.sqrt(risk["EVENTS"]),
                 "COLOR": np.where(risk["P"] >= 0.05, NOT_SIGNIFICANT,
@@ -545,7 +546,7 @@ class SafetyView(TabView):
         overlays = []
         for arm, part in curve.groupby("ARM", sort=False):
             extended = pd.concat([part, part.tail(1).assign(DAY=last_day)], ignore_index=True)
-            extended["TEXT"] = [sf.n_of_N(n, d) for n, d in zip(extended["SUBJECTS"], extended["N"])]
+            extended["TEXT"] = [format_proportion(n, d) for n, d in zip(extended["SUBJECTS"], extended["N"])]
             label = self._label(arm)
             extended["ARM_LABEL"] = label
             overlays.append(hv.Curve(extended, "DAY", ["PCT", "TEXT", "ARM_LABEL"], label=label).opts(
@@ -645,7 +646,7 @@ class SafetyView(TabView):
         body = []
         for label, frame in rows:
             by_arm = frame.set_index("ARM")
-            body.append([label, *[sf.n_of_N(by_arm.loc[a, "SUBJECTS"], by_arm.loc[a, "N"]) if a in by_arm.index
+            body.append([label, *[format_proportion(by_arm.loc[a, "SUBJECTS"], by_arm.loc[a, "N"]) if a in by_arm.index
                                   else "" for a in arms]])
         return _html_grid(caption, header, body)
 

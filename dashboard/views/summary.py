@@ -15,7 +15,7 @@ from ..config import AE_SIGNAL_MAX_TERMS, INFECTION_SOC, SEVERE_GRADE
 from ..store import POPULATIONS, TrialStore
 from ..transforms.filtering import filter_subjects
 from ..transforms.overview import ALL_ARMS
-from ..transforms.response import format_proportion
+from ..transforms.formatting import format_p, format_proportion
 from ..transforms.safety import grade_basis
 from ..transforms.summary import (
     PACE_BEHIND,
@@ -29,7 +29,6 @@ from ..transforms.summary import (
     trial_enrollment,
 )
 from .safety import prepared_adae
-from .survival import format_p
 from .escape import escape_html
 
 SUMMARY_CSS = """

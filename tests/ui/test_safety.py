@@ -9,7 +9,7 @@ import pytest
 from playwright.sync_api import expect
 
 from dashboard.model.dataset import BUNDLED_DIR, write_dataset
-from dashboard.transforms.safety import n_of_N
+from dashboard.transforms.formatting import format_proportion
 from tests.conftest import REFERENCE, TINY_ADAE, tiny_dataset
 from tests.ui.conftest import serve_app
 
@@ -46,8 +46,8 @@ def test_serious_only_updates_the_counts(page, app_url):
     expect(_summary(page)).to_contain_text(re.compile(r"at least one (treatment-emergent )?event"))
     page.locator(".bk-Checkbox").filter(has_text="Serious only").locator("input").first.click()
     msc, control = _published_sae("MSC"), _published_sae("CONTROL")
-    expect(_summary(page)).to_contain_text(f"MSC {n_of_N(*msc)}", timeout=30_000)
-    expect(_summary(page)).to_contain_text(f"Control {n_of_N(*control)}")
+    expect(_summary(page)).to_contain_text(f"MSC {format_proportion(*msc)}", timeout=30_000)
+    expect(_summary(page)).to_contain_text(f"Control {format_proportion(*control)}")
     expect(_summary(page)).to_contain_text(re.compile(r"at least one serious (treatment-emergent )?event"))
     # The table follows too: its overall row now shows the serious-event count.
     expect(page.get_by_text(f"{msc[0]} ({msc[0] / msc[1] * 100:.1f}%)").first).to_be_visible(timeout=30_000)
