@@ -196,8 +196,8 @@ class TrialInfo:
         "Serious-event categories of the trial's publication (a focus panel when present)"))
     captions: Mapping[str, str] = field(default_factory=dict, metadata=_doc(
         "Captions citing the publication, by what they caption (e.g. sae_categories: 'Table 4')"))
-    variable_labels: Mapping[str, str] = field(default_factory=dict, metadata=_doc(
-        "Labels of ADSL variables from the data (SAS labels of the subject-level file)"))
+    column_labels: Mapping[str, Mapping[str, str]] = field(default_factory=dict, metadata=_doc(
+        "The data's own variable labels by dataset ({adsl: {AGE: Age}}): define.xml, else the files' labels"))
     ae_collection_days: int | None = field(default=None, metadata=_doc(
         "Last study day on which adverse events are collected (None: the latest onset in the data)"))
     primary_population: str | None = field(default=None, metadata=_doc(
@@ -286,6 +286,9 @@ def _typed(name: str, value):
         return MappingProxyType({_whole(k): _whole(v) for k, v in dict(value).items()})
     if name == "visit_names":
         return MappingProxyType({_whole(k): str(v) for k, v in dict(value).items()})
+    if name == "column_labels":
+        return MappingProxyType({str(table).lower(): MappingProxyType({str(k): str(v) for k, v in dict(labels).items()})
+                                 for table, labels in dict(value).items()})
     if name == "sae_categories":
         return tuple(EventCategory(**{k: tuple(v) if isinstance(v, list) else v for k, v in dict(c).items()})
                      for c in value)
