@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import pandas as pd
 import panel as pn
 
+from ..config import POPULATIONS
 from ..transforms.filtering import restrict_to_subjects
 from ..transforms.overview import (
     ALL_ARMS,
@@ -20,7 +21,6 @@ from ..transforms.flags import is_yes
 from ..transforms.formatting import format_proportion
 from ..transforms.response import response_visits
 from ..transforms.safety import ae_definition, has_treatment_emergent_flag
-from ..store import POPULATIONS
 from .base import TabView, no_patients_message
 from .escape import escape_html
 from .sites import SiteChart

@@ -12,9 +12,8 @@ import pandas as pd
 import panel as pn
 from holoviews.plotting.util import process_cmap
 
-from ..config import RESPONSE_SUBGROUPS, SUBGROUP_MIN_LEVEL_SIZE
+from ..config import POPULATIONS, RESPONSE_SUBGROUPS, SUBGROUP_MIN_LEVEL_SIZE
 from ..model.dataset import TrialDataset
-from ..store import POPULATIONS
 from ..transforms import response as rs
 from ..transforms.filtering import filter_subjects
 from ..transforms.formatting import format_proportion, short_arm_label

@@ -11,8 +11,8 @@ import pandas as pd
 import panel as pn
 import param
 
-from ..config import AE_SIGNAL_MAX_TERMS, INFECTION_SOC, SEVERE_GRADE
-from ..store import POPULATIONS, TrialStore
+from ..config import AE_SIGNAL_MAX_TERMS, INFECTION_SOC, POPULATIONS, SEVERE_GRADE
+from ..store import TrialStore
 from ..transforms.filtering import filter_subjects
 from ..transforms.overview import ALL_ARMS
 from ..transforms.formatting import format_p, format_proportion
