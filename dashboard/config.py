@@ -370,7 +370,10 @@ class FilterDefinition:
     label: str  # sidebar label
     help: str  # what the filter does (the store parameter's doc)
     kind: str  # "choice": any of a set of values; "range": numbers low-high; "dates": dates first..last
-    options: str = "text"  # how choice values are shown: "site", "arm", "sex", "grade" or "text" (as they are)
+    # Which values a choice offers and how they read: "site" (the sites of every screened subject, in natural
+    # order, shown with their names), "arm" (the trial's arms in protocol order, with short labels), "sex"
+    # (in words), "grade" ("Grade II") or "text" (as they are); all but site and arm: values of randomized subjects.
+    options: str = "text"
     placeholder: str = ""  # a choice widget's text while nothing is chosen
     before_randomization: bool = True  # also restricts screen failures (enrollment counts)
 
