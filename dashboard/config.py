@@ -196,8 +196,8 @@ class TrialInfo:
         "Serious-event categories of the trial's publication (a focus panel when present)"))
     captions: Mapping[str, str] = field(default_factory=dict, metadata=_doc(
         "Captions citing the publication, by what they caption (e.g. sae_categories: 'Table 4')"))
-    variable_labels: Mapping[str, str] = field(default_factory=dict, metadata=_doc(
-        "Labels of ADSL variables from the data (SAS labels of the subject-level file)"))
+    column_labels: Mapping[str, Mapping[str, str]] = field(default_factory=dict, metadata=_doc(
+        "The data's own variable labels by dataset ({adsl: {AGE: Age}}): define.xml, else the files' labels"))
     ae_collection_days: int | None = field(default=None, metadata=_doc(
         "Last study day on which adverse events are collected (None: the latest onset in the data)"))
     primary_population: str | None = field(default=None, metadata=_doc(
@@ -286,6 +286,9 @@ def _typed(name: str, value):
         return MappingProxyType({_whole(k): _whole(v) for k, v in dict(value).items()})
     if name == "visit_names":
         return MappingProxyType({_whole(k): str(v) for k, v in dict(value).items()})
+    if name == "column_labels":
+        return MappingProxyType({str(table).lower(): MappingProxyType({str(k): str(v) for k, v in dict(labels).items()})
+                                 for table, labels in dict(value).items()})
     if name == "sae_categories":
         return tuple(EventCategory(**{k: tuple(v) if isinstance(v, list) else v for k, v in dict(c).items()})
                      for c in value)
@@ -355,3 +358,41 @@ POPULATION_LABELS: Mapping[str, str] = MappingProxyType(
         "Evaluable": "patients evaluable for the primary endpoint",
     }
 )
+
+
+@dataclass(frozen=True)
+class FilterDefinition:
+    """One global filter: the store parameter (and link field) it is, the ADSL column it restricts and how
+    the sidebar shows it. A trial whose ADSL lacks the column (or holds no value in it) has no such filter."""
+
+    name: str  # store parameter, FilterSpec field and link (URL query) field
+    column: str  # ADSL column the filter restricts
+    label: str  # sidebar label
+    help: str  # what the filter does (the store parameter's doc)
+    kind: str  # "choice": any of a set of values; "range": numbers low-high; "dates": dates first..last
+    # Which values a choice offers and how they read: "site" (the sites of every screened subject, in natural
+    # order, shown with their names), "arm" (the trial's arms in protocol order, with short labels), "sex"
+    # (in words), "grade" ("Grade II") or "text" (as they are); all but site and arm: values of randomized subjects.
+    options: str = "text"
+    placeholder: str = ""  # a choice widget's text while nothing is chosen
+    before_randomization: bool = True  # also restricts screen failures (enrollment counts)
+
+
+FILTER_KINDS: tuple[str, ...] = ("choice", "range", "dates")
+FILTER_DEFINITIONS: tuple[FilterDefinition, ...] = (
+    FilterDefinition("sites", "SITEID", "Site", "Sites to include (SITEID); empty means all.", "choice",
+                     options="site", placeholder="All sites"),
+    FilterDefinition("arms", "ARM", "Arm", "Randomized arms to include; empty means all.", "choice",
+                     options="arm", placeholder="All arms", before_randomization=False),
+    FilterDefinition("sexes", "SEX", "Sex", "Sexes to include; empty means all.", "choice",
+                     options="sex", placeholder="All sexes"),
+    FilterDefinition("grades", "AGVHDGR", "aGVHD grade at entry", "aGVHD grades at entry to include; empty means all.",
+                     "choice", options="grade", placeholder="All grades"),
+    FilterDefinition("diagnoses", "DIAG", "Underlying disease", "Underlying diseases to include; empty means all.",
+                     "choice", placeholder="All diseases"),
+    FilterDefinition("age_range", "AGE", "Age (years)", "Age range at screening (years, inclusive).", "range"),
+    FilterDefinition("randomization_dates", "RANDDT", "Randomized", "Randomization date range (inclusive).",
+                     "dates", before_randomization=False),
+)
+# Analysis populations offered by the population filter: name -> ADSL flag (those the trial lacks are left out).
+POPULATIONS: Mapping[str, str] = MappingProxyType({"ITT": "ITTFL", "Safety": "SAFFL", "Evaluable": "EFFFL"})

@@ -11,10 +11,10 @@ from typing import NamedTuple, TypeVar
 import pandas as pd
 import param
 
+from .config import FILTER_DEFINITIONS, POPULATIONS, FilterDefinition
 from .model.dataset import TrialDataset
 from .transforms.filtering import FilterSpec, filter_subjects, restrict_to_subjects
 
-POPULATIONS = {"ITT": "ITTFL", "Safety": "SAFFL", "Evaluable": "EFFFL"}
 # Derived values the store keeps: enough for every view of a few recent filter settings.
 MEMO_ENTRIES = 128
 
@@ -27,49 +27,64 @@ class PatientCounts(NamedTuple):
     shown: int
     total: int
 
+def _filter_parameter(definition: FilterDefinition) -> param.Parameter:
+    """The store parameter of one filter definition (its values or bounds are set from the data)."""
+    if definition.kind == "choice":
+        return param.ListSelector(default=[], objects=[], doc=definition.help)
+    if definition.kind == "range":
+        return param.Range(default=None, allow_None=True, doc=definition.help)
+    return param.CalendarDateRange(default=None, allow_None=True, doc=definition.help)
 
-class TrialStore(param.Parameterized):
+
+FilterParameters = type("FilterParameters", (param.Parameterized,), {
+    "__doc__": "One parameter per global filter of `config.FILTER_DEFINITIONS` (the base of TrialStore).",
+    **{d.name: _filter_parameter(d) for d in FILTER_DEFINITIONS},
+})
+
+
+class TrialStore(FilterParameters):
     """Filters and data cut for one session over one shared, immutable `TrialDataset`."""
 
     dataset = param.ClassSelector(class_=TrialDataset, constant=True, doc="The trial data (shared, read-only).")
-    sites = param.ListSelector(default=[], objects=[], doc="Sites to include (SITEID); empty means all.")
-    arms = param.ListSelector(default=[], objects=[], doc="Randomized arms to include; empty means all.")
-    sexes = param.ListSelector(default=[], objects=[], doc="Sexes to include; empty means all.")
-    grades = param.ListSelector(default=[], objects=[], doc="aGVHD grades at entry to include; empty means all.")
-    diagnoses = param.ListSelector(default=[], objects=[], doc="Underlying diseases to include; empty means all.")
-    age_range = param.Range(default=(0, 120), bounds=(0, 120), doc="Age range at screening (years, inclusive).")
-    randomization_dates = param.CalendarDateRange(default=None, doc="Randomization date range (inclusive).")
     population = param.Selector(default="ITT", objects=list(POPULATIONS), doc="Analysis population.")
     tab = param.Selector(default=None, objects=[], allow_None=True,
                          doc="Title of the main tab on screen: the app lists the shown tabs and keeps this and "
                              "the tabs in step, so a view opens another tab by setting it.")
 
-    FILTERS = ("sites", "arms", "sexes", "grades", "diagnoses", "age_range", "randomization_dates", "population")
+    FILTERS = (*(d.name for d in FILTER_DEFINITIONS), "population")
 
     def __init__(self, dataset: TrialDataset, **params):
-        adsl = dataset.adsl
-        randomized = dataset.randomized
         super().__init__(dataset=dataset)
         self._memo: OrderedDict = OrderedDict()
-        self.param.sites.objects = sorted(adsl["SITEID"].dropna().unique(), key=_natural_key)
-        self.param.arms.objects = dataset.arms
-        for name, column in (("sexes", "SEX"), ("grades", "AGVHDGR"), ("diagnoses", "DIAG")):
-            self.param[name].objects = sorted(randomized[column].dropna().unique()) if column in adsl else []
-        if "AGE" in adsl and adsl["AGE"].notna().any():
-            lo, hi = int(adsl["AGE"].min()), int(adsl["AGE"].max()) + 1
-            self.param.age_range.bounds = (lo, hi)
-            self.param.age_range.default = (lo, hi)
-            self.age_range = (lo, hi)
-        if "RANDDT" in adsl and adsl["RANDDT"].notna().any():
-            bounds = (adsl["RANDDT"].min().date(), adsl["RANDDT"].max().date())
-            self.param.randomization_dates.bounds = bounds
-            self.param.randomization_dates.default = bounds
-            self.randomization_dates = bounds
-        available = [p for p, flag in POPULATIONS.items() if flag in adsl]
-        self.param.population.objects = available
+        self.filters = tuple(d for d in FILTER_DEFINITIONS if self._offer(d))
+        """The filter definitions this trial can answer (their column holds values); the others stay unset."""
+        self.param.population.objects = [p for p, flag in POPULATIONS.items() if flag in dataset.adsl]
         self.param.update(**params)
         self.filtered_subjects = param.rx(self.subjects)
         """Reactive filtered ADSL: bind views to it (`pn.bind(render, store.filtered_subjects, ...)`)."""
+
+    def _offer(self, definition: FilterDefinition) -> bool:
+        """Set the filter's choices or bounds from the data; False when the trial's ADSL cannot answer it."""
+        adsl, parameter = self.dataset.adsl, self.param[definition.name]
+        if definition.column not in adsl or not adsl[definition.column].notna().any():
+            return False
+        column = adsl[definition.column]
+        if definition.kind == "choice":
+            if definition.options == "arm":
+                parameter.objects = self.dataset.arms
+            elif definition.options == "site":
+                parameter.objects = sorted(column.dropna().unique(), key=_natural_key)
+            else:
+                parameter.objects = sorted(self.dataset.randomized[definition.column].dropna().unique())
+            return bool(parameter.objects)
+        if definition.kind == "range":
+            bounds = (int(column.min()), int(column.max()) + 1)
+        else:
+            bounds = (column.min().date(), column.max().date())
+        parameter.bounds = bounds
+        parameter.default = bounds
+        setattr(self, definition.name, bounds)
+        return True
 
     def reset(self) -> None:
         """Restore every filter to its default (all patients of the default population)."""
@@ -77,23 +92,16 @@ class TrialStore(param.Parameterized):
 
     @property
     def filter_spec(self) -> FilterSpec:
-        """The current filters as a plain immutable value (what transforms receive)."""
-        age_bounds = self.param.age_range.bounds
-        date_bounds = self.param.randomization_dates.bounds
-        return FilterSpec(
-            sites=tuple(self.sites),
-            arms=tuple(self.arms),
-            sexes=tuple(self.sexes),
-            grades=tuple(self.grades),
-            diagnoses=tuple(self.diagnoses),
-            age_range=None if tuple(self.age_range) == tuple(age_bounds) else tuple(self.age_range),
-            randomization_dates=(
-                None
-                if self.randomization_dates is None or tuple(self.randomization_dates) == tuple(date_bounds or ())
-                else tuple(pd.Timestamp(d) for d in self.randomization_dates)
-            ),
-            population_flag=POPULATIONS[self.population],
-        )
+        """The current filters as a plain immutable value (what transforms receive); a range at its bounds
+        is no restriction."""
+        values = {}
+        for definition in self.filters:
+            value = getattr(self, definition.name)
+            if definition.kind == "choice":
+                values[definition.name] = tuple(value)
+            elif value is not None and tuple(value) != tuple(self.param[definition.name].bounds or ()):
+                values[definition.name] = tuple(pd.Timestamp(v) for v in value) if definition.kind == "dates" else tuple(value)
+        return FilterSpec(**values, population_flag=POPULATIONS[self.population])
 
     def memo(self, key: Hashable, compute: Callable[[FilterSpec], T]) -> T:
         """`compute(filter_spec)` for the current filters, computed once per filter spec and `key`: the one

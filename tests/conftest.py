@@ -1,12 +1,15 @@
-"""Fixtures shared by every test tier: a tiny, hand-checkable trial and the bundled one."""
+"""Fixtures shared by every test tier: a tiny, hand-checkable trial, the bundled one and ../shared."""
 
 from __future__ import annotations
+
+import json
+from pathlib import Path
 
 import pandas as pd
 import pytest
 
 from dashboard.synthetic.calibration import NCT02241018
-from dashboard.model.dataset import BUNDLED_DIR, TrialDataset
+from dashboard.model.dataset import TrialDataset
 
 MSC, CONTROL = NCT02241018.arm_order
 
@@ -86,25 +89,36 @@ def tiny():
 
 @pytest.fixture(scope="session")
 def bundled():
-    """The bundled synthetic NCT02241018 trial; skips while it has not been generated."""
-    if not (BUNDLED_DIR / "metadata.json").exists():
-        pytest.skip(f"bundled dataset not generated yet ({BUNDLED_DIR})")
+    """The bundled synthetic NCT02241018 trial (committed under data/; a missing one is a failure)."""
     from dashboard.model.dataset import load_bundled
 
     return load_bundled()
 
 
-REFERENCE = BUNDLED_DIR.parents[2] / "shared" / "reference" / "nct02241018_published.json"
+# ../shared next to the repository: the publication's numbers and public CDISC data the tests check against.
+SHARED = Path(__file__).resolve().parents[1].parent / "shared"
+
+
+def shared_path(*parts: str) -> Path:
+    """A path under ../shared; the test fails (never skips) when it is absent, so a missing reference
+    can never pass unnoticed."""
+    path = SHARED.joinpath(*parts)
+    if not path.exists():
+        pytest.fail(f"{path} not found: ../shared (published reference numbers, public CDISC data) must sit "
+                    f"next to the repository")
+    return path
+
+
+@pytest.fixture(scope="session")
+def shared():
+    """`shared("data", "external", "cdiscpilot01_adam")` -> that path under ../shared (fails when absent)."""
+    return shared_path
 
 
 @pytest.fixture(scope="session")
 def published():
-    """`published(measure, arm="ALL")` -> the value the publications report (skips without ../shared)."""
-    if not REFERENCE.exists():
-        pytest.skip(f"published reference numbers not found at {REFERENCE} (../shared absent)")
-    import json
-
-    records = json.loads(REFERENCE.read_text())["records"]
+    """`published(measure, arm="ALL")` -> the value the publications report (../shared/reference)."""
+    records = json.loads(shared_path("reference", "nct02241018_published.json").read_text())["records"]
 
     def value(measure: str, arm: str = "ALL"):
         matches = [r["value"] for r in records if r["measure"] == measure and r["arm"] == arm]

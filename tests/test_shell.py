@@ -3,13 +3,22 @@
 from __future__ import annotations
 
 import html
+import re
+import shutil
 from dataclasses import replace
+from pathlib import Path
 
+import pandas as pd
 import panel as pn
+import pytest
 
-from dashboard.app import VIEWS, available_views, build_app
+import dashboard
+from dashboard.app import VIEWS, _build_view, available_views, build_app
+from dashboard.loaders import load_dataset
 from dashboard.model import load_bundled
+from dashboard.model.dataset import write_dataset
 from dashboard.store import TrialStore
+from dashboard.views.address import AddressBar
 from dashboard.views.overview import OverviewView
 
 
@@ -18,10 +27,22 @@ def test_overview_is_the_first_tab():
     assert len({view.title for view in VIEWS}) == len(VIEWS)
 
 
+@pytest.fixture
+def made_stores(monkeypatch) -> list[TrialStore]:
+    """The stores build_app makes, in order (build_app's own TrialStore, recorded as it is built)."""
+    made = []
+
+    def record(dataset, **params):
+        made.append(TrialStore(dataset, **params))
+        return made[-1]
+
+    monkeypatch.setattr("dashboard.app.TrialStore", record)
+    return made
+
+
 def test_build_app_shows_identity_data_cut_and_provenance(tiny):
-    store = TrialStore(tiny)
-    template = build_app(tiny, store=store)
-    assert template.title == "NCT02241018 · MSC-aGVHD"
+    template = build_app(tiny)
+    assert template.title == f"{tiny.info.registry_id} · {tiny.info.short_name}"
     header = "".join(str(p.object) for item in template.header for p in item.select(pn.pane.HTML))
     assert "Data cut <b>2017-06-30</b>" in header
     banner = str(template.main[0].object)
@@ -41,18 +62,58 @@ def test_tabs_are_the_views_this_dataset_can_show(tiny):
         assert title in notes
 
 
-def test_sessions_get_their_own_store(tiny):
-    first, second = TrialStore(tiny), TrialStore(tiny)
-    build_app(tiny, store=first), build_app(tiny, store=second)
+def test_sessions_get_their_own_store(tiny, made_stores):
+    build_app(tiny), build_app(tiny)
+    first, second = made_stores
+    assert first is not second and first.dataset is second.dataset  # one shared dataset, a store per session
     first.sites = ["01"]
-    assert second.sites == [] and len(second.subjects()) == 5
+    assert second.sites == [] and len(second.subjects()) == 5 and len(first.subjects()) == 2
 
 
-def test_outside_a_server_the_url_is_left_alone(tiny):
-    store = TrialStore(tiny)
-    build_app(tiny, store=store)
-    store.sites = ["02"]
-    assert pn.state.location is None or pn.state.location.search in ("", None)
+def test_outside_a_server_no_address_is_written(tiny, made_stores):
+    """In a notebook there is no browser address: no AddressBar is built and the filters start at their defaults."""
+    template = build_app(tiny)
+    assert not [obj for item in template.header for obj in item.select(AddressBar)]
+    (store,) = made_stores
+    assert {name: getattr(store, name) for name in TrialStore.FILTERS} == {
+        name: store.param[name].default for name in TrialStore.FILTERS}
+
+
+def test_a_second_trial_brings_its_own_identity_target_and_visits(shared, tmp_path, made_stores):
+    """The CDISC pilot with SDTM TS/TV next to its ADaM files: title, registry id, enrollment target and visit
+    days come from those files, with no code that knows the trial."""
+    folder = tmp_path / "pilot"
+    shutil.copytree(shared("data", "external", "cdiscpilot01_adam"), folder)
+    title = ("Safety and Efficacy of the Xanomeline Transdermal Therapeutic System (TTS) in Patients with Mild to "
+             "Moderate Alzheimer's Disease")
+    pd.DataFrame({"STUDYID": "CDISCPILOT01", "DOMAIN": "TS", "TSSEQ": 1, "TSPARMCD": ["TITLE", "PLANSUB", "ACRONYM"],
+                  "TSVAL": [title, "300", "Xanomeline TTS"]}).to_csv(folder / "ts.csv", index=False)
+    weeks = [0, 2, 4, 6, 8, 12, 16, 20, 24, 26]
+    pd.DataFrame({"STUDYID": "CDISCPILOT01", "DOMAIN": "TV", "VISITNUM": range(len(weeks)),
+                  "VISIT": [f"WEEK {w}" for w in weeks], "VISITDY": [7 * w + (w == 0) for w in weeks]}).to_csv(
+        folder / "tv.csv", index=False)
+    dataset = load_dataset(folder)
+    template = build_app(dataset)
+    assert template.title == "CDISCPILOT01 · Xanomeline TTS"
+    assert html.escape(title) in str(template.main[0].object)
+    assert dataset.info.visit_days == (1, 14, 28, 42, 56, 84, 112, 140, 168, 182)
+    assert dataset.info.visit_names[182] == "WEEK 26"
+    overview = _build_view(OverviewView, made_stores[0])[1]
+    cards = "".join(str(p.object) for p in overview.select(pn.pane.HTML))
+    assert f"of 300 targeted ({100 * len(dataset.randomized) / 300:.1f}%)" in cards
+
+
+def test_no_code_outside_the_generator_names_a_trial():
+    """Trial identity is data: the bundled trial's registry id appears only in the synthetic generator (which
+    makes that trial) and in documentation strings, never in a branch."""
+    package = Path(dashboard.__file__).parent
+    for path in package.rglob("*.py"):
+        if "synthetic" in path.parts:
+            continue
+        for number, line in enumerate(path.read_text().splitlines(), 1):
+            code = line.split("#")[0]
+            assert not re.search(r"(==|!=|\bin\b|\bif\b|\bcase\b).*['\"](NCT\d{8}|CDISCPILOT01)", code), (
+                f"{path.relative_to(package)}:{number} branches on a trial: {line.strip()}")
 
 
 class BrokenView(OverviewView):
@@ -78,11 +139,6 @@ def test_tabs_are_built_when_first_opened_and_a_broken_view_says_why(tiny, monke
 
 def test_every_tab_says_how_many_of_its_records_data_checks_left_out(tmp_path):
     """A trial with an AE after death and an orphan AE row loads; the tabs reading ADAE say so."""
-    import pandas as pd
-
-    from dashboard.app import _build_view
-    from dashboard.model.dataset import write_dataset
-    from dashboard.loaders import load_dataset
     from dashboard.views.balance import BalanceView
     from dashboard.views.safety import SafetyView
 
@@ -106,10 +162,6 @@ def test_every_tab_says_how_many_of_its_records_data_checks_left_out(tmp_path):
 
 def test_patient_profile_lists_the_subjects_data_check_findings(tmp_path):
     """The profile of a subject with a left-out AE (onset after death) lists that finding."""
-    import pandas as pd
-
-    from dashboard.model.dataset import write_dataset
-    from dashboard.loaders import load_dataset
     from dashboard.views.swimmer import SwimmerView
 
     bundled = load_bundled()

@@ -148,11 +148,10 @@ def _load_files(paths, files: list[Path], mapping: ColumnMapping) -> LoadResult:
         "files": {role: {"path": str(d.table.path), "sha256": d.table.sha256, "format": d.table.fmt}
                   for role, d in {**roles, **design}.items() if role in tables or role in design},
     }
-    subject_file = roles["adsl" if standard == "ADaM" else "dm"].table
     info = trial_design.trial_info(
         model["adsl"], {r: (d.table.frame, str(d.table.path)) for r, d in design.items()},
         trial_design.search_folders(paths, [d.table.path for d in roles.values()]), log,
-        labels=subject_file.labels, labels_source=f"variable labels of {subject_file.name}")
+        labels={role: d.table.labels for role, d in roles.items()})
     candidates = _cut_candidates(mapping, subject_frame, subject_source)
     try:
         dataset = require_randomized(TrialDataset.create(model.pop("adsl"), cutoff_candidates=candidates, info=info,

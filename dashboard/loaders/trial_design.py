@@ -4,9 +4,9 @@ Sources, each overriding the one before (every value keeps a note of where it ca
 `TrialInfo.sources`):
 
 1. ADSL/DM: STUDYID (title "Study <STUDYID>", registry id and short name), the randomized arms,
-   and the subject-level file's variable labels.
-2. `define.xml` next to the data: StudyName (short name) and StudyDescription (title, unless it only
-   says "... Data Definition").
+   and the variable labels the data files carry (SAS / Dataset-JSON labels).
+2. `define.xml` next to the data: StudyName (short name), StudyDescription (title, unless it only
+   says "... Data Definition") and the variable labels of each dataset it describes.
 3. SDTM trial design: TS (TITLE, ACRONYM, REGID, PLANSUB = enrollment target, SSTDTC = enrollment
    start, SPONSOR, TPHASE), TA (arms in protocol order), TV (planned visits: VISITDY and VISIT).
 4. `trial.yaml` next to the data: any `TrialInfo` key (`title`, `target_enrollment`, ...).
@@ -18,12 +18,14 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 from pathlib import Path
+from typing import Mapping
 
 import pandas as pd
 import yaml
 
 from ..config import TrialInfo, generic_trial_info
 from .adam import upper_text
+from .define import read_define
 from .conform import to_text
 from .dates import to_dates
 from .report import FindingLog
@@ -35,19 +37,20 @@ TS_FIELDS = {"TITLE": "title", "ACRONYM": "short_name", "REGID": "registry_id", 
 
 
 def trial_info(adsl: pd.DataFrame, design: dict[str, tuple[pd.DataFrame, str]], folders, log: FindingLog,
-               labels=None, labels_source: str | None = None) -> TrialInfo:
+               labels: Mapping[str, Mapping[str, str]] | None = None) -> TrialInfo:
     """The TrialInfo of a loaded ADaM/SDTM trial (order of sources in the module docstring).
 
     adsl: the model's subject table (STUDYID, ARM, RANDFL); design: SDTM trial design frames by role
     ('ts', 'ta', 'tv') with their file paths; folders: where to look for define.xml and trial.yaml;
-    labels: the subject-level file's variable labels.
+    labels: the variable labels the data files carry, by dataset role ({'adsl': {'AGE': 'Age'}}).
     """
     study = str(adsl["STUDYID"].dropna().iloc[0]) if adsl["STUDYID"].notna().any() else "unknown"
     arms = sorted(adsl.loc[adsl["RANDFL"] == "Y", "ARM"].dropna().unique())
     info = generic_trial_info(study, arms)
-    if labels:
-        info = info.updated({"variable_labels": {k: v for k, v in labels.items() if v}}, labels_source or "labels")
-    steps = [_from_define(folders, log)]
+    file_labels = {role: {k: v for k, v in cols.items() if v} for role, cols in (labels or {}).items()}
+    if any(file_labels.values()):
+        info = info.updated({"column_labels": {r: c for r, c in file_labels.items() if c}}, "variable labels of the files")
+    steps = [_from_define(folders, log, file_labels)]
     for role, parse in (("ts", _from_ts), ("ta", _from_ta), ("tv", _from_tv)):
         if role in design:
             frame, path = design[role]
@@ -140,8 +143,9 @@ def _from_tv(tv: pd.DataFrame, name: str, log: FindingLog, path) -> tuple[dict, 
     return values, sources, path
 
 
-def _from_define(folders, log: FindingLog) -> tuple[dict, dict]:
-    """Study name and description from the first define.xml (Define-XML GlobalVariables) found."""
+def _from_define(folders, log: FindingLog, file_labels: Mapping[str, Mapping[str, str]]) -> tuple[dict, dict]:
+    """Study name and description from the first define.xml (Define-XML GlobalVariables) found, and the
+    variable labels of the datasets it describes (over the files' own labels, for the datasets loaded)."""
     path = _find(folders, lambda p: p.suffix.lower() == ".xml" and p.stem.lower().startswith("define"))
     if path is None:
         return {}, {}, path
@@ -158,6 +162,11 @@ def _from_define(folders, log: FindingLog) -> tuple[dict, dict]:
     description = found.get("StudyDescription", "")
     if description and "data definition" not in description.lower():
         values["title"], sources["title"] = description, f"define.xml StudyDescription ({path.name})"
+    defined = {table: {k: v for k, v in columns.items() if v} for table, columns in read_define(path).columns.items()
+               if table in file_labels}
+    if any(defined.values()):
+        values["column_labels"] = {**file_labels, **{t: {**file_labels[t], **c} for t, c in defined.items()}}
+        sources["column_labels"] = f"define.xml ItemDef labels ({path.name}), else the files' labels"
     return values, sources, path
 
 

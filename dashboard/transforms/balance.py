@@ -23,16 +23,11 @@ from scipy import stats
 from ..config import BASELINE_VARIABLES, CATEGORICAL_NUMERIC_VARIABLES, CATEGORY_ORDER
 from .flags import is_y_blank_flag, is_yes
 from .labels import column_label
+from .columns import require_columns
 
 TOTAL = "Total"
 FLAG_VALUES = frozenset({"Y", "N"})
 KINDS = ("continuous", "flag", "categorical")
-
-
-def _require(df: pd.DataFrame, columns, what: str) -> None:
-    missing = [c for c in columns if c not in df.columns]
-    if missing:
-        raise KeyError(f"{what} needs column(s) {', '.join(missing)}, which the table does not have")
 
 
 def variable_label(name: str) -> str:
@@ -169,7 +164,7 @@ def baseline_statistics(
     min, max. `arms` fixes arm order (default sorted); `total` adds an arm named "Total".
     Flags (Y/N variables) get one row, level "Y"; in an ADaM Y/blank flag a blank counts as 'N'.
     """
-    _require(adsl, [arm_column], "baseline_statistics")
+    require_columns(adsl, [arm_column], "baseline_statistics")
     prepared = _prepare(adsl, variables, _arm_names(adsl, arms, arm_column), arm_column, total=total)
     return pd.DataFrame(_statistics_rows(prepared), columns=STATISTICS_COLUMNS)
 
@@ -245,7 +240,7 @@ def standardized_differences(
     Pairs: every pair of arms in `arms` order, or only each arm against `reference` when given.
     Columns: variable, label, kind, arm_a, arm_b, smd.
     """
-    _require(adsl, [arm_column], "standardized_differences")
+    require_columns(adsl, [arm_column], "standardized_differences")
     names = _arm_names(adsl, arms, arm_column)
     if reference is not None:
         if reference not in names:
@@ -267,7 +262,7 @@ def max_smd_by_variable(smd: pd.DataFrame) -> pd.DataFrame:
     Requires variable, label, kind, smd. Columns: variable, label, kind, smd, pairs (how many pairs).
     Variables keep their input order; a variable whose every pair is NaN keeps NaN.
     """
-    _require(smd, ["variable", "label", "kind", "smd"], "max_smd_by_variable")
+    require_columns(smd, ["variable", "label", "kind", "smd"], "max_smd_by_variable")
     grouped = smd.groupby("variable", sort=False)
     out = grouped.agg(label=("label", "first"), kind=("kind", "first"), smd=("smd", "max"), pairs=("smd", "size"))
     return out.reset_index()
@@ -299,7 +294,7 @@ def baseline_pvalues(adsl: pd.DataFrame, variables=None, arms=None, *, arm_colum
     table with an expected count below 5.
     Requires `arm_column`. Columns: variable, p_value, test.
     """
-    _require(adsl, [arm_column], "baseline_pvalues")
+    require_columns(adsl, [arm_column], "baseline_pvalues")
     names = _arm_names(adsl, arms, arm_column)
     rows = [{"variable": var.name, **dict(zip(("p_value", "test"), _pvalue(var, names)))}
             for var in _prepare(adsl, variables, names, arm_column)]
@@ -308,7 +303,7 @@ def baseline_pvalues(adsl: pd.DataFrame, variables=None, arms=None, *, arm_colum
 
 def arm_counts(adsl: pd.DataFrame, arms=None, *, arm_column: str = "ARM") -> pd.Series:
     """Patients per arm (in `arms` order, zeros kept) plus "Total"."""
-    _require(adsl, [arm_column], "arm_counts")
+    require_columns(adsl, [arm_column], "arm_counts")
     values = adsl[arm_column]
     counts = pd.Series({arm: int((values == arm).sum()) for arm in _arm_names(adsl, arms, arm_column)}, dtype="int64")
     counts[TOTAL] = int(counts.sum())
@@ -357,7 +352,7 @@ def baseline_table(
     and with `pvalues` also p_value and test. `smd`: a `standardized_differences` result for the
     same subjects, arms and variables, to reuse instead of recomputing.
     """
-    _require(adsl, [arm_column], "baseline_table")
+    require_columns(adsl, [arm_column], "baseline_table")
     names = _arm_names(adsl, arms, arm_column)
     arm_columns = [*names, TOTAL]
     prepared = _prepare(adsl, variables, names, arm_column, total=True)
@@ -408,7 +403,7 @@ def stratum_balance(adsl: pd.DataFrame, factors, arms=None, *, arm_column: str =
     factors = list(factors)
     if not factors:
         raise ValueError("stratum_balance needs at least one stratification factor")
-    _require(adsl, [arm_column, *factors], "stratum_balance")
+    require_columns(adsl, [arm_column, *factors], "stratum_balance")
     arm_names = _arm_names(adsl, arms, arm_column)
     position = {arm: i for i, arm in enumerate(arm_names)}
     texts = [_as_text(adsl[f]) for f in factors]
@@ -435,7 +430,7 @@ def allocation_by_site(adsl: pd.DataFrame, arms=None, *, arm_column: str = "ARM"
 
     Requires SITEID and `arm_column`; sites in natural order (2 before 10).
     """
-    _require(adsl, ["SITEID", arm_column], "allocation_by_site")
+    require_columns(adsl, ["SITEID", arm_column], "allocation_by_site")
     table = stratum_balance(adsl, ["SITEID"], arms, arm_column=arm_column)
     if "SITENAME" in adsl.columns:
         names = adsl.drop_duplicates("SITEID").set_index("SITEID")["SITENAME"].astype("string")
@@ -451,7 +446,7 @@ def allocation_over_time(adsl: pd.DataFrame, arms=None, *, arm_column: str = "AR
     Columns: <date_column>, <arms...> (cumulative counts), Total, difference: first minus second arm
     for two arms, largest minus smallest cumulative count for three or more.
     """
-    _require(adsl, [arm_column, date_column], "allocation_over_time")
+    require_columns(adsl, [arm_column, date_column], "allocation_over_time")
     arm_names = _arm_names(adsl, arms, arm_column)
     frame = adsl.loc[adsl[arm_column].isin(arm_names) & adsl[date_column].notna(), [date_column, arm_column]]
     frame = frame.sort_values(date_column, kind="stable")
@@ -482,7 +477,7 @@ def table1_frame(table: pd.DataFrame, counts: pd.Series) -> pd.DataFrame:
     label on each of its rows, for grouping), Statistic, '<arm> (N = n)' per arm and Total, SMD (3
     decimals, '∞' when infinite, '–' when undefined, '*' when flagged), and with p-values p ('<0.001' or
     3 decimals) and Test; SMD, p and Test on each variable's first row only."""
-    _require(table, ["variable", "label", "statistic", "smd", "flag"], "table1_frame")
+    require_columns(table, ["variable", "label", "statistic", "smd", "flag"], "table1_frame")
     first = table["variable"].ne(table["variable"].shift())
     labels = table["label"].where(first).ffill()
     out = pd.DataFrame({TABLE1_VARIABLE: labels, "Statistic": table["statistic"]})
@@ -508,7 +503,7 @@ def strata_frame(strata: pd.DataFrame, factors, arms, labels=None) -> pd.DataFra
     downloaded: the factors (under their `labels`), the arms, Total, Ratio, Difference (largest minus
     smallest arm) and AVOIDABLE ('yes' on the strata with the largest imbalance that equal allocation
     could have avoided)."""
-    _require(strata, [*factors, *arms, TOTAL, "ratio", "difference", "excess"], "strata_frame")
+    require_columns(strata, [*factors, *arms, TOTAL, "ratio", "difference", "excess"], "strata_frame")
     labels = labels or {}
     worst = strata["excess"].max() if len(strata) else 0
     out = strata[[*factors, *arms, TOTAL]].rename(columns={f: labels.get(f, f) for f in factors})

@@ -14,20 +14,11 @@ import pandas as pd
 
 from ..config import ACCRUAL_ROLLING_MONTHS, DAYS_PER_MONTH
 from .filtering import FilterSpec
+from .columns import require_columns
 from .flags import is_yes
+from .formatting import plural
 
 ALL_ARMS = "All arms"
-
-
-def _require(df: pd.DataFrame, columns, what: str) -> None:
-    missing = [c for c in columns if c not in df.columns]
-    if missing:
-        raise KeyError(f"{what} needs column(s) {', '.join(missing)}; the frame has {', '.join(map(str, df.columns))}")
-
-
-def plural(n: int, word: str) -> str:
-    """'1 site', '3 sites'."""
-    return f"{n} {word}{'' if n == 1 else 's'}"
 
 
 def _randomized(subjects: pd.DataFrame) -> pd.DataFrame:
@@ -47,7 +38,7 @@ def enrollment_by_site(subjects: pd.DataFrame, site_ids=(), arms=()) -> pd.DataF
     of `arms` (plus any in `subjects`), zeros included; sorted by SITE_TOTAL (largest first), then
     site id.
     """
-    _require(subjects, ["SITEID", "ARM"], "enrollment_by_site")
+    require_columns(subjects, ["SITEID", "ARM"], "enrollment_by_site")
     sites = list(dict.fromkeys([*map(str, site_ids), *subjects["SITEID"].astype(str)]))
     arm_list = list(dict.fromkeys([*arms, *subjects["ARM"].dropna()]))
     counts = subjects.groupby([subjects["SITEID"].astype(str), "ARM"], observed=True).size()
@@ -68,10 +59,10 @@ def site_activation(adsl: pd.DataFrame, sites: pd.DataFrame | None = None) -> pd
     else the site's first screening date (SCRNDT), else its first randomization date (RANDDT).
     ACTIVDT_SOURCE says which one was used.
     """
-    _require(adsl, ["SITEID"], "site_activation")
+    require_columns(adsl, ["SITEID"], "site_activation")
     ids = [str(s) for s in adsl["SITEID"].dropna().unique()]
     if sites is not None:
-        _require(sites, ["SITEID"], "site_activation (sites table)")
+        require_columns(sites, ["SITEID"], "site_activation (sites table)")
         ids = list(dict.fromkeys([*map(str, sites["SITEID"]), *ids]))
     out = pd.DataFrame({"SITEID": ids})
     out["ACTIVDT"] = pd.Series(pd.NaT, index=out.index, dtype="datetime64[ns]")
@@ -117,7 +108,7 @@ def recruitment_end(randomization_dates: pd.Series, target: int | None, cutoff) 
 
 def activation_at(activation: pd.DataFrame, site_ids=()) -> pd.DataFrame:
     """The activation rows (see `site_activation`) of the chosen sites; every site when `site_ids` is empty."""
-    _require(activation, ["SITEID"], "activation_at")
+    require_columns(activation, ["SITEID"], "activation_at")
     return activation.loc[activation["SITEID"].isin(site_ids)] if len(site_ids) else activation
 
 
@@ -153,7 +144,7 @@ def plan_period(start, end, activation: pd.DataFrame, site_ids=()) -> tuple[pd.T
         return None
     begin = pd.Timestamp(start)
     if len(site_ids):
-        _require(activation, ["SITEID", "ACTIVDT"], "plan_period")
+        require_columns(activation, ["SITEID", "ACTIVDT"], "plan_period")
         chosen = activation_at(activation, site_ids)["ACTIVDT"].dropna()
         if len(chosen):
             begin = max(begin, chosen.min())
@@ -196,8 +187,8 @@ def site_performance(subjects: pd.DataFrame, screened: pd.DataFrame | None, acti
     (randomized per site-month active), FIRST_RANDDT, DAYS_TO_FIRST (activation to first
     randomization). Sites are those of `activation`; sorted by RANDOMIZED (largest first).
     """
-    _require(subjects, ["SITEID", "ARM", "RANDDT"], "site_performance (subjects)")
-    _require(activation, ["SITEID", "ACTIVDT"], "site_performance (activation)")
+    require_columns(subjects, ["SITEID", "ARM", "RANDDT"], "site_performance (subjects)")
+    require_columns(activation, ["SITEID", "ACTIVDT"], "site_performance (activation)")
     cutoff = pd.Timestamp(cutoff)
     end = cutoff if until is None else min(pd.Timestamp(until), cutoff)
     by_site = enrollment_by_site(subjects, activation["SITEID"], arms)
@@ -212,7 +203,7 @@ def site_performance(subjects: pd.DataFrame, screened: pd.DataFrame | None, acti
         out[arm] = out["SITEID"].map(wide[arm]).fillna(0).astype(int)
     out["RANDOMIZED"] = out[arm_cols].sum(axis=1).astype(int) if arm_cols else 0
     if screened is not None:
-        _require(screened, ["SITEID", "RANDFL"], "site_performance (screened)")
+        require_columns(screened, ["SITEID", "RANDFL"], "site_performance (screened)")
         key = screened["SITEID"].astype(str)
         out["SCREENED"] = out["SITEID"].map(key.value_counts()).fillna(0).astype(int)
         failures = key[~is_yes(screened["RANDFL"])].value_counts()
@@ -257,7 +248,7 @@ def accrual_over_time(subjects: pd.DataFrame, cutoff, arms=(), total: bool = Tru
     Requires ARM, RANDDT. Each arm's series starts at 0 on the first randomization date of the
     frame and ends at the data cut; with `total`, an ALL_ARMS series is added.
     """
-    _require(subjects, ["ARM", "RANDDT"], "accrual_over_time")
+    require_columns(subjects, ["ARM", "RANDDT"], "accrual_over_time")
     cutoff = pd.Timestamp(cutoff)
     rand = _randomized(subjects)
     arm_list = list(dict.fromkeys([*arms, *rand["ARM"]]))
@@ -318,7 +309,7 @@ def monthly_accrual(subjects: pd.DataFrame, cutoff, arms=()) -> pd.DataFrame:
     Requires ARM, RANDDT. Months run from the first randomization month to the data-cut month,
     zero months included (pauses stay visible).
     """
-    _require(subjects, ["ARM", "RANDDT"], "monthly_accrual")
+    require_columns(subjects, ["ARM", "RANDDT"], "monthly_accrual")
     rand = _randomized(subjects)
     arm_list = list(dict.fromkeys([*arms, *rand["ARM"]]))
     if rand.empty:
@@ -340,7 +331,7 @@ def accrual_rate(monthly: pd.DataFrame, cutoff, window: int = ACCRUAL_ROLLING_MO
     (patients/month, fewer months at the start); PAUSE marks months without randomization; PARTIAL
     marks the data-cut month when the cut falls before its last day.
     """
-    _require(monthly, ["MONTH", "N"], "accrual_rate")
+    require_columns(monthly, ["MONTH", "N"], "accrual_rate")
     total = monthly.groupby("MONTH", sort=True)["N"].sum().astype(int).reset_index()
     total["ROLLING_RATE"] = total["N"].rolling(window, min_periods=1).mean().round(2)
     total["PAUSE"] = total["N"] == 0
@@ -354,7 +345,7 @@ def recruitment_pauses(rate: pd.DataFrame) -> pd.DataFrame:
 
     Requires MONTH, PAUSE (from `accrual_rate`).
     """
-    _require(rate, ["MONTH", "PAUSE"], "recruitment_pauses")
+    require_columns(rate, ["MONTH", "PAUSE"], "recruitment_pauses")
     runs = []
     start = None
     rows = list(rate.sort_values("MONTH")[["MONTH", "PAUSE"]].itertuples(index=False))
@@ -371,7 +362,7 @@ def recruitment_pauses(rate: pd.DataFrame) -> pd.DataFrame:
 def accrual_statement(rate: pd.DataFrame, closed) -> str:
     """Mean monthly accrual, enrollment close and the months without randomization in words. Requires
     MONTH, N, PAUSE (from `accrual_rate`); `closed` from `enrollment_closed` (None while open)."""
-    _require(rate, ["MONTH", "N", "PAUSE"], "accrual_statement")
+    require_columns(rate, ["MONTH", "N", "PAUSE"], "accrual_statement")
     text = f"Mean {rate['N'].mean():.1f} patients per month over {plural(len(rate), 'month')}."
     if closed is not None:
         text += f" Enrollment closed in {pd.Timestamp(closed):%Y-%m} (target reached); later months are not shown."
@@ -385,7 +376,7 @@ def accrual_statement(rate: pd.DataFrame, closed) -> str:
 
 def has_screening_data(screened: pd.DataFrame) -> bool:
     """Whether the frame records screening: screen failures present or a screening date recorded."""
-    _require(screened, ["RANDFL"], "has_screening_data")
+    require_columns(screened, ["RANDFL"], "has_screening_data")
     failures = (~is_yes(screened["RANDFL"])).any()
     dated = "SCRNDT" in screened.columns and screened["SCRNDT"].notna().any()
     return bool(failures or dated)
@@ -409,7 +400,7 @@ def screening_funnel(screened: pd.DataFrame, arms=()) -> pd.DataFrame:
     'Completed', 'Died', 'Withdrawn', 'Ongoing', as the Overview's study status) and 'Withdrawn'
     gives the reasons of the living discontinued patients (DETAIL = reason).
     """
-    _require(screened, ["RANDFL", "ARM"], "screening_funnel")
+    require_columns(screened, ["RANDFL", "ARM"], "screening_funnel")
     rows: list[tuple[str, str, str, int]] = []
     randomized_flag = is_yes(screened["RANDFL"])
     randomized = screened.loc[randomized_flag]
@@ -471,7 +462,7 @@ def _reasons(frame: pd.DataFrame, column: str) -> pd.Series:
 
 def funnel_missing(screened: pd.DataFrame) -> list[str]:
     """What the CONSORT flow cannot show for this frame, one sentence per gap (empty when complete)."""
-    _require(screened, ["RANDFL"], "funnel_missing")
+    require_columns(screened, ["RANDFL"], "funnel_missing")
     gaps = []
     if not has_screening_data(screened):
         gaps.append("No screening data: the dataset holds randomized patients only (no screen failures with "
@@ -505,7 +496,7 @@ def site_locations(sites: pd.DataFrame, randomized_by_site: pd.Series) -> pd.Dat
     latitude), Y = latitude, both in degrees), so distances look right without map tiles. Sites
     without coordinates are left out.
     """
-    _require(sites, ["SITEID", "LAT", "LON"], "site_locations")
+    require_columns(sites, ["SITEID", "LAT", "LON"], "site_locations")
     out = sites.loc[sites["LAT"].notna() & sites["LON"].notna()].copy()
     out["SITEID"] = out["SITEID"].astype(str)
     for column in ("SITENAME", "CITY"):
@@ -526,7 +517,7 @@ def locations_by_city(locations: pd.DataFrame) -> pd.DataFrame:
     Requires SITEID, CITY, LAT, LON, X, Y, RANDOMIZED (from `site_locations`); a site without a city
     stands alone under its id. Coordinates are the mean of the city's sites; RANDOMIZED is summed.
     """
-    _require(locations, ["SITEID", "CITY", "LAT", "LON", "X", "Y", "RANDOMIZED"], "locations_by_city")
+    require_columns(locations, ["SITEID", "CITY", "LAT", "LON", "X", "Y", "RANDOMIZED"], "locations_by_city")
     key = locations["CITY"].astype("string").fillna(locations["SITEID"].astype(str))
     grouped = locations.assign(CITY=key).groupby("CITY", sort=False)
     out = grouped.agg(LAT=("LAT", "mean"), LON=("LON", "mean"), X=("X", "mean"), Y=("Y", "mean"),

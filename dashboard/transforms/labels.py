@@ -3,6 +3,8 @@ tooltips)."""
 
 from __future__ import annotations
 
+from typing import Mapping
+
 import pandas as pd
 
 from ..config import BASELINE_LABELS
@@ -50,9 +52,13 @@ def short_site_labels(labels: dict[str, str]) -> dict[str, str]:
             for site, v in short.items()}
 
 
-def column_label(table: str, name: str) -> str:
-    """The label of a column for readers: the data model's label (`schema.TABLE_SPECS`), else the
+def column_label(table: str, name: str, labels: Mapping[str, Mapping[str, str]] | None = None) -> str:
+    """The label of a column for readers: the dataset's own label when given (`TrialInfo.column_labels`:
+    define.xml, else the files' labels), else the data model's label (`schema.TABLE_SPECS`), else the
     configured label of a common CDISC variable (`config.BASELINE_LABELS`), else the name itself."""
+    own = (labels or {}).get(str(table).lower(), {}).get(name)
+    if own:
+        return own
     spec = TABLE_SPECS.get(table)
     if spec is not None and name in spec.column_names:
         return spec.column(name).label

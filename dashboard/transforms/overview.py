@@ -13,17 +13,12 @@ from ..config import RESPONSE_DIED, RESPONSE_MISSING, RESPONSE_PENDING
 from .flags import is_yes
 from .response import format_proportion, response_status_by_visit, response_visits
 from .safety import has_treatment_emergent_flag
+from .columns import require_columns
 
 ALL_ARMS = "All arms"
 # Study status categories in display order; death takes precedence over the recorded end-of-study status.
 STATUS_ORDER: tuple[str, ...] = ("On study", "Completed", "Withdrawn", "Died", "Not recorded")
 EOS_STATUS = {"ONGOING": "On study", "COMPLETED": "Completed", "DISCONTINUED": "Withdrawn"}
-
-
-def _require(df: pd.DataFrame, columns, what: str) -> None:
-    missing = [c for c in columns if c not in df.columns]
-    if missing:
-        raise KeyError(f"{what} needs column(s) {', '.join(missing)}; the frame has {', '.join(map(str, df.columns))}")
 
 
 def _arm_list(subjects: pd.DataFrame, arms) -> list[str]:
@@ -37,7 +32,7 @@ def _pct(n: pd.Series, total: pd.Series) -> pd.Series:
 def randomized_by_arm(subjects: pd.DataFrame, arms=()) -> pd.DataFrame:
     """Patients per arm: ARM, n, N (all subjects given), pct; every arm of `arms` kept (zeros
     included), then an "All arms" row. Requires USUBJID, ARM."""
-    _require(subjects, ["USUBJID", "ARM"], "randomized_by_arm")
+    require_columns(subjects, ["USUBJID", "ARM"], "randomized_by_arm")
     arm_list = _arm_list(subjects, arms)
     counts = subjects.groupby(subjects["ARM"].astype(str)).size().reindex(arm_list, fill_value=0)
     out = pd.DataFrame({"ARM": [*arm_list, ALL_ARMS], "n": [*counts.astype(int), int(counts.sum())]})
@@ -66,7 +61,7 @@ def study_status_by_arm(subjects: pd.DataFrame, arms=()) -> pd.DataFrame:
 
     Arms of `arms` first (zeros kept), then "All arms"; statuses in STATUS_ORDER, "Not recorded"
     only when someone has it. Requires USUBJID, ARM; uses DTHFL, DTHDT, EOSSTT (`study_status`)."""
-    _require(subjects, ["USUBJID", "ARM"], "study_status_by_arm")
+    require_columns(subjects, ["USUBJID", "ARM"], "study_status_by_arm")
     arm_list = _arm_list(subjects, arms)
     status = study_status(subjects)
     statuses = [s for s in STATUS_ORDER if s != "Not recorded" or (status == s).any()]
@@ -95,7 +90,7 @@ def primary_endpoint_status_by_arm(
     ADRS USUBJID, PARAMCD, AVISIT, AVALC and AVISITN or ADY (see `response_status_by_visit`).
     Raises ValueError when ADRS has no visit on `visit_day`.
     """
-    _require(subjects, ["USUBJID", "ARM", "RANDDT"], "primary_endpoint_status_by_arm")
+    require_columns(subjects, ["USUBJID", "ARM", "RANDDT"], "primary_endpoint_status_by_arm")
     arm_list = _arm_list(subjects, arms)
     evaluable = subjects
     if "EFFFL" in subjects.columns:
@@ -126,8 +121,8 @@ def serious_ae_by_arm(subjects: pd.DataFrame, adae: pd.DataFrame, arms=()) -> pd
     """Serious adverse events so far per arm of the safety population: ARM, N (safety patients),
     patients (with >= 1 serious event), pct, events (serious events). Only treatment-emergent events
     count when ADAE flags them (`has_treatment_emergent_flag`). Requires ADSL USUBJID, ARM, SAFFL; ADAE USUBJID, AESER."""
-    _require(subjects, ["USUBJID", "ARM", "SAFFL"], "serious_ae_by_arm")
-    _require(adae, ["USUBJID", "AESER"], "serious_ae_by_arm (ADAE)")
+    require_columns(subjects, ["USUBJID", "ARM", "SAFFL"], "serious_ae_by_arm")
+    require_columns(adae, ["USUBJID", "AESER"], "serious_ae_by_arm (ADAE)")
     arm_list = _arm_list(subjects, arms)
     safety = subjects.loc[is_yes(subjects["SAFFL"]), ["USUBJID", "ARM"]]
     serious = is_yes(adae["AESER"])
@@ -148,8 +143,8 @@ def arm_status_table(randomized: pd.DataFrame, status: pd.DataFrame, arms=()) ->
     """Patients by arm and study status as shown (from `randomized_by_arm` and `study_status_by_arm`):
     Arm, Patients ('n (x.x%)' of all filtered patients), then 'n/N (x.x%)' of the arm's patients for each
     status that occurs (STATUS_ORDER); the arms, then ALL_ARMS."""
-    _require(randomized, ["ARM", "n", "N", "pct"], "arm_status_table")
-    _require(status, ["ARM", "STATUS", "n", "N"], "arm_status_table")
+    require_columns(randomized, ["ARM", "n", "N", "pct"], "arm_status_table")
+    require_columns(status, ["ARM", "STATUS", "n", "N"], "arm_status_table")
     counts = randomized.set_index("ARM")
     cells = status.set_index(["ARM", "STATUS"])
     statuses = [s for s in STATUS_ORDER if s in set(status["STATUS"])]
@@ -164,7 +159,7 @@ def arm_status_table(randomized: pd.DataFrame, status: pd.DataFrame, arms=()) ->
 def primary_status_table(primary: pd.DataFrame, day: int) -> pd.DataFrame:
     """The primary endpoint visit's status at the data cut as shown (from `primary_endpoint_status_by_arm`):
     Arm, Evaluable, Assessed / due ('n/N (x.x%)'), Died before day <day>, Overdue, Not yet due."""
-    _require(primary, ["ARM", "evaluable", "assessed", "assessed_or_due", "died", "missing", "pending"],
+    require_columns(primary, ["ARM", "evaluable", "assessed", "assessed_or_due", "died", "missing", "pending"],
              "primary_status_table")
     return pd.DataFrame({
         "Arm": primary["ARM"], "Evaluable": primary["evaluable"],
@@ -176,7 +171,7 @@ def primary_status_table(primary: pd.DataFrame, day: int) -> pd.DataFrame:
 def serious_ae_table(sae: pd.DataFrame) -> pd.DataFrame:
     """Serious AEs per arm as shown (from `serious_ae_by_arm`): Arm, Safety population, Patients with ≥1
     serious AE ('n/N (x.x%)'), Serious events."""
-    _require(sae, ["ARM", "N", "patients", "events"], "serious_ae_table")
+    require_columns(sae, ["ARM", "N", "patients", "events"], "serious_ae_table")
     return pd.DataFrame({
         "Arm": sae["ARM"], "Safety population": sae["N"],
         "Patients with ≥1 serious AE": [format_proportion(n, d) for n, d in zip(sae["patients"], sae["N"])],

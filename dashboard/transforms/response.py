@@ -23,20 +23,16 @@ from ..config import (
 )
 
 from .flags import is_yes
+from .columns import require_columns
+from .formatting import format_proportion
 
 NOT_ASSESSED = (RESPONSE_DIED, RESPONSE_MISSING, RESPONSE_PENDING)
-
-
-def _require(df: pd.DataFrame, columns, table: str) -> None:
-    missing = [c for c in columns if c not in df.columns]
-    if missing:
-        raise KeyError(f"{table} lacks required column(s) {missing}; it has {list(df.columns)}")
 
 
 def response_parameter(adrs: pd.DataFrame) -> str:
     """The ADRS PARAMCD holding per-visit overall response (first of config.RESPONSE_PARAMCDS present,
     else the parameter assessed at the most visits). Requires PARAMCD, AVALC."""
-    _require(adrs, ["PARAMCD", "AVALC"], "ADRS")
+    require_columns(adrs, ["PARAMCD", "AVALC"], "ADRS")
     codes = set(adrs["PARAMCD"].dropna())
     for code in RESPONSE_PARAMCDS:
         if code in codes:
@@ -70,7 +66,7 @@ def response_visits(adrs: pd.DataFrame, paramcd: str | None = None, windows=None
     ADY) and WINDOW_END (the last study day of the visit's window: DAY + `windows[DAY]` when the
     mapping of nominal day -> days either side has the visit, else the latest ADY observed at the
     visit, never before DAY). Requires PARAMCD, AVISIT and one of AVISITN / ADY."""
-    _require(adrs, ["PARAMCD", "AVISIT"], "ADRS")
+    require_columns(adrs, ["PARAMCD", "AVISIT"], "ADRS")
     paramcd = paramcd or response_parameter(adrs)
     rows = adrs.loc[(adrs["PARAMCD"] == paramcd) & adrs["AVISIT"].notna()]
     if "AVISITN" in rows.columns and rows["AVISITN"].notna().any():
@@ -103,8 +99,8 @@ def response_status_by_visit(
     see `response_visits`. Every subject appears at every visit.
     Requires ADSL USUBJID, ARM, RANDDT (DTHDT used when present); ADRS USUBJID, PARAMCD, AVISIT, AVALC.
     """
-    _require(subjects, ["USUBJID", "ARM", "RANDDT"], "ADSL")
-    _require(adrs, ["USUBJID", "PARAMCD", "AVISIT", "AVALC"], "ADRS")
+    require_columns(subjects, ["USUBJID", "ARM", "RANDDT"], "ADSL")
+    require_columns(adrs, ["USUBJID", "PARAMCD", "AVISIT", "AVALC"], "ADRS")
     paramcd = paramcd or response_parameter(adrs)
     visits = response_visits(adrs, paramcd, windows)
     subj = subjects[["USUBJID", "ARM", "RANDDT"]].copy()
@@ -139,7 +135,7 @@ def response_by_visit(status: pd.DataFrame, arms=None) -> pd.DataFrame:
     """Counts per arm, visit and category: ARM, AVISIT, DAY, STATUS, n, N (all filtered subjects of
     the arm), pct (100 n / N). Categories never seen stay out; zero cells are kept for seen ones.
     Requires the columns of `response_status_by_visit`."""
-    _require(status, ["USUBJID", "ARM", "AVISIT", "DAY", "STATUS"], "response status")
+    require_columns(status, ["USUBJID", "ARM", "AVISIT", "DAY", "STATUS"], "response status")
     arms = list(arms) if arms is not None else list(pd.unique(status["ARM"]))
     visits = status[["AVISIT", "DAY"]].drop_duplicates().sort_values("DAY")
     cats = category_order(status["STATUS"].unique())
@@ -171,7 +167,7 @@ def overall_response_by_visit(status: pd.DataFrame, arms=None) -> pd.DataFrame:
     responders, evaluated (subjects whose visit is due: N minus pending; died / no assessment count as
     non-responders), pending, N, pct, ci_low, ci_high (95% Wilson, percent), label ("82/99 (82.8%)").
     Requires the columns of `response_status_by_visit`."""
-    _require(status, ["USUBJID", "ARM", "AVISIT", "DAY", "STATUS"], "response status")
+    require_columns(status, ["USUBJID", "ARM", "AVISIT", "DAY", "STATUS"], "response status")
     arms = list(arms) if arms is not None else list(pd.unique(status["ARM"]))
     flags = status.assign(
         responders=status["STATUS"].isin(RESPONDER_CATEGORIES).astype(int),
@@ -199,14 +195,9 @@ def overall_response_by_visit(status: pd.DataFrame, arms=None) -> pd.DataFrame:
 def responders_at(status: pd.DataFrame, visit: str, arm: str) -> tuple[int, int]:
     """(responders, patients whose visit is due) of one arm at one visit: CR+PR over everyone but the
     pending. Requires ARM, AVISIT, STATUS (from `response_status_by_visit`)."""
-    _require(status, ["ARM", "AVISIT", "STATUS"], "response status")
+    require_columns(status, ["ARM", "AVISIT", "STATUS"], "response status")
     at = status.loc[(status["AVISIT"] == visit) & (status["ARM"] == arm) & (status["STATUS"] != RESPONSE_PENDING)]
     return int(at["STATUS"].isin(RESPONDER_CATEGORIES).sum()), len(at)
-
-
-def format_proportion(n: int, total: int) -> str:
-    """'82/99 (82.8%)'; '0/0' when there is no denominator."""
-    return f"{int(n)}/{int(total)} ({100 * n / total:.1f}%)" if total else f"{int(n)}/0"
 
 
 def compare_response(status: pd.DataFrame, visit: str, treatment: str, control: str) -> dict:
@@ -216,7 +207,7 @@ def compare_response(status: pd.DataFrame, visit: str, treatment: str, control: 
     `response_status_by_visit`."""
     from statsmodels.stats.proportion import confint_proportions_2indep
 
-    _require(status, ["ARM", "AVISIT", "STATUS"], "response status")
+    require_columns(status, ["ARM", "AVISIT", "STATUS"], "response status")
     at = status.loc[(status["AVISIT"] == visit) & (status["STATUS"] != RESPONSE_PENDING)]
     out = {"visit": visit, "treatment": treatment, "control": control}
     for key, arm in (("t", treatment), ("c", control)):
@@ -272,7 +263,7 @@ def response_transitions(status: pd.DataFrame, from_visit: str, to_visit: str, a
     """Counts of subjects moving from each category at `from_visit` to each at `to_visit`, per arm:
     ARM, FROM, TO, n, pct_of_from (percent of that arm's subjects in FROM). Every category pair seen
     in either visit is listed (zeros kept). Requires the columns of `response_status_by_visit`."""
-    _require(status, ["USUBJID", "ARM", "AVISIT", "STATUS"], "response status")
+    require_columns(status, ["USUBJID", "ARM", "AVISIT", "STATUS"], "response status")
     arms = list(arms) if arms is not None else list(pd.unique(status["ARM"]))
     a = status.loc[status["AVISIT"] == from_visit, ["USUBJID", "ARM", "STATUS"]].rename(columns={"STATUS": "FROM"})
     b = status.loc[status["AVISIT"] == to_visit, ["USUBJID", "STATUS"]].rename(columns={"STATUS": "TO"})
@@ -290,7 +281,7 @@ def response_transitions(status: pd.DataFrame, from_visit: str, to_visit: str, a
 def best_response(status: pd.DataFrame) -> pd.DataFrame:
     """Best assessed response per subject over all visits (first in category order): USUBJID, BEST
     ("No assessment" / "Pending" / "Died" when never assessed). Requires USUBJID, STATUS."""
-    _require(status, ["USUBJID", "STATUS"], "response status")
+    require_columns(status, ["USUBJID", "STATUS"], "response status")
     cats = category_order(status["STATUS"].unique())
     rank = status["STATUS"].map({c: i for i, c in enumerate(cats)})
     best = status.assign(rank=rank).sort_values("rank").drop_duplicates("USUBJID")
@@ -308,7 +299,7 @@ def swimmer_lanes(subjects: pd.DataFrame, cutoff, status: pd.DataFrame | None = 
     Discontinued / Completed / Ongoing), BEST (best response when `status` is given), EVENTS (flags
     from ADTTE events listed in config.SWIMMER_TTE_EVENTS, e.g. "cGVHD onset, Relapse").
     Requires ADSL USUBJID, ARM, RANDDT (SITEID, DTHDT, EOSDT, EOSSTT, LSTALVDT used when present)."""
-    _require(subjects, ["USUBJID", "ARM", "RANDDT"], "ADSL")
+    require_columns(subjects, ["USUBJID", "ARM", "RANDDT"], "ADSL")
     cut = pd.Timestamp(cutoff)
 
     def col(name):
@@ -343,7 +334,7 @@ def swimmer_tte_events(subjects: pd.DataFrame, adtte: pd.DataFrame) -> pd.DataFr
     events (CNSR == 0) of the ADTTE parameters in config.SWIMMER_TTE_EVENTS; when the data have none of
     those (a trial the configuration does not know), of every parameter, labelled by its PARAM without
     a leading "Time to" (else PARAMCD). Requires ADTTE USUBJID, PARAMCD, AVAL, CNSR."""
-    _require(adtte, ["USUBJID", "PARAMCD", "AVAL", "CNSR"], "ADTTE")
+    require_columns(adtte, ["USUBJID", "PARAMCD", "AVAL", "CNSR"], "ADTTE")
     known = adtte["PARAMCD"].isin(list(SWIMMER_TTE_EVENTS))
     rows = adtte.loc[(known if known.any() else True) & (adtte["CNSR"] == 0)
                      & adtte["USUBJID"].isin(subjects["USUBJID"])]
@@ -367,7 +358,7 @@ def swimmer_events(subjects: pd.DataFrame, adrs: pd.DataFrame | None = None, ade
     Exposure / Serious AE / the ADTTE labels / Death), LABEL, DETAIL. Uses whichever tables are given.
     Requires ADSL USUBJID, RANDDT (DTHDT, DTHCAUS when present); ADRS USUBJID, PARAMCD, AVALC, ADT or
     ADY; ADEX USUBJID, EXTRT, ASTDT or ASTDY; ADAE USUBJID, AEDECOD, AESER, ASTDT or ASTDY."""
-    _require(subjects, ["USUBJID", "RANDDT"], "ADSL")
+    require_columns(subjects, ["USUBJID", "RANDDT"], "ADSL")
     rand = subjects.set_index("USUBJID")["RANDDT"]
     ids = set(subjects["USUBJID"])
     parts = []
@@ -434,7 +425,7 @@ def subgroup_response_differences(status: pd.DataFrame, subjects: pd.DataFrame, 
     import statsmodels.formula.api as smf
     from statsmodels.stats.proportion import confint_proportions_2indep
 
-    _require(status, ["USUBJID", "ARM", "AVISIT", "STATUS"], "response status")
+    require_columns(status, ["USUBJID", "ARM", "AVISIT", "STATUS"], "response status")
     at = status.loc[(status["AVISIT"] == visit) & (status["STATUS"] != RESPONSE_PENDING)
                     & status["ARM"].isin([treatment, control])]
     at = at.assign(resp=at["STATUS"].isin(RESPONDER_CATEGORIES).astype(int), trt=(at["ARM"] == treatment).astype(int))

@@ -20,6 +20,8 @@ from scipy import special, stats
 
 from ..config import AE_GRADE_BANDS, DAYS_PER_MONTH, RELATED_VALUES, SEVERITY_GRADES, AETopic, EventCategory
 from .flags import is_yes
+from .columns import require_columns
+from .formatting import format_proportion
 
 AE_REQUIRED = ("USUBJID", "AEBODSYS", "AEDECOD")
 SUBJECTS_REQUIRED = ("USUBJID", "ARM", "SAFFL")
@@ -28,12 +30,6 @@ OVERALL = "Any adverse event"
 SOC_TOTAL = "All terms in this body system"
 LEVELS = ("overall", "soc", "pt")
 COUNTS = ("subjects", "events")
-
-
-def _require(df: pd.DataFrame, columns, what: str) -> None:
-    missing = [c for c in columns if c not in df.columns]
-    if missing:
-        raise KeyError(f"{what} needs column(s) {', '.join(missing)}; it has {', '.join(map(str, df.columns))}")
 
 
 def grade_basis(adae: pd.DataFrame) -> str:
@@ -78,7 +74,7 @@ def analysis_grade(adae: pd.DataFrame, basis: str | None = None) -> pd.Series:
 def safety_population(subjects: pd.DataFrame, columns=None) -> pd.DataFrame:
     """Rows of the filtered subjects in the safety population (SAFFL == 'Y'); only `columns` (those
     present of them) when given, which is much cheaper on a wide ADSL."""
-    _require(subjects, SUBJECTS_REQUIRED, "safety_population")
+    require_columns(subjects, SUBJECTS_REQUIRED, "safety_population")
     mask = is_yes(subjects["SAFFL"]).to_numpy()
     if columns is None:
         return subjects.loc[mask]
@@ -107,7 +103,7 @@ def prepare_adae(adae: pd.DataFrame) -> pd.DataFrame:
     """ADAE with its key columns (USUBJID, AEBODSYS, AEDECOD) as categoricals (sorted categories),
     values unchanged: repeated filtering and grouping then work on integer codes. Computed once per
     dataset; every transform here accepts either form."""
-    _require(adae, AE_REQUIRED, "prepare_adae")
+    require_columns(adae, AE_REQUIRED, "prepare_adae")
     out = adae.copy()
     for col in KEY_COLUMNS:
         values = out[col].astype(object)
@@ -132,14 +128,14 @@ def select_events(
     ASTDY is derived from ASTDT and RANDDT (day 1 = randomization) when absent.
     `search` matches the preferred term, body system or reported term, case-insensitively.
     """
-    _require(adae, AE_REQUIRED, "select_events (ADAE)")
+    require_columns(adae, AE_REQUIRED, "select_events (ADAE)")
     pop = safety_population(subjects, ["USUBJID", "ARM", "TRTSDT", "RANDDT"])
     keep = adae["USUBJID"].isin(pop["USUBJID"])
     if serious_only:
-        _require(adae, ("AESER",), "the serious-only filter")
+        require_columns(adae, ("AESER",), "the serious-only filter")
         keep &= is_yes(adae["AESER"])
     if related_only:
-        _require(adae, ("AEREL",), "the related-only filter")
+        require_columns(adae, ("AEREL",), "the related-only filter")
         keep &= adae["AEREL"].astype("string").str.upper().str.strip().isin(RELATED_VALUES)
     if treatment_emergent_only:
         keep &= _treatment_emergent(adae, pop)
@@ -193,8 +189,8 @@ def ae_definition(has_flag: bool, treatment_emergent_only: bool) -> str:
 def _treatment_emergent(adae: pd.DataFrame, pop: pd.DataFrame) -> pd.Series:
     if has_treatment_emergent_flag(adae):
         return is_yes(adae["TRTEMFL"])
-    _require(adae, ("ASTDT",), "the treatment-emergent filter (no TRTEMFL)")
-    _require(pop, ("TRTSDT",), "the treatment-emergent filter (no TRTEMFL)")
+    require_columns(adae, ("ASTDT",), "the treatment-emergent filter (no TRTEMFL)")
+    require_columns(pop, ("TRTSDT",), "the treatment-emergent filter (no TRTEMFL)")
     start = adae["USUBJID"].map(pop.set_index("USUBJID")["TRTSDT"])
     return (adae["ASTDT"] >= start).fillna(False)
 
@@ -210,7 +206,7 @@ def ae_incidence_by_arm(events: pd.DataFrame, subjects: pd.DataFrame, *, arms=No
     SOC rows have AEDECOD = 'All terms in this body system'. Rows are ordered overall, body
     systems, terms (alphabetically); `bands` defaults to those of the events' grade basis.
     """
-    _require(events, ("USUBJID", "ARM", "AEBODSYS", "AEDECOD", "GRADE"), "ae_incidence_by_arm (events)")
+    require_columns(events, ("USUBJID", "ARM", "AEBODSYS", "AEDECOD", "GRADE"), "ae_incidence_by_arm (events)")
     denominators = safety_denominators(subjects, arms)
     order = list(denominators.index)
     bands = tuple(grade_bands(grade_basis(events)) if bands is None else bands)
@@ -303,7 +299,7 @@ def _level_frame(level, soc_labels, pt_labels, reduced, n_groups, arm_of_subject
 def filter_min_incidence(incidence: pd.DataFrame, min_pct: float) -> pd.DataFrame:
     """Keep PT rows whose any-grade incidence reaches `min_pct` % in at least one arm, the SOC rows
     that still have a PT, and the overall rows. Requires the `ae_incidence_by_arm` columns."""
-    _require(incidence, ("LEVEL", "AEBODSYS", "AEDECOD", "BAND", "PCT"), "filter_min_incidence")
+    require_columns(incidence, ("LEVEL", "AEBODSYS", "AEDECOD", "BAND", "PCT"), "filter_min_incidence")
     if not min_pct:
         return incidence
     pt = incidence[(incidence["LEVEL"] == "pt") & (incidence["BAND"] == ANY_BAND)]
@@ -316,30 +312,14 @@ def filter_min_incidence(incidence: pd.DataFrame, min_pct: float) -> pd.DataFram
     return incidence.loc[keep]
 
 
-def n_of_N(n, N) -> str:
-    """'82/99 (82.8%)'; '0/0' when there is no denominator."""
-    n, N = int(n), int(N)
-    return f"{n}/{N} ({n / N * 100:.1f}%)" if N else f"{n}/{N}"
-
-
-def newcombe_interval(a: int, n1: int, b: int, n2: int, z: float = 1.959964) -> tuple[float, float]:
-    """Newcombe hybrid-score 95% CI of p1 - p2 (proportions, not percent)."""
+def newcombe_interval(a: int, n1: int, b: int, n2: int) -> tuple[float, float]:
+    """Newcombe hybrid-score 95% CI of p1 - p2 (proportions, not percent), by statsmodels; NaN without a denominator."""
     if n1 == 0 or n2 == 0:
         return (math.nan, math.nan)
-    l1, u1 = _wilson(a, n1, z)
-    l2, u2 = _wilson(b, n2, z)
-    p1, p2 = a / n1, b / n2
-    d = p1 - p2
-    lower = d - math.sqrt((p1 - l1) ** 2 + (u2 - p2) ** 2)
-    upper = d + math.sqrt((u1 - p1) ** 2 + (p2 - l2) ** 2)
-    return (lower, upper)
+    from statsmodels.stats.proportion import confint_proportions_2indep
 
-
-def _wilson(x: int, n: int, z: float) -> tuple[float, float]:
-    p = x / n
-    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
-    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
-    return (centre - half, centre + half)
+    low, high = confint_proportions_2indep(a, n1, b, n2, method="newcomb", compare="diff")
+    return (float(low), float(high))
 
 
 def risk_difference_by_term(
@@ -352,7 +332,7 @@ def risk_difference_by_term(
     AEBODSYS, AEDECOD, N_A, N_B (subjects), D_A, D_B (denominators), EVENTS (both arms),
     PCT_A, PCT_B, RD, RD_LOW, RD_HIGH, RR, P, NEG_LOG10_P.
     """
-    _require(incidence, ("LEVEL", "AEBODSYS", "AEDECOD", "ARM", "BAND", "SUBJECTS", "EVENTS", "N"),
+    require_columns(incidence, ("LEVEL", "AEBODSYS", "AEDECOD", "ARM", "BAND", "SUBJECTS", "EVENTS", "N"),
              "risk_difference_by_term")
     arms = set(incidence["ARM"])
     for arm in (arm_a, arm_b):
@@ -418,7 +398,7 @@ def incidence_table(
     """
     if count not in COUNTS:
         raise ValueError(f"count must be one of {COUNTS}, got {count!r}")
-    _require(incidence, ("LEVEL", "AEBODSYS", "AEDECOD", "ARM", "BAND", "SUBJECTS", "EVENTS", "PCT"),
+    require_columns(incidence, ("LEVEL", "AEBODSYS", "AEDECOD", "ARM", "BAND", "SUBJECTS", "EVENTS", "PCT"),
              "incidence_table")
     keys = ["LEVEL", "AEBODSYS", "AEDECOD"]
     cells = incidence.assign(
@@ -472,20 +452,20 @@ def topic_events(events: pd.DataFrame, topic: AETopic, *, window_days: int | Non
     """Events of one safety topic (category, grade range, seriousness), optionally with onset on
     study days 1..window_days. Requires GRADE (from `select_events`), plus AECAT / AESER / ASTDY
     when the topic or window uses them."""
-    _require(events, ("USUBJID", "GRADE"), "topic_events")
+    require_columns(events, ("USUBJID", "GRADE"), "topic_events")
     keep = pd.Series(True, index=events.index)
     if topic.category is not None:
-        _require(events, ("AECAT",), f"the topic {topic.label!r}")
+        require_columns(events, ("AECAT",), f"the topic {topic.label!r}")
         keep &= events["AECAT"].astype("string").str.upper() == topic.category.upper()
     if topic.min_grade is not None:
         keep &= events["GRADE"] >= topic.min_grade
     if topic.max_grade is not None:
         keep &= events["GRADE"] <= topic.max_grade
     if topic.serious_only:
-        _require(events, ("AESER",), f"the topic {topic.label!r}")
+        require_columns(events, ("AESER",), f"the topic {topic.label!r}")
         keep &= is_yes(events["AESER"])
     if window_days is not None:
-        _require(events, ("ASTDY",), "an onset window")
+        require_columns(events, ("ASTDY",), "an onset window")
         keep &= events["ASTDY"].between(1, window_days)
     return events.loc[keep.fillna(False).astype(bool)]
 
@@ -507,11 +487,11 @@ def subjects_with_event(events: pd.DataFrame, subjects: pd.DataFrame, *, arms=No
                         by: str | None = None) -> pd.DataFrame:
     """Patients with >= 1 of the given events per arm (and per `by` value): ARM, [by], SUBJECTS,
     EVENTS, N, PCT, TEXT ('n/N (x.x%)'). Denominators: safety population of `subjects`."""
-    _require(events, ("USUBJID", "ARM"), "subjects_with_event")
+    require_columns(events, ("USUBJID", "ARM"), "subjects_with_event")
     denominators = safety_denominators(subjects, arms)
     keys = ["ARM"] + ([by] if by else [])
     if by:
-        _require(events, (by,), "subjects_with_event")
+        require_columns(events, (by,), "subjects_with_event")
     ev = events[events["ARM"].isin(denominators.index)]
     counts = ev.groupby(keys, sort=False, observed=True).agg(SUBJECTS=("USUBJID", "nunique"),
                                                              EVENTS=("USUBJID", "size"))
@@ -526,7 +506,7 @@ def subjects_with_event(events: pd.DataFrame, subjects: pd.DataFrame, *, arms=No
     out = counts.reindex(index, fill_value=0).reset_index()
     out["N"] = out["ARM"].map(denominators).astype(int)
     out["PCT"] = np.where(out["N"] > 0, out["SUBJECTS"] / out["N"].where(out["N"] > 0, 1) * 100, np.nan)
-    out["TEXT"] = [n_of_N(n, d) for n, d in zip(out["SUBJECTS"], out["N"])]
+    out["TEXT"] = [format_proportion(n, d) for n, d in zip(out["SUBJECTS"], out["N"])]
     return out
 
 
@@ -534,7 +514,7 @@ def subjects_by_category(events: pd.DataFrame, subjects: pd.DataFrame, categorie
     """Patients per arm in each `EventCategory` (e.g. a publication's serious-event table) judged on
     their events: CATEGORY, ARM, SUBJECTS, N, PCT, TEXT. Requires USUBJID, ARM, AEDECOD (and AECAT
     for categories naming one); denominators from the safety population of `subjects`."""
-    _require(events, ("USUBJID", "ARM", "AEDECOD"), "subjects_by_category")
+    require_columns(events, ("USUBJID", "ARM", "AEDECOD"), "subjects_by_category")
     frames = []
     for cat in categories:
         counts = subjects_with_event(_category_events(events, cat), subjects, arms=arms)
@@ -554,7 +534,7 @@ def _category_events(events: pd.DataFrame, cat: EventCategory) -> pd.DataFrame:
     """Events of the patients who meet a category (only the events that qualify them)."""
     keep = pd.Series(True, index=events.index)
     if cat.category is not None:
-        _require(events, ("AECAT",), f"the category {cat.label!r}")
+        require_columns(events, ("AECAT",), f"the category {cat.label!r}")
         keep &= events["AECAT"].astype("string").str.upper() == cat.category.upper()
     wanted = set(cat.any_of) | set(cat.all_of)
     if wanted:
@@ -578,9 +558,9 @@ def arm_count_rows(rows, arms, labels: Mapping[str, str] | None = None) -> pd.Da
     labels = labels or {}
     records = []
     for label, counts in rows:
-        _require(counts, ("ARM", "SUBJECTS", "N"), "arm_count_rows")
+        require_columns(counts, ("ARM", "SUBJECTS", "N"), "arm_count_rows")
         by_arm = counts.set_index("ARM")
-        records.append({"Row": label, **{labels.get(a, a): n_of_N(by_arm.loc[a, "SUBJECTS"], by_arm.loc[a, "N"])
+        records.append({"Row": label, **{labels.get(a, a): format_proportion(by_arm.loc[a, "SUBJECTS"], by_arm.loc[a, "N"])
                                          if a in by_arm.index else "" for a in arms}})
     return pd.DataFrame(records, columns=["Row", *(labels.get(a, a) for a in arms)])
 
@@ -637,7 +617,7 @@ def ae_onset_cumulative_incidence(events: pd.DataFrame, subjects: pd.DataFrame, 
     censoring adjustment), so at day 180 it equals the 180-day count. Returns ARM, DAY,
     SUBJECTS (cumulative), N, PCT; a day-0 row per arm and one row per day a first event occurs.
     """
-    _require(events, ("USUBJID", "ARM", "ASTDY"), "ae_onset_cumulative_incidence")
+    require_columns(events, ("USUBJID", "ARM", "ASTDY"), "ae_onset_cumulative_incidence")
     denominators = safety_denominators(subjects, arms)
     ev = events[events["ARM"].isin(denominators.index) & events["ASTDY"].notna()]
     if max_day is not None:
@@ -705,7 +685,7 @@ def ae_observation_period(subjects: pd.DataFrame, cutoff, window_days: int | Non
     least 0). END is the earliest of the end of AE collection (START + window_days - 1), death
     (DTHDT), last known alive (LSTALVDT), end of study (EOSDT) and the data cut. Requires USUBJID and
     TRTSDT or RANDDT; the end columns are used when present."""
-    _require(subjects, ("USUBJID",), "ae_observation_period")
+    require_columns(subjects, ("USUBJID",), "ae_observation_period")
     start = _period_start(subjects)
     ends = [pd.Series(pd.Timestamp(cutoff), index=start.index)]
     if window_days is not None:
@@ -736,7 +716,7 @@ def exposure_adjusted_rates(events: pd.DataFrame, subjects: pd.DataFrame, cutoff
     Returns RATE_COLUMNS: CRUDE is 'n/N (x.x%)' of all the given events; EVENTS_OUTSIDE counts events
     whose onset is unknown or outside the period (left out of both rates).
     """
-    _require(events, ("USUBJID", "ARM"), "exposure_adjusted_rates")
+    require_columns(events, ("USUBJID", "ARM"), "exposure_adjusted_rates")
     pop = safety_population(subjects, ["USUBJID", "ARM", "TRTSDT", "RANDDT", "DTHDT", "LSTALVDT", "EOSDT"])
     crude = subjects_with_event(events, subjects, arms=arms).rename(columns={"TEXT": "CRUDE"}).drop(columns="EVENTS")
     period = ae_observation_period(pop, cutoff, window_days)
@@ -774,7 +754,7 @@ RATE_TEXT_COLUMNS = ("Arm", "Patients with ≥ 1 event, n/N (%)", "First events 
 def exposure_rate_text(rates: pd.DataFrame) -> pd.DataFrame:
     """`exposure_adjusted_rates` as display text, numerators over denominators next to each rate:
     one row per arm, columns RATE_TEXT_COLUMNS. Rates of 1 or more get one decimal, smaller ones two."""
-    _require(rates, RATE_COLUMNS, "exposure_rate_text")
+    require_columns(rates, RATE_COLUMNS, "exposure_rate_text")
 
     def rate(value, low, high) -> str:
         if pd.isna(value):
@@ -879,7 +859,7 @@ def ae_listing(events: pd.DataFrame, *, soc: str | None = None, term: str | None
     headers. `events` from `select_events`; `soc`/`term` equal to the overall or SOC-total labels
     mean 'no restriction'. Grades show as 'Grade n' (CTCAE) or the severity text; onset dates
     stay dates (the view formats them)."""
-    _require(events, ("USUBJID", "ARM", "AEBODSYS", "AEDECOD", "GRADE"), "ae_listing")
+    require_columns(events, ("USUBJID", "ARM", "AEBODSYS", "AEDECOD", "GRADE"), "ae_listing")
     keep = pd.Series(True, index=events.index)
     if soc and soc != OVERALL:
         keep &= events["AEBODSYS"] == soc

@@ -8,16 +8,11 @@ import warnings
 import numpy as np
 import pandas as pd
 
+from .columns import require_columns
 from .flags import is_yes
 from .response import control_arm
 
 CENSORED, EVENT, COMPETING = 0, 1, 2
-
-
-def _require(df: pd.DataFrame, columns, table: str) -> None:
-    missing = [c for c in columns if c not in df.columns]
-    if missing:
-        raise KeyError(f"{table} lacks required column(s) {missing}; it has {list(df.columns)}")
 
 
 def _arms(tte: pd.DataFrame, arms) -> list[str]:
@@ -37,7 +32,7 @@ def _km_fits(tte: pd.DataFrame, arms, alpha: float):
 def tte_parameters(adtte: pd.DataFrame) -> pd.DataFrame:
     """The ADTTE parameters: PARAMCD, PARAM (label, PARAMCD when absent), events, competing (number
     of competing events: CNSR == 1 and CMPEVFL == 'Y'). Requires PARAMCD, CNSR."""
-    _require(adtte, ["PARAMCD", "CNSR"], "ADTTE")
+    require_columns(adtte, ["PARAMCD", "CNSR"], "ADTTE")
     comp = (adtte["CNSR"] == 1) & is_yes(adtte["CMPEVFL"]) if "CMPEVFL" in adtte.columns else False
     frame = pd.DataFrame({
         "PARAMCD": adtte["PARAMCD"].astype(str),
@@ -54,8 +49,8 @@ def tte_data(subjects: pd.DataFrame, adtte: pd.DataFrame, paramcd: str) -> pd.Da
     """One row per filtered subject with the parameter: USUBJID, ARM, TIME (days), EVENT (1 event,
     2 competing event, 0 censored). Requires ADSL USUBJID, ARM; ADTTE USUBJID, PARAMCD, AVAL, CNSR
     (CMPEVFL used when present)."""
-    _require(subjects, ["USUBJID", "ARM"], "ADSL")
-    _require(adtte, ["USUBJID", "PARAMCD", "AVAL", "CNSR"], "ADTTE")
+    require_columns(subjects, ["USUBJID", "ARM"], "ADSL")
+    require_columns(adtte, ["USUBJID", "PARAMCD", "AVAL", "CNSR"], "ADTTE")
     columns = [c for c in ("USUBJID", "AVAL", "CNSR", "CMPEVFL") if c in adtte.columns]
     rows = adtte.loc[adtte["PARAMCD"] == paramcd, columns]  # BDS tables often repeat ADSL columns (ARM)
     rows = rows.merge(subjects[["USUBJID", "ARM"]], on="USUBJID", how="inner")
@@ -70,7 +65,7 @@ def tte_data(subjects: pd.DataFrame, adtte: pd.DataFrame, paramcd: str) -> pd.Da
 
 
 def _check_tte(tte: pd.DataFrame) -> None:
-    _require(tte, ["ARM", "TIME", "EVENT"], "time-to-event data")
+    require_columns(tte, ["ARM", "TIME", "EVENT"], "time-to-event data")
 
 
 def km_by_arm(tte: pd.DataFrame, arms=None, alpha: float = 0.05) -> pd.DataFrame:
@@ -125,7 +120,7 @@ def cumulative_incidence(tte: pd.DataFrame, arms=None, alpha: float = 0.05) -> p
 def estimate_at(curves: pd.DataFrame, time: float) -> pd.DataFrame:
     """Step-function value of each arm's curve at `time`: ARM, TIME, estimate, lower, upper (the last
     row at or before `time`). Requires ARM, TIME, estimate, lower, upper."""
-    _require(curves, ["ARM", "TIME", "estimate", "lower", "upper"], "curves")
+    require_columns(curves, ["ARM", "TIME", "estimate", "lower", "upper"], "curves")
     before = curves.loc[curves["TIME"] <= time].sort_values("TIME")
     out = before.groupby("ARM", sort=False).tail(1).assign(TIME=float(time))
     return out.reset_index(drop=True)
@@ -133,7 +128,7 @@ def estimate_at(curves: pd.DataFrame, time: float) -> pd.DataFrame:
 
 def number_at_risk(tte: pd.DataFrame, times, arms=None) -> pd.DataFrame:
     """Subjects still at risk (TIME >= t) per arm and time: ARM, TIME, at_risk. Requires ARM, TIME."""
-    _require(tte, ["ARM", "TIME"], "time-to-event data")
+    require_columns(tte, ["ARM", "TIME"], "time-to-event data")
     rows = [{"ARM": arm, "TIME": float(t), "at_risk": int(((tte["ARM"] == arm) & (tte["TIME"] >= t)).sum())}
             for arm in _arms(tte, arms) for t in times]
     return pd.DataFrame(rows, columns=["ARM", "TIME", "at_risk"])

@@ -10,6 +10,7 @@ import panel as pn
 from ..model.dataset import OPTIONAL_TABLES, TrialDataset
 from ..model.rules import INFORMATIONAL, ROW_LEVEL, SEVERITIES, VALUE_SET_MISSING
 from ..model.validation import ValidationReport
+from ..transforms.labels import column_label
 from .base import TabView
 from .escape import escape_html
 from .tables import DataTable
@@ -19,8 +20,8 @@ NOTE_CSS = """
 """
 TABLE_ROLES = {"sites": "sites", "adrs": "response (ADRS)", "adae": "adverse events (ADAE)",
                "adtte": "time to event (ADTTE)", "adex": "exposure (ADEX)"}
-FINDING_COLUMNS = ("Severity", "Rule id", "File", "Column", "Rule", "Rows", "Effect", "Examples")
-LEFT_OUT_COLUMNS = ("Subject", "Dataset", "File", "Column", "Rule", "Value", "Effect")
+FINDING_COLUMNS = ("Severity", "Rule id", "File", "Column", "Label", "Rule", "Rows", "Effect", "Examples")
+LEFT_OUT_COLUMNS = ("Subject", "Dataset", "File", "Column", "Label", "Rule", "Value", "Effect")
 WRAPPED = {"type": "textarea"}  # Tabulator's plain-text formatter with line wrapping (escapes HTML)
 
 
@@ -28,23 +29,33 @@ def _file_name(path) -> str:
     return PurePath(str(path)).name if path else ""
 
 
-def findings_frame(report: ValidationReport) -> pd.DataFrame:
-    """One row per finding (blocking, then row-level, then informational) with file names, not paths."""
+def findings_frame(report: ValidationReport, labels=None) -> pd.DataFrame:
+    """One row per finding (blocking, then row-level, then informational) with file names, not paths, and
+    each column's label (the dataset's own from `labels`, i.e. `TrialInfo.column_labels`, else the model's)."""
     rows = [
         {"Severity": f.severity, "Rule id": f.rule_id or "", "File": _file_name(f.source) or f.table,
-         "Column": f.column or "", "Rule": f.rule, "Rows": f.count, "Effect": f.action or "",
+         "Column": f.column or "", "Label": _label(f.table, f.column, labels), "Rule": f.rule, "Rows": f.count, "Effect": f.action or "",
          "Examples": "\n".join(f.examples)}
         for severity in SEVERITIES for f in report.of(severity)
     ]
     return pd.DataFrame(rows, columns=list(FINDING_COLUMNS))
 
 
+def _label(table, column, labels) -> str:
+    """A variable's label for the Label column ('' when there is no column or no label beyond its name)."""
+    if not isinstance(column, str) or not column:
+        return ""
+    label = column_label(str(table or ""), column, labels)
+    return "" if label == column else label
+
+
 def left_out_frame(dataset: TrialDataset) -> pd.DataFrame:
     """The quarantine for people: one row per record left out (or value set to missing) and rule."""
     q = dataset.quarantine
+    labels = dataset.info.column_labels
     return pd.DataFrame({
         "Subject": q["USUBJID"], "Dataset": q["table"].str.upper(), "File": q["file"].map(_file_name),
-        "Column": q["column"], "Rule": q["rule"], "Value": q["value"], "Effect": q["action"],
+        "Column": q["column"], "Label": [_label(t, c, labels) for t, c in zip(q["table"], q["column"])], "Rule": q["rule"], "Value": q["value"], "Effect": q["action"],
     }, columns=list(LEFT_OUT_COLUMNS)).reset_index(drop=True)
 
 
@@ -101,8 +112,9 @@ class DataQualityView(TabView):
         parts: list = [pn.pane.Alert(text, alert_type=kind, sizing_mode="stretch_width")]
         if dataset.report.findings:
             parts += [pn.pane.Markdown("#### Findings"),
-                      self._table(findings_frame(dataset.report), "data_quality_findings", "Data quality findings",
-                                  wrapped=("Rule", "Examples"), pagination="local", page_size=15)]
+                      self._table(findings_frame(dataset.report, dataset.info.column_labels), "data_quality_findings",
+                                  "Data quality findings", wrapped=("Rule", "Examples"), pagination="local",
+                                  page_size=15)]
         if len(dataset.quarantine):
             parts += [pn.pane.Markdown(f"#### Records left out or changed ({len(dataset.quarantine)})"),
                       self._table(left_out_frame(dataset), "records_left_out", "Records left out or changed",

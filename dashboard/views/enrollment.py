@@ -12,9 +12,10 @@ from ..config import FORECAST_SIMULATIONS
 from ..transforms.enrollment import (ALL_ARMS, accrual_over_time, accrual_rate, accrual_statement, accrual_vs_plan,
                                      activation_at, closed_without_forecast, enrollment_closed, flow_notes,
                                      has_screening_data, locations_by_city, monthly_accrual, plan_period, plan_scope,
-                                     planned_accrual, plural, reached_vs_plan, recruitment_end, recruitment_pauses,
+                                     planned_accrual, reached_vs_plan, recruitment_end, recruitment_pauses,
                                      screening_funnel, site_activation, site_locations, site_performance)
 from ..transforms.forecast import MODEL_HELP, STATUS_FORECAST, STATUS_REACHED, forecast_for_sites
+from ..transforms.formatting import plural
 from ..transforms.labels import site_labels
 from .base import TabView, no_patients_message
 from .escape import escape_html, escape_markdown

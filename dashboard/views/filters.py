@@ -8,6 +8,7 @@ import param
 
 from ..config import POPULATION_LABELS, SEX_LABELS
 from ..store import TrialStore
+from ..transforms.formatting import arm_with_short_label
 from ..transforms.labels import site_labels
 from .escape import choice_options, escape_html
 from .theme import CHOICES_CSS
@@ -39,39 +40,46 @@ class FilterPanelView(pn.viewable.Viewer):
         return pn.Column(count, reset, *self._filter_widgets(), sizing_mode="stretch_width", name="Filters")
 
     def _filter_widgets(self) -> list[pn.widgets.Widget]:
-        store, dataset = self.store, self.store.dataset
-        adsl = dataset.adsl
-        choices = []
-        sites = site_labels(adsl, dataset.sites)
-        short = dataset.info.arm_short_labels
-        for name, label, option_label, placeholder in (
-            ("sites", "Site", lambda v: sites.get(str(v), str(v)), "All sites"),
-            ("arms", "Arm", lambda v: f"{v} ({short[v]})" if v in short and short[v] != v else str(v), "All arms"),
-            ("sexes", "Sex", lambda v: SEX_LABELS.get(v, str(v)), "Both sexes" if len(store.param.sexes.objects) == 2 else "All"),
-            ("grades", "aGVHD grade at entry", lambda v: f"Grade {v}", "All grades"),
-            ("diagnoses", "Underlying disease", str, "All diseases"),
-        ):
-            objects = store.param[name].objects
-            if not objects:
-                continue
-            choices.append(pn.widgets.MultiChoice.from_param(
-                store.param[name], name=label, options=choice_options({option_label(v): v for v in objects}),
-                placeholder=placeholder, sizing_mode="stretch_width", solid=False, stylesheets=[CHOICES_CSS],
-            ))
-        if "AGE" in adsl.columns and adsl["AGE"].notna().any():
-            choices.append(pn.widgets.IntRangeSlider.from_param(
-                store.param.age_range, name="Age (years)", step=1, throttled=True, sizing_mode="stretch_width",
-            ))
-        if store.randomization_dates is not None:
-            choices.append(pn.widgets.DateRangeSlider.from_param(
-                store.param.randomization_dates, name="Randomized", throttled=True,
-                format="%Y-%m-%d", sizing_mode="stretch_width",
-            ))
-        choices.append(pn.widgets.RadioButtonGroup.from_param(
+        """One widget per filter the trial has (`store.filters`, in `config.FILTER_DEFINITIONS` order), then the population."""
+        store = self.store
+        widgets = []
+        for definition in store.filters:
+            parameter = store.param[definition.name]
+            if definition.kind == "choice":
+                show = self._option_label(definition.options)
+                widgets.append(pn.widgets.MultiChoice.from_param(
+                    parameter, name=definition.label, options=choice_options({show(v): v for v in parameter.objects}),
+                    placeholder=definition.placeholder, sizing_mode="stretch_width", solid=False,
+                    stylesheets=[CHOICES_CSS],
+                ))
+            elif definition.kind == "range":
+                widgets.append(pn.widgets.IntRangeSlider.from_param(
+                    parameter, name=definition.label, step=1, throttled=True, sizing_mode="stretch_width",
+                ))
+            else:
+                widgets.append(pn.widgets.DateRangeSlider.from_param(
+                    parameter, name=definition.label, throttled=True, format="%Y-%m-%d", sizing_mode="stretch_width",
+                ))
+        widgets.append(pn.widgets.RadioButtonGroup.from_param(
             store.param.population, name="Population", button_type="primary", button_style="outline",
             sizing_mode="stretch_width",
         ))
-        return choices
+        return widgets
+
+    def _option_label(self, options: str):
+        """How a choice value reads in the sidebar (`FilterDefinition.options`): site name, arm with its short
+        label, sex in words, "Grade II", or the value as it is."""
+        dataset = self.store.dataset
+        if options == "site":
+            sites = site_labels(dataset.adsl, dataset.sites)
+            return lambda v: sites.get(str(v), str(v))
+        if options == "arm":
+            return lambda v: arm_with_short_label(v, dataset.info.arm_short_labels)
+        if options == "sex":
+            return lambda v: SEX_LABELS.get(v, str(v))
+        if options == "grade":
+            return lambda v: f"Grade {v}"
+        return str
 
     def _count_html(self, subjects: pd.DataFrame) -> str:
         store = self.store

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import pandas as pd
 import panel as pn
 
+from ..config import POPULATIONS
 from ..transforms.filtering import restrict_to_subjects
 from ..transforms.overview import (
     ALL_ARMS,
@@ -20,9 +21,9 @@ from ..transforms.overview import (
     study_status_by_arm,
 )
 from ..transforms.flags import is_yes
+from ..transforms.formatting import plural
 from ..transforms.response import response_visits
 from ..transforms.safety import ae_definition, has_treatment_emergent_flag
-from ..store import POPULATIONS
 from .base import TabView, no_patients_message
 from .escape import escape_html
 from .sites import SiteChart
@@ -163,7 +164,7 @@ class OverviewView(TabView):
             row = summary.sae.set_index("ARM").loc[ALL_ARMS]
             cards.append(_card(
                 "Serious AE patients", int(row["patients"]),
-                f"{_pct_text(row['patients'], row['N'], 'in safety')}; {_plural(int(row['events']), 'event')}",
+                f"{_pct_text(row['patients'], row['N'], 'in safety')}; {plural(int(row['events']), 'event')}",
             ))
         return f'<div class="cards">{"".join(cards)}</div>'
 
@@ -225,6 +226,3 @@ def _card(label: str, value: int, detail: str) -> str:
 def _pct_text(n, total, of: str) -> str:
     return f"of {int(total)} {of} ({100 * n / total:.1f}%)" if total else f"of 0 {of}"
 
-
-def _plural(count: int, noun: str) -> str:
-    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"

@@ -13,6 +13,7 @@ from holoviews.plotting.util import process_cmap
 from ..config import RESPONSE_SUBGROUPS, SUBGROUP_MIN_LEVEL_SIZE
 from ..model.dataset import TrialDataset
 from ..transforms import response as rs
+from ..transforms.formatting import format_proportion, short_arm_label
 from .base import TabView, link_active, no_patients_message
 from .escape import escape_html, escape_markdown, plot_title
 from .survival import SurvivalView, left_text_css
@@ -25,11 +26,6 @@ FOREST_X_EDGE = 105
 TRANSITION_CMAP = "Blues"
 
 
-
-
-def arm_label(dataset: TrialDataset, arm: str) -> str:
-    """Short arm label for plots ('MSC'), the arm name when the trial defines none."""
-    return dataset.info.arm_short_labels.get(arm, arm)
 
 
 def response_status(store, population: str | None = None) -> pd.DataFrame:
@@ -51,7 +47,7 @@ def primary_visit(visits: pd.DataFrame, day: int | None) -> str:
 def population_line(store, subjects: pd.DataFrame) -> str:
     """'ITT population, 203 patients (MSC 101, Control 102); data cut 2019-09-30' (Markdown-escaped)."""
     counts = subjects["ARM"].value_counts()
-    per_arm = ", ".join(f"{escape_markdown(arm_label(store.dataset, a))} {int(counts.get(a, 0))}" for a in store.dataset.arms
+    per_arm = ", ".join(f"{escape_markdown(short_arm_label(a, store.dataset.info.arm_short_labels))} {int(counts.get(a, 0))}" for a in store.dataset.arms
                         if a in counts)
     return (f"{escape_markdown(store.population)} population, {len(subjects)} patients ({per_arm}); "
             f"data cut {store.cutoff.isoformat()}")
@@ -91,7 +87,7 @@ class ResponseByVisitView(TabView):
 
     def _primary(self, status, arms, visit):
         dataset = self.store.dataset
-        labels = {a: arm_label(dataset, a) for a in arms}
+        labels = {a: short_arm_label(a, dataset.info.arm_short_labels) for a in arms}
         is_primary = dataset.info.primary_visit_day is not None and (
             status.loc[status["AVISIT"] == visit, "DAY"] == dataset.info.primary_visit_day).any()
         sidebar = self.store.population
@@ -121,7 +117,7 @@ class ResponseByVisitView(TabView):
         """The between-arm comparison at a visit in words (escaped), or one arm's responders."""
         if len(arms) < 2:
             return (f"Only {escape_markdown(labels[arms[0]])} patients match the filters: no between-arm comparison. "
-                    + rs.format_proportion(*rs.responders_at(status, visit, arms[0]))
+                    + format_proportion(*rs.responders_at(status, visit, arms[0]))
                     + f" responded at {escape_markdown(visit)}.")
         control = rs.control_arm(arms)
         return " ".join(escape_markdown(rs.comparison_sentence(rs.compare_response(status, visit, arm, control), labels))
@@ -149,7 +145,7 @@ class ResponseByVisitView(TabView):
         bars = hv.Bars(d, kdims=["AVISIT", "STATUS"], vdims=["pct", "n/N"]).opts(
             stacked=True, cmap=colors, tools=["hover"], ylim=(0, 100), responsive=True, height=320,
             ylabel="Patients (%)", xlabel="Visit", line_color="#666666",
-            title=plot_title(f"{arm_label(dataset, arm)} (N={n_arm})"), show_legend=False, active_tools=[],
+            title=plot_title(f"{short_arm_label(arm, dataset.info.arm_short_labels)} (N={n_arm})"), show_legend=False, active_tools=[],
         )
         return pn.pane.HoloViews(bars, sizing_mode="stretch_width", min_width=320)
 
@@ -160,10 +156,10 @@ class ResponseByVisitView(TabView):
         for i, arm in enumerate(arms):
             d = overall.loc[(overall["ARM"] == arm) & (overall["evaluated"] > 0)].copy()
             d["x"] = d["DAY"] + (i - (len(arms) - 1) / 2) * 0.8  # dodge the arms' CIs
-            d["arm"] = arm_label(dataset, arm)
+            d["arm"] = short_arm_label(arm, dataset.info.arm_short_labels)
             d["err_lo"] = d["pct"] - d["ci_low"]
             d["err_hi"] = d["ci_high"] - d["pct"]
-            label = arm_label(dataset, arm)
+            label = short_arm_label(arm, dataset.info.arm_short_labels)
             layers += [
                 hv.Curve(d, "x", ["pct", "label", "AVISIT", "arm"], label=label).opts(color=colors[arm], line_width=2),
                 hv.ErrorBars(d, "x", ["pct", "err_lo", "err_hi"]).opts(color=colors[arm], line_width=1.5),
@@ -193,7 +189,7 @@ class ResponseByVisitView(TabView):
         ])
         table = rows.pivot(index="AVISIT", columns="ARM", values="cell")
         table = table.reindex(index=overall.drop_duplicates("AVISIT").sort_values("DAY")["AVISIT"], columns=arms)
-        table.columns = [arm_label(dataset, a) for a in table.columns]
+        table.columns = [short_arm_label(a, dataset.info.arm_short_labels) for a in table.columns]
         table.index.name = "Visit"
         return pn.Column(
             pn.pane.Markdown("**Overall response n/N (%) [95% Wilson CI]**. N = patients whose visit was due; "
@@ -250,7 +246,7 @@ class TransitionsView(TabView):
             heat = hv.HeatMap(d, ["TO", "FROM"], ["n", "row %"]).redim.values(TO=cats, FROM=cats[::-1]).opts(
                 cmap=palette, tools=["hover"], colorbar=False, active_tools=[], xrotation=30, responsive=True, height=340,
                 xlabel=f"Status at {end}", ylabel=f"Status at {start}",
-                title=plot_title(f"{arm_label(dataset, arm)} (N={int(d['n'].sum())})"), clim=clim,
+                title=plot_title(f"{short_arm_label(arm, dataset.info.arm_short_labels)} (N={int(d['n'].sum())})"), clim=clim,
             )
             labels = hv.Labels(d, ["TO", "FROM"], ["text", "ink"]).opts(text_font_size="10pt", text_color="ink")
             plots.append(pn.pane.HoloViews(heat * labels, sizing_mode="stretch_width", min_width=340))
@@ -287,7 +283,7 @@ class SubgroupView(TabView):
         status = response_status(self.store)
         sub = rs.forest_plot_rows(status, subjects, visit, treatment, control, RESPONSE_SUBGROUPS,
                                   min_level_size=SUBGROUP_MIN_LEVEL_SIZE)
-        t, c = arm_label(dataset, treatment), arm_label(dataset, control)
+        t, c = short_arm_label(treatment, dataset.info.arm_short_labels), short_arm_label(control, dataset.info.arm_short_labels)
         if sub.empty:
             return pn.pane.Alert("No baseline subgroup with at least two levels in the filtered patients.", alert_type="info")
         overall_diff = sub["diff"].iloc[0]
@@ -296,8 +292,8 @@ class SubgroupView(TabView):
                       for g, lvl, nt, nc in zip(sub["SUBGROUP"], sub["LEVEL"], sub["N_t"], sub["N_c"])]
         for col in ("diff", "diff_low", "diff_high"):
             sub[col + "_pp"] = (100 * sub[col]).clip(-FOREST_X_EDGE, FOREST_X_EDGE)
-        sub[t] = [rs.format_proportion(n, N) for n, N in zip(sub["n_t"], sub["N_t"])]
-        sub[c] = [rs.format_proportion(n, N) for n, N in zip(sub["n_c"], sub["N_c"])]
+        sub[t] = [format_proportion(n, N) for n, N in zip(sub["n_t"], sub["N_t"])]
+        sub[c] = [format_proportion(n, N) for n, N in zip(sub["n_c"], sub["N_c"])]
         sub["Difference (95% CI)"] = [
             f"{100 * d:+.1f} ({100 * lo:+.1f} to {100 * hi:+.1f})" if e and not np.isnan(lo) else "not estimable"
             for d, lo, hi, e in zip(sub["diff"], sub["diff_low"], sub["diff_high"], sub["ESTIMABLE"])]

@@ -18,6 +18,7 @@ from bokeh.models.widgets.tables import DateFormatter, NumberFormatter
 
 from ..config import SAFETY_FOCUS_WINDOW_DAYS, SAFETY_TOPICS, AETopic
 from ..transforms.flags import is_yes
+from ..transforms.formatting import format_proportion, plural
 from ..transforms.response import control_arm
 from ..transforms import safety as sf
 from ..store import TrialStore
@@ -52,10 +53,6 @@ def _band_title(band: str) -> str:
         return band
     return f"Worst {band[0].lower()}{band[1:]}" if band.startswith("Grade") else f"Worst: {band.lower()}"
 
-
-def _plural(n, noun: str) -> str:
-    """'1 event', '3 events'."""
-    return f"{int(n)} {noun}{'' if int(n) == 1 else 's'}"
 
 
 class SafetyView(TabView):
@@ -231,7 +228,7 @@ class SafetyView(TabView):
         what = (" ".join(filters) + " event") if filters else "event"
         if self.search.strip():
             what += f" matching &ldquo;{_e(self.search.strip())}&rdquo;"
-        parts = [f"{_e(self._label(r.ARM))} <b>{sf.n_of_N(r.SUBJECTS, r.N)}</b> ({_plural(r.EVENTS, 'event')})"
+        parts = [f"{_e(self._label(r.ARM))} <b>{format_proportion(r.SUBJECTS, r.N)}</b> ({plural(r.EVENTS, 'event')})"
                  for r in overall.itertuples()]
         return f"<div>Patients with at least one {what}: " + " · ".join(parts) + "</div>"
 
@@ -386,8 +383,8 @@ class SafetyView(TabView):
             frame = pd.DataFrame({
                 "RD": risk["RD"], "NEG_LOG10_P": risk["NEG_LOG10_P"],
                 "TERM": risk["AEDECOD"], "SOC": risk["AEBODSYS"],
-                "A_TEXT": [sf.n_of_N(n, d) for n, d in zip(risk["N_A"], risk["D_A"])],
-                "B_TEXT": [sf.n_of_N(n, d) for n, d in zip(risk["N_B"], risk["D_B"])],
+                "A_TEXT": [format_proportion(n, d) for n, d in zip(risk["N_A"], risk["D_A"])],
+                "B_TEXT": [format_proportion(n, d) for n, d in zip(risk["N_B"], risk["D_B"])],
                 "P_TEXT": [f"{p:.3g}" for p in risk["P"]],
                 "EVENTS": risk["EVENTS"], "SIZE": 5 + 2.5 * np.sqrt(risk["EVENTS"]),
                 "COLOR": np.where(risk["P"] >= 0.05, NOT_SIGNIFICANT,
@@ -457,7 +454,7 @@ class SafetyView(TabView):
             what = f"body system <i>{_e(self.selected_soc)}</i>"
         else:
             what = f"<i>{_e(self.selected_term)}</i> ({_e(self.selected_soc)})"
-        return f"<b>Event listing</b>: {what}, {_plural(n, 'event')}"
+        return f"<b>Event listing</b>: {what}, {plural(n, 'event')}"
 
     # ---- onset over time --------------------------------------------------------------------
 
@@ -512,7 +509,7 @@ class SafetyView(TabView):
         overlays = []
         for arm, part in curve.groupby("ARM", sort=False):
             extended = pd.concat([part, part.tail(1).assign(DAY=last_day)], ignore_index=True)
-            extended["TEXT"] = [sf.n_of_N(n, d) for n, d in zip(extended["SUBJECTS"], extended["N"])]
+            extended["TEXT"] = [format_proportion(n, d) for n, d in zip(extended["SUBJECTS"], extended["N"])]
             label = self._label(arm)
             extended["ARM_LABEL"] = label
             overlays.append(hv.Curve(extended, "DAY", ["PCT", "TEXT", "ARM_LABEL"], label=label).opts(
@@ -545,7 +542,7 @@ class SafetyView(TabView):
         n = len(self._patient_listing(subjects, patient))
         recorded = " recorded, treatment-emergent or not (see the Treatment-emergent column)" if self.te_flag else ""
         return (f"<b>Patient {_e(patient)}</b> ({_e(self._label(row['ARM']))}): "
-                f"{_plural(n, 'adverse event')}{recorded}.")
+                f"{plural(n, 'adverse event')}{recorded}.")
 
     # ---- focus panels and exposure-adjusted rates -------------------------------------------
 
@@ -621,7 +618,7 @@ class SafetyView(TabView):
 
     def _exposure_note(self, subjects, *_) -> str:
         outside = int(self.exposure_frame(subjects)["EVENTS_OUTSIDE"].sum())
-        left_out = (f" {_plural(outside, 'event')} with an onset outside the person-time or unknown are left out of "
+        left_out = (f" {plural(outside, 'event')} with an onset outside the person-time or unknown are left out of "
                     "the rates." if outside else "")
         return f"<p class='note'>{_e(self._exposure_method())}{left_out}</p>"
 

@@ -11,8 +11,9 @@ import param
 
 from ..config import AE_SIGNAL_MAX_TERMS, INFECTION_SOC, SEVERE_GRADE
 from ..store import TrialStore
+from ..transforms.formatting import format_p, format_proportion
 from ..transforms.overview import ALL_ARMS
-from ..transforms.response import format_proportion, primary_population
+from ..transforms.response import primary_population
 from ..transforms.safety import grade_basis
 from ..transforms.summary import (
     PACE_BEHIND,
@@ -26,7 +27,6 @@ from ..transforms.summary import (
     trial_enrollment,
 )
 from .safety import prepared_adae
-from .survival import format_p
 from .escape import escape_html
 
 SUMMARY_CSS = """

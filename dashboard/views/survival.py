@@ -13,6 +13,7 @@ import panel as pn
 
 from ..config import DAYS_PER_MONTH, TTE_LANDMARK_MONTHS
 from ..transforms import survival as sv
+from ..transforms.formatting import format_p
 from .base import TabView, no_patients_message
 from .escape import escape_markdown, plot_title
 from .help import help_toggle
@@ -30,11 +31,6 @@ def _steps(curve: pd.DataFrame) -> pd.DataFrame:
 def left_text_css(columns: int) -> str:
     """Stylesheet left-aligning the first `columns` header and body cells of a DataFrame pane's table."""
     return f"table th:nth-child(-n+{columns}), table td:nth-child(-n+{columns}) {{text-align: left;}}"
-
-
-def format_p(p: float) -> str:
-    """'p = 0.042' or 'p < 0.001'."""
-    return "p < 0.001" if p < 0.001 else f"p = {p:.3f}"
 
 
 def _fmt_months(days: float) -> str:

@@ -179,7 +179,7 @@ class SwimmerView(TabView):
         site = str(row["SITEID"])
         facts = [("Arm", "ARM", dataset.info.arm_short_labels.get(row["ARM"], row["ARM"])),
                  ("Site", "SITEID", site_labels(subject, dataset.sites).get(site, site))]
-        facts += [(column_label("adsl", c), c, _display_value(c, row[c]))
+        facts += [(column_label("adsl", c, dataset.info.column_labels), c, _display_value(c, row[c]))
                   for c in PROFILE_COLUMNS if c in subject.columns and pd.notna(row[c])]
         # Labels for readers; the variable name is the label's tooltip.
         rows = "".join(f'<dt title="{escape_html(name)}">{escape_html(label)}</dt><dd>{escape_html(str(value))}</dd>'

@@ -92,7 +92,13 @@ def test_files_role_from_mapping_and_sas_member_name(tmp_path):
     folder = tmp_path / "d"
     folder.mkdir()
     ADSL.to_csv(folder / "patients.csv", index=False)
-    assert not validate_path(folder).ok  # neither its name nor its columns (no TRT01P, RFSTDTC) say ADSL
+    # neither its name nor its columns (no TRT01P, RFSTDTC) say ADSL: blocked, and the finding says why
+    (blocking,) = validate_path(folder).errors
+    assert blocking.table == "files" and "no subject-level dataset found" in blocking.rule
+    assert "patients.csv" in blocking.rule
+    ADSL.assign(TRT01P=ADSL["ARM"]).to_csv(folder / "patients.csv", index=False)
+    assert validate_path(folder).ok  # TRT01P (planned treatment) is what marks it as ADSL
+    ADSL.to_csv(folder / "patients.csv", index=False)
     assert len(load_dataset(folder, mapping={"files": {"patients.csv": "adsl"}}).adsl) == 5
     xpt = tmp_path / "x"
     xpt.mkdir()

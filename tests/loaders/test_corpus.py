@@ -28,6 +28,8 @@ from dashboard.app import build_app
 from dashboard.model.dataset import METADATA_FILE, write_dataset
 from dashboard.loaders import load_dataset
 
+from tests.conftest import shared_path
+
 from .conftest import PILOT
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -36,9 +38,7 @@ DEAD, SECOND = "01-701-1015", "01-701-1023"  # two pilot subjects with several a
 
 @cache
 def _pilot(name: str) -> pd.DataFrame:
-    if not PILOT.exists():
-        pytest.skip(f"public CDISC pilot not found at {PILOT}")
-    frame, _ = pyreadstat.read_xport(str(PILOT / f"{name}.xpt"))
+    frame, _ = pyreadstat.read_xport(str(shared_path("data", "external", "cdiscpilot01_adam", f"{name}.xpt")))
     return frame
 
 

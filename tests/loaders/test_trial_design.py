@@ -75,7 +75,7 @@ def test_trial_design_of_another_study_is_ignored_and_never_blocks(tmp_path):
 def test_cdisc_pilot_identity_from_its_data_and_a_trial_yaml(pilot_dir, tmp_path):
     plain = load_dataset(pilot_dir).info
     assert (plain.registry_id, plain.short_name) == ("CDISCPILOT01", "CDISCPILOT01")
-    assert plain.sources["short_name"].startswith("define.xml") and plain.variable_labels["DTHFL"] == "Subject Died?"
+    assert plain.sources["short_name"].startswith("define.xml") and plain.column_labels["adsl"]["DTHFL"] == "Subject Died?"
     copy = tmp_path / "pilot"
     shutil.copytree(pilot_dir, copy)
     (copy / "trial.yaml").write_text(

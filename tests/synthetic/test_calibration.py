@@ -10,16 +10,14 @@ import pytest
 
 from dashboard.synthetic import calibration as cal
 from dashboard.synthetic.sampling import exact_sample, quota
+from tests.conftest import shared_path
 
-REFERENCE = Path(__file__).resolve().parents[3] / "shared" / cal.REFERENCE_FILE
 ASSUMPTIONS_MD = Path(cal.__file__).with_name("ASSUMPTIONS.md")
 
 
 @pytest.fixture(scope="module")
 def records():
-    if not REFERENCE.exists():
-        pytest.skip(f"reference file {REFERENCE} absent (../shared not available)")
-    return {r["id"]: r for r in json.loads(REFERENCE.read_text())["records"]}
+    return {r["id"]: r for r in json.loads(shared_path(cal.REFERENCE_FILE).read_text())["records"]}
 
 
 @pytest.mark.parametrize("target", cal.all_targets(), ids=lambda t: t.ref)

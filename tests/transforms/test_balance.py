@@ -3,7 +3,6 @@
 import json
 import math
 import re
-from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -26,8 +25,8 @@ from dashboard.transforms.balance import (
     table1_frame,
     variable_kind,
 )
+from tests.conftest import shared_path
 
-SHARED = Path(__file__).resolve().parents[2] / ".." / "shared"
 
 # Arm A: ages 10/20/30 (mean 20, SD 10); arm B: 30/40/50 (mean 40, SD 10) plus one missing age.
 # SKINFL: A 2/3 Y, B 1/3 Y (among non-missing). DISSTAT: A CR,CR,PR; B CR,NR,NR (+1 missing).
@@ -236,9 +235,7 @@ PILOT_ARMS = ["Placebo", "Xanomeline Low Dose", "Xanomeline High Dose"]
 
 @pytest.fixture(scope="module")
 def pilot_adsl():
-    path = SHARED / "data" / "external" / "cdiscpilot01_adam" / "adsl.xpt"
-    if not path.exists():
-        pytest.skip(f"CDISC pilot data not found at {path} (../shared absent)")
+    path = shared_path("data", "external", "cdiscpilot01_adam", "adsl.xpt")
     import pyreadstat
 
     df, _ = pyreadstat.read_xport(str(path))
@@ -261,9 +258,7 @@ def test_cdisc_pilot_three_arm_table(pilot_adsl):
 
 # The bundled trial against the published Table 1 (evaluable population, 99 per arm).
 def _published_baseline():
-    path = SHARED / "reference" / "nct02241018_published.json"
-    if not path.exists():
-        pytest.skip(f"published reference not found at {path} (../shared absent)")
+    path = shared_path("reference", "nct02241018_published.json")
     records = json.loads(path.read_text())["records"]
     return [r for r in records if r["domain"] == "baseline"]
 

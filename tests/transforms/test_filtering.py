@@ -3,6 +3,7 @@
 import pandas as pd
 import pytest
 
+from dashboard.config import FILTER_DEFINITIONS
 from dashboard.transforms.filtering import FilterSpec, filter_subjects, restrict_to_subjects
 
 ADSL = pd.DataFrame({
@@ -53,3 +54,13 @@ def test_restrict_events_to_subjects():
     ae = pd.DataFrame({"USUBJID": ["1", "3", "3", "9"], "AEDECOD": list("abcd")})
     out = restrict_to_subjects(ae, filter_subjects(ADSL, FilterSpec(arms=("X",))))
     assert out["AEDECOD"].tolist() == ["a", "b", "c"]
+
+
+def test_screen_failures_keep_only_the_filters_marked_before_randomization():
+    spec = FilterSpec(sites=("A",), arms=("X",), age_range=(18, 50),
+                      randomization_dates=(pd.Timestamp("2020-01-01"), pd.Timestamp("2020-12-31")))
+    before = spec.pre_randomization()
+    for definition in FILTER_DEFINITIONS:
+        kept = getattr(before, definition.name) == getattr(spec, definition.name)
+        assert kept == definition.before_randomization or not getattr(spec, definition.name), definition.name
+    assert before.population_flag is None

@@ -259,11 +259,9 @@ def test_inputs_not_modified():
 def _reference_records() -> dict:
     import json
 
-    from tests.conftest import REFERENCE
+    from tests.conftest import shared_path
 
-    if not REFERENCE.exists():
-        pytest.skip(f"published reference numbers not found at {REFERENCE} (../shared absent)")
-    return {r["id"]: r for r in json.loads(REFERENCE.read_text())["records"]}
+    return {r["id"]: r for r in json.loads(shared_path("reference", "nct02241018_published.json").read_text())["records"]}
 
 
 def test_bundled_trial_reproduces_published_response_counts(bundled):

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import math
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -14,11 +13,9 @@ from scipy import stats
 from dashboard.config import SAFETY_FOCUS_WINDOW_DAYS, SAFETY_TOPICS, AETopic, EventCategory
 from dashboard.synthetic.calibration import NCT02241018
 from dashboard.transforms import safety as s
+from tests.conftest import shared_path
 
-ROOT = Path(__file__).resolve().parents[2]
-SHARED = ROOT.parent / "shared"
-PILOT = SHARED / "data" / "external" / "cdiscpilot01_adam"
-REFERENCE = SHARED / "reference" / "nct02241018_published.json"
+PILOT = ("data", "external", "cdiscpilot01_adam")
 
 # Arm A: a, b, c (c has no events); arm B: d, e; f is in arm B but outside the safety population.
 SUBJECTS = pd.DataFrame(
@@ -440,13 +437,11 @@ def test_text_from_data_is_returned_raw_for_the_views_to_escape():
 
 
 @pytest.fixture(scope="module")
-def pilot():
-    if not PILOT.exists():
-        pytest.skip(f"CDISC pilot data not found at {PILOT} (../shared absent)")
+def pilot(shared):
     import pyreadstat
 
-    adae, _ = pyreadstat.read_xport(str(PILOT / "adae.xpt"))
-    adsl, _ = pyreadstat.read_xport(str(PILOT / "adsl.xpt"))
+    adae, _ = pyreadstat.read_xport(str(shared(*PILOT, "adae.xpt")))
+    adsl, _ = pyreadstat.read_xport(str(shared(*PILOT, "adsl.xpt")))
     return adae, adsl
 
 
@@ -498,12 +493,11 @@ def test_pilot_risk_difference_for_a_chosen_pair_of_three_arms(pilot):
     assert rd.loc[term, "P"] == pytest.approx(stats.fisher_exact([[a, na - a], [b, nb - b]]).pvalue)
 
 
-def test_pilot_loads_through_the_project_loader(pilot):
-    loaders = pytest.importorskip("dashboard.loaders")
-    if not hasattr(loaders, "load_dataset"):
-        pytest.skip("dashboard.loaders.load_dataset not written yet (loaders helper)")
+def test_pilot_loads_through_the_project_loader(pilot, shared):
+    from dashboard.loaders import load_dataset
+
     adae, adsl = pilot
-    dataset = loaders.load_dataset(str(PILOT))
+    dataset = load_dataset(shared(*PILOT))
     teae_raw = adae[adae["TRTEMFL"] == "Y"]
     inc = s.ae_incidence_by_arm(
         s.select_events(dataset.adae, dataset.adsl, treatment_emergent_only=True), dataset.adsl, arms=dataset.arms
@@ -518,9 +512,8 @@ def test_pilot_loads_through_the_project_loader(pilot):
 
 
 def _published_safety():
-    if not REFERENCE.exists():
-        pytest.skip(f"published reference numbers not found at {REFERENCE} (../shared absent)")
-    return [r for r in json.loads(REFERENCE.read_text())["records"] if r["domain"] == "safety"]
+    reference = shared_path("reference", "nct02241018_published.json")
+    return [r for r in json.loads(reference.read_text())["records"] if r["domain"] == "safety"]
 
 
 def _value(records, measure, arm, category=None):
@@ -575,7 +568,8 @@ def test_bundled_serious_events_reproduce_table_4(bundled):
 
 
 def test_table_4_terms_agree_with_the_generator_calibration():
-    calibration = pytest.importorskip("dashboard.synthetic.calibration")
+    from dashboard.synthetic import calibration
+
     by_label = {c.label: c for c in NCT02241018.sae_categories}
     for reference, terms in calibration.SAE_CATEGORIES.items():
         label = next(k for k, v in TABLE4.items() if v == reference)

@@ -158,3 +158,43 @@ def _hover_canvases(page: Page, steps: tuple[int, int]) -> int:
                 page.wait_for_timeout(15)
     page.mouse.move(1, 1)
     return hovered
+
+
+class DashboardPage:
+    """One served dashboard in the browser, driven as a user would (like teal's app driver): open it (with a
+    link's query), set a filter, choose the population, open a tab, wait until it has settled, read text."""
+
+    def __init__(self, page: Page, url: str):
+        self.page, self.url = page, url
+
+    def open(self, query: str = "") -> "DashboardPage":
+        """Load the app (`query` as in a shared link, e.g. '?sites=01') and wait for the patient count."""
+        self.page.goto(f"{self.url}{query}")
+        self.patient_count().wait_for(timeout=SETTLE_TIMEOUT)
+        settle(self.page)
+        return self
+
+    def choose(self, label: str, option: str | None = None) -> str:
+        """Pick `option` (default: the first) in the sidebar filter `label`; returns the option's text."""
+        chosen = choose(self.page, label, option)
+        settle(self.page)
+        return chosen
+
+    def population(self, name: str) -> None:
+        """Switch the analysis population (ITT, Safety, Evaluable)."""
+        self.page.get_by_role("button", name=name, exact=True).click()
+        settle(self.page)
+
+    def open_tab(self, name: str) -> None:
+        """Open the tab (or sub-tab) titled `name` and wait until it is built and the page answers."""
+        open_tab(self.page, name)
+
+    def patient_count(self):
+        """The sidebar's '87 of 203 patients' line."""
+        return self.page.locator(".patient-count")
+
+    def text(self, selector: str) -> str:
+        """The visible text of the first element matching `selector`."""
+        element = self.page.locator(selector).first
+        element.wait_for(timeout=SETTLE_TIMEOUT)
+        return element.inner_text()

@@ -11,7 +11,7 @@ from playwright.sync_api import expect
 from dashboard.model.dataset import load_bundled
 from dashboard.links import apply_query
 from dashboard.store import TrialStore
-from tests.ui.test_app import choose
+from tests.ui.pages import DashboardPage
 
 TIMEOUT = 60_000
 
@@ -31,15 +31,15 @@ def expect_count(page, dataset, **query) -> None:
 
 def test_filter_changes_replace_the_address_and_back_forward_match_the_page(page, app_url, dataset):
     site = TrialStore(dataset).param.sites.objects[0]
-    page.goto(app_url)
+    dashboard = DashboardPage(page, app_url).open()
     expect_count(page, dataset)
     entries = page.evaluate("history.length")
-    page.goto(f"{app_url}?sites={site}")
+    dashboard.open(f"?sites={site}")
     expect_count(page, dataset, sites=site)
-    choose(page, "Arm", "Basiliximab + CNI (Control)")
+    dashboard.choose("Arm", "Basiliximab + CNI (Control)")
     expect(page).to_have_url(re.compile(rf"\?sites={site}&arms=Control$"), timeout=TIMEOUT)
     expect_count(page, dataset, sites=site, arms="Control")
-    page.get_by_role("button", name="Evaluable").click()
+    dashboard.population("Evaluable")
     expect(page).to_have_url(re.compile(r"&population=Evaluable$"), timeout=TIMEOUT)
     assert page.evaluate("history.length") == entries + 1  # one entry for the visit, none per filter change
 
@@ -56,6 +56,6 @@ def test_filter_changes_replace_the_address_and_back_forward_match_the_page(page
 
 
 def test_a_link_with_unknown_values_is_rewritten_to_what_is_shown(page, app_url, dataset):
-    page.goto(f"{app_url}?arms=Nobody&theme=default")
+    DashboardPage(page, app_url).open("?arms=Nobody&theme=default")
     expect_count(page, dataset)
     expect(page).to_have_url(re.compile(r"\?theme=default$"), timeout=TIMEOUT)

@@ -15,7 +15,8 @@ from playwright.sync_api import expect
 from dashboard.app import available_views
 from dashboard.synthetic.calibration import NCT02241018
 from dashboard.model.dataset import load_bundled
-from dashboard.store import POPULATIONS, TrialStore
+from dashboard.config import POPULATIONS
+from dashboard.store import TrialStore
 from dashboard.transforms.labels import site_labels
 from tests.ui.pages import (
     SETTLE_TIMEOUT,

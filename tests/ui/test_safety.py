@@ -8,10 +8,11 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from dashboard.model.dataset import BUNDLED_DIR, write_dataset
-from dashboard.transforms.safety import n_of_N
-from tests.conftest import REFERENCE, TINY_ADAE, tiny_dataset
+from dashboard.model.dataset import write_dataset
+from dashboard.transforms.formatting import format_proportion
+from tests.conftest import TINY_ADAE, shared_path, tiny_dataset
 from tests.ui.conftest import serve_app
+from tests.ui.pages import DashboardPage
 
 HOSTILE_TERM = "<b>bold</b><img src=x onerror=alert(1)>"
 HOSTILE_SOC = "<script>alert(1)</script>Body system"
@@ -22,32 +23,29 @@ def _summary(page):
     return page.locator(".ae-summary").first
 
 
-def _open_tab(page, url):
-    page.goto(url)
-    page.get_by_text("Adverse events", exact=True).first.click()
+def _open_tab(page, url) -> DashboardPage:
+    dashboard = DashboardPage(page, url).open()
+    dashboard.open_tab("Adverse events")
     _summary(page).wait_for(timeout=30_000)
+    return dashboard
 
 
 def _published_sae(arm: str) -> tuple[int, int]:
-    if not REFERENCE.exists():
-        pytest.skip(f"published reference numbers not found at {REFERENCE} (../shared absent)")
-    records = json.loads(REFERENCE.read_text())["records"]
+    records = json.loads(shared_path("reference", "nct02241018_published.json").read_text())["records"]
     hit = [r for r in records if r["measure"] == "serious_adverse_event" and r["arm"] == arm
            and r["category"] == "any serious adverse event"]
     return hit[0]["value"], hit[0]["denominator"]
 
 
-@pytest.mark.skipif(not (BUNDLED_DIR / "metadata.json").exists(),
-                    reason=f"bundled dataset not generated yet ({BUNDLED_DIR})")
 def test_serious_only_updates_the_counts(page, app_url):
-    _open_tab(page, app_url)
-    page.get_by_role("button", name="Evaluable", exact=True).click()  # the publication's analysed patients
+    dashboard = _open_tab(page, app_url)
+    dashboard.population("Evaluable")  # the publication's analysed patients
     expect(_summary(page)).to_contain_text("/99 (", timeout=30_000)
     expect(_summary(page)).to_contain_text(re.compile(r"at least one (treatment-emergent )?event"))
     page.locator(".bk-Checkbox").filter(has_text="Serious only").locator("input").first.click()
     msc, control = _published_sae("MSC"), _published_sae("CONTROL")
-    expect(_summary(page)).to_contain_text(f"MSC {n_of_N(*msc)}", timeout=30_000)
-    expect(_summary(page)).to_contain_text(f"Control {n_of_N(*control)}")
+    expect(_summary(page)).to_contain_text(f"MSC {format_proportion(*msc)}", timeout=30_000)
+    expect(_summary(page)).to_contain_text(f"Control {format_proportion(*control)}")
     expect(_summary(page)).to_contain_text(re.compile(r"at least one serious (treatment-emergent )?event"))
     # The table follows too: its overall row now shows the serious-event count.
     expect(page.get_by_text(f"{msc[0]} ({msc[0] / msc[1] * 100:.1f}%)").first).to_be_visible(timeout=30_000)

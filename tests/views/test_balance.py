@@ -1,6 +1,5 @@
 """BalanceView without a browser: build it on a dataset, set store filters, inspect panes and exports."""
 
-from pathlib import Path
 
 import holoviews as hv
 import pandas as pd
@@ -13,9 +12,9 @@ from dashboard.model.dataset import TrialDataset
 from dashboard.store import TrialStore
 from dashboard.transforms.balance import variable_label
 from dashboard.views.balance import BalanceView
+from tests.conftest import shared_path
 
 MSC, CONTROL = NCT02241018.arm_order
-SHARED = Path(__file__).resolve().parents[2] / ".." / "shared"
 
 
 def rendered(dataset, **params):
@@ -110,9 +109,7 @@ def test_allocation_and_strata_panes(tiny):
 
 @pytest.fixture(scope="module")
 def pilot():
-    path = SHARED / "data" / "external" / "cdiscpilot01_adam" / "adsl.xpt"
-    if not path.exists():
-        pytest.skip(f"CDISC pilot data not found at {path} (../shared absent)")
+    path = shared_path("data", "external", "cdiscpilot01_adam", "adsl.xpt")
     import pyreadstat
 
     adsl, _ = pyreadstat.read_xport(str(path))

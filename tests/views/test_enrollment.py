@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-from pathlib import Path
 
 import holoviews as hv
 import numpy as np
@@ -17,6 +16,7 @@ from dashboard.store import TrialStore
 from dashboard.views.enrollment import EnrollmentView, consort_html
 from dashboard.views.sites import OTHER_SITES, SiteChart
 from dashboard.transforms.enrollment import screening_funnel
+from tests.conftest import shared_path
 
 MSC, CONTROL = NCT02241018.arm_order
 
@@ -241,9 +241,7 @@ def test_consort_in_the_view_reads_adam_y_blank_flags(tiny):
 
 
 def test_pilot_consort_counts_the_three_deaths_not_every_patient():
-    pilot_dir = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "external" / "cdiscpilot01_adam"
-    if not pilot_dir.exists():
-        pytest.skip(f"CDISC pilot data not found at {pilot_dir} (../shared absent)")
+    pilot_dir = shared_path("data", "external", "cdiscpilot01_adam")
     import pyreadstat
     from dashboard.loaders import load_dataset
 

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import panel as pn
 import pytest
 
+from dashboard.config import FILTER_DEFINITIONS
+from dashboard.links import apply_query, filters_to_query
 from dashboard.synthetic.calibration import NCT02241018
 from dashboard.model.dataset import TrialDataset
 from dashboard.store import TrialStore
+from dashboard.transforms.filtering import FilterSpec
 from dashboard.views.filters import FilterPanelView
 
 MSC, CONTROL = NCT02241018.arm_order
@@ -68,3 +73,31 @@ def test_filters_the_data_cannot_answer_are_left_out(tiny):
     assert "Site" in found and found["Site"].options == {"01 · Nanfang Hospital": "01",
                                                          "02 · Peking Univ. People's Hospital": "02",
                                                          "03 · Union Hospital": "03"}
+
+
+def test_the_sidebar_store_spec_and_links_all_read_the_filter_table(store):
+    found = widgets(FilterPanelView(store=store).__panel__())
+    assert [d.label for d in FILTER_DEFINITIONS] == [n for n in found if n not in ("Reset filters", "Population")]
+    assert TrialStore.FILTERS == (*(d.name for d in FILTER_DEFINITIONS), "population")
+    assert [f.name for f in dataclasses.fields(FilterSpec)] == [*(d.name for d in FILTER_DEFINITIONS), "population_flag"]
+    for definition in FILTER_DEFINITIONS:
+        assert store.param[definition.name].doc == definition.help
+
+
+def test_a_filter_whose_column_the_trial_lacks_disappears_everywhere(tiny):
+    store = TrialStore(TrialDataset.create(tiny.adsl.drop(columns=["AGVHDGR"]), cutoff=tiny.cutoff))
+    assert "grades" not in {d.name for d in store.filters} and store.filter_spec.grades == ()
+    found = widgets(FilterPanelView(store=store).__panel__())
+    assert "aGVHD grade at entry" not in found and {"Site", "Arm", "Sex", "Underlying disease"} <= set(found)
+    problems = apply_query(store, {"grades": "II", "sexes": "F"})
+    assert problems == ["link filter grades: this trial has no AGVHDGR to filter on; ignored"]
+    assert store.sexes == ["F"] and "grades" not in filters_to_query(store)
+    assert len(store.subjects()) == 2  # S2, S3: the sex filter applies, the grade in the link does not
+
+
+def test_a_column_blank_in_every_row_offers_no_filter(tiny):
+    adsl = tiny.adsl.assign(DIAG=None, AGE=float("nan"))
+    store = TrialStore(TrialDataset.create(adsl, cutoff=tiny.cutoff))
+    assert {d.name for d in store.filters} == {"sites", "arms", "sexes", "grades", "randomization_dates"}
+    assert store.age_range is None and store.filter_spec.age_range is None
+    assert filters_to_query(store) == {} and len(store.subjects()) == 5

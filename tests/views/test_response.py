@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 
 import holoviews as hv
 import pandas as pd
@@ -19,8 +18,6 @@ from dashboard.views.response import ResponseByVisitView, ResponseView, Subgroup
 from dashboard.views.survival import SurvivalView
 from dashboard.views.swimmer import SwimmerView
 from tests.conftest import TINY_ADAE, TINY_ADRS, TINY_ADSL, TINY_SITES
-
-ONCO = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "external" / "pharmaverse_onco_adam"
 
 TINY_ADTTE = pd.DataFrame({
     "USUBJID": ["S1", "S2", "S3", "S4", "S5"] * 2,
@@ -207,13 +204,10 @@ def test_unavailable_without_adrs_and_adtte():
     assert "ADRS" in ResponseView.unavailable_reason(ds)
 
 
-def test_oncology_categories_from_pharmaverse():
-    if not ONCO.exists():
-        pytest.skip(f"external oncology data absent at {ONCO}")
-    loaders = pytest.importorskip("dashboard.loaders")
-    if not hasattr(loaders, "load_dataset"):
-        pytest.skip("dashboard.loaders.load_dataset not built yet (loaders helper)")
-    ds = loaders.load_dataset(str(ONCO))
+def test_oncology_categories_from_pharmaverse(shared):
+    from dashboard.loaders import load_dataset
+
+    ds = load_dataset(shared("data", "external", "pharmaverse_onco_adam"))
     store = TrialStore(ds)
     layout = _rendered(ResponseByVisitView(store=store))
     assert "overall response (CR+PR)" in _texts(layout)
@@ -222,13 +216,10 @@ def test_oncology_categories_from_pharmaverse():
     assert {"SD", "PD"} <= statuses
 
 
-def test_swimmer_on_the_cdisc_pilot_marks_its_own_events():
-    folder = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "external" / "cdiscpilot01_adam"
-    if not folder.exists():
-        pytest.skip(f"{folder} is absent (public CDISC pilot data lives in ../shared)")
+def test_swimmer_on_the_cdisc_pilot_marks_its_own_events(shared):
     from dashboard.loaders import load_dataset
 
-    store = TrialStore(load_dataset(folder))
+    store = TrialStore(load_dataset(shared("data", "external", "cdiscpilot01_adam")))
     view = SwimmerView(store=store)
     overlay = view._plot(view.lanes(), "Arm", 1, "Whole follow-up", lambda usubjid: None).object
     markers = {el.label: len(el) for el in overlay if isinstance(el, hv.Scatter)}

@@ -14,6 +14,7 @@ import pytest
 from bokeh.document import Document
 
 from dashboard.app import VIEWS
+from dashboard.transforms.formatting import format_proportion
 from dashboard.config import SAFETY_FOCUS_WINDOW_DAYS
 from dashboard.synthetic.calibration import NCT02241018
 from dashboard.model.dataset import TrialDataset
@@ -298,7 +299,7 @@ def test_bundled_focus_panel_shows_the_published_counts(bundled, published):
     cells = set(key_topics[["MSC", "Control"]].to_numpy().ravel())
     for measure in ("grade3_4_infection_within_180d", "grade3_4_hematologic_toxicity_within_180d"):
         for arm in ("MSC", "CONTROL"):
-            assert sf.n_of_N(published(measure, arm), 99) in cells, (measure, arm)
+            assert format_proportion(published(measure, arm), 99) in cells, (measure, arm)
 
 
 def test_hidden_inner_tabs_recompute_only_when_shown():

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import html
 import re
-from pathlib import Path
 
 import pandas as pd
 import panel as pn
@@ -18,9 +17,9 @@ from dashboard.model.dataset import TrialDataset
 from dashboard.store import TrialStore
 from dashboard.views.overview import OverviewView
 from dashboard.views.summary import ExecutiveSummaryView
+from tests.conftest import shared_path
 
 MSC, CONTROL = NCT02241018.arm_order
-EXTERNAL = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "external"
 PAYLOAD = "<img src=x onerror=alert(1)>"
 
 
@@ -35,12 +34,9 @@ def plain(markup: str) -> str:
 
 
 def load_external(name: str) -> TrialDataset:
-    folder = EXTERNAL / name
-    if not folder.exists():
-        pytest.skip(f"{folder} is absent (public CDISC data lives in ../shared)")
     from dashboard.loaders import load_dataset
 
-    return load_dataset(folder)
+    return load_dataset(shared_path("data", "external", name))
 
 
 def independent_day28_response(dataset: TrialDataset) -> dict[str, tuple[int, int]]:
