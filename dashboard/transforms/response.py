@@ -37,7 +37,7 @@ def response_parameter(adrs: pd.DataFrame) -> str:
     """The ADRS PARAMCD holding per-visit overall response (first of config.RESPONSE_PARAMCDS present,
     else the parameter assessed at the most visits). Requires PARAMCD, AVALC."""
     _require(adrs, ["PARAMCD", "AVALC"], "ADRS")
-    codes = set(adrs["PARAMCD"].dropna())
+    codes = set(adrs["PARAMCD"].dropna().unique())
     for code in RESPONSE_PARAMCDS:
         if code in codes:
             return code
@@ -450,14 +450,18 @@ def subgroup_response_differences(status: pd.DataFrame, subjects: pd.DataFrame, 
         sizes = data.groupby(["level", "trt"]).size().unstack(fill_value=0).reindex(columns=[0, 1], fill_value=0)
         estimable = {lvl: bool(r[0] > 0 and r[1] > 0 and r[0] + r[1] >= min_level_size) for lvl, r in sizes.iterrows()}
         fit_data = data.loc[data["level"].map(estimable)]
+        # Responders and non-responders per level and arm: the binomial fit of these counts has the
+        # same estimates and likelihood-ratio statistic as one row per patient, at any trial size.
+        cells = fit_data.groupby(["level", "trt"], as_index=False)["resp"].agg(resp="sum", total="size")
+        cells["fail"] = cells["total"] - cells["resp"]
         p_int = np.nan
         if fit_data["level"].nunique() >= 2:
             try:
                 fam = sm.families.Binomial()
                 with warnings.catch_warnings():  # separation in small subgroups: the LR statistic is still defined
                     warnings.simplefilter("ignore")
-                    full = smf.glm("resp ~ trt * C(level)", data=fit_data, family=fam).fit()
-                    reduced = smf.glm("resp ~ trt + C(level)", data=fit_data, family=fam).fit()
+                    full = smf.glm("resp + fail ~ trt * C(level)", data=cells, family=fam).fit()
+                    reduced = smf.glm("resp + fail ~ trt + C(level)", data=cells, family=fam).fit()
                 df = full.df_model - reduced.df_model
                 if df > 0:
                     p_int = float(stats.chi2.sf(max(reduced.deviance - full.deviance, 0.0), df))
