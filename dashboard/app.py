@@ -257,13 +257,13 @@ def _drop_writes_to_closed_pages() -> None:
     loop.set_exception_handler(handler)
 
 
-def serve(data=None, *, port: int = 5006, address: str = "127.0.0.1", show: bool = False) -> int:
-    """Serve the dashboard on DATA (or the bundled trial); prints the URL."""
+def serve(data=None, *, port: int = 5006, address: str = "127.0.0.1", show: bool = False, num_procs: int = 1) -> int:
+    """Serve the dashboard on DATA (or the bundled trial) in `num_procs` processes; prints the URL."""
     path = str(data) if data is not None else os.environ.get(DATA_ENV)
     shared_dataset(path)  # fail before serving if the data cannot load
     print(f"trial-dashboard: serving on http://{address}:{port}/", flush=True)
     pn.serve({"": lambda: build_app(path)}, port=port, address=address, show=show,
-             websocket_origin=[f"{address}:{port}", f"localhost:{port}"], title="trial-dashboard")
+             websocket_origin=[f"{address}:{port}", f"localhost:{port}"], title="trial-dashboard", num_procs=num_procs)
     return 0
 
 
