@@ -263,7 +263,8 @@ def serve(data=None, *, port: int = 5006, address: str = "127.0.0.1", show: bool
     shared_dataset(path)  # fail before serving if the data cannot load
     print(f"trial-dashboard: serving on http://{address}:{port}/", flush=True)
     pn.serve({"": lambda: build_app(path)}, port=port, address=address, show=show,
-             websocket_origin=[f"{address}:{port}", f"localhost:{port}"], title="trial-dashboard", num_procs=num_procs)
+             websocket_origin=[f"{address}:{port}", f"localhost:{port}"], title="trial-dashboard", num_procs=num_procs,
+             liveness=True)  # GET /liveness: 200 while the server answers (health checks, deploy/)
     return 0
 
 
