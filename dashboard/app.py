@@ -9,6 +9,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import signal
+import sys
 from urllib.parse import parse_qsl, urlencode
 
 import panel as pn
@@ -262,10 +264,21 @@ def serve(data=None, *, port: int = 5006, address: str = "127.0.0.1", show: bool
     path = str(data) if data is not None else os.environ.get(DATA_ENV)
     shared_dataset(path)  # fail before serving if the data cannot load
     print(f"trial-dashboard: serving on http://{address}:{port}/", flush=True)
+    if num_procs != 1:
+        os.register_at_fork(after_in_child=_end_with_parent)
     pn.serve({"": lambda: build_app(path)}, port=port, address=address, show=show,
              websocket_origin=[f"{address}:{port}", f"localhost:{port}"], title="trial-dashboard", num_procs=num_procs,
              liveness=True)  # GET /liveness: 200 while the server answers (health checks, deploy/)
     return 0
+
+
+def _end_with_parent() -> None:
+    """In a forked server process: receive SIGTERM when the parent server exits (Linux), so that
+    stopping `serve --num-procs N` stops its N processes too."""
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        ctypes.CDLL(None).prctl(1, signal.SIGTERM)  # 1: PR_SET_PDEATHSIG
 
 
 if pn.state.served:

@@ -9,8 +9,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cache
+from typing import TYPE_CHECKING
 
 import pandas as pd
+
+if TYPE_CHECKING:  # imported where used: pandera is off the import path of the first page
+    import pandera.pandas as pa
 
 from ..config import trial_metadata_markdown
 from .rules import rules_markdown

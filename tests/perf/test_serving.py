@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -52,6 +53,7 @@ def test_num_procs_2_serves_the_dashboard_from_two_worker_processes():
                 time.sleep(0.5)
         assert page is not None, "no answer within 240 s"
         assert "NCT02241018" in page
+        assert urllib.request.urlopen(url + "liveness", timeout=60).status == 200  # the proxy's health check
         workers = _children(proc.pid)
         assert len(workers) == 2, workers
         # both workers answer: more requests than one process would take in turn all succeed
@@ -86,3 +88,16 @@ def test_no_request_leaves_127_0_0_1_with_every_tab_open(page):
     # blob: and data: URLs are made in the page; every other request goes to the server
     outside = {u for u in requests if urlsplit(u).scheme not in ("blob", "data") and urlsplit(u).hostname != "127.0.0.1"}
     assert outside == set()
+
+
+@pytest.mark.slow
+def test_container_image_builds():
+    if shutil.which("docker") is None:
+        pytest.skip("docker is not installed on this machine: the Dockerfile's build is not tested here")
+    daemon = subprocess.run(["docker", "info"], capture_output=True, text=True, timeout=60)
+    if daemon.returncode != 0:
+        pytest.skip(f"no docker daemon reachable (`docker info`: {daemon.stderr.strip().splitlines()[-1]}): "
+                    "the Dockerfile's build is not tested here")
+    result = subprocess.run(["docker", "build", "-q", "-t", "trial-dashboard-test", str(ROOT)],
+                            capture_output=True, text=True, timeout=1800)
+    assert result.returncode == 0, result.stderr
