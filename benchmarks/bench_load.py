@@ -5,10 +5,12 @@ change the arm filter in turn for a while; prints p50/p95 filter-change latency,
     python benchmarks/bench_load.py /tmp/big --sessions 10 --seconds 60 --num-procs 2
 
 Serves the app (`python -m dashboard serve`) on 127.0.0.1. Each client runs in its own thread with its
-own event loop: it pulls a session (the server builds the page as for a browser), then repeatedly picks
+own event loop: it pulls a session (the server builds the page as for a browser; one session opens
+every --ramp seconds, as people arrive, not all in the same instant), then repeatedly picks
 the next arm in the filter (one arm, the other, all) and measures the time from sending the change to
 the server's reply settling: the patient count has changed and no further update arrived for QUIET_S.
-A latency is counted from the client's own clock; `errors` are sessions that failed to open or
+A latency is counted from the client's own clock; `errors` are sessions that failed to open (Bokeh's
+client gives up on a connection after 20 s) or
 changes with no reply within TIMEOUT_S. Memory: the server processes' resident set (VmRSS, /proc)
 idle before the clients, at the end with the sessions open, and after they closed. Load average is
 printed next to the figures (the machine is shared). A script, not a test.
@@ -127,6 +129,7 @@ def main() -> None:
     parser.add_argument("--sessions", type=int, default=30)
     parser.add_argument("--seconds", type=float, default=120.0, help="how long the clients change filters")
     parser.add_argument("--num-procs", type=int, default=1)
+    parser.add_argument("--ramp", type=float, default=1.0, help="seconds between two sessions opening")
     args = parser.parse_args()
     sys.path.insert(0, str(ROOT / "tests" / "ui"))
     from conftest import _free_port
@@ -148,6 +151,7 @@ def main() -> None:
         start = time.perf_counter()
         for client in clients:
             client.start()
+            time.sleep(args.ramp)
         for client in clients:
             client.opened.wait(timeout=600)
         opened = time.perf_counter() - start
