@@ -9,6 +9,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import signal
+import sys
 from urllib.parse import parse_qsl, urlencode
 
 import panel as pn
@@ -257,14 +259,26 @@ def _drop_writes_to_closed_pages() -> None:
     loop.set_exception_handler(handler)
 
 
-def serve(data=None, *, port: int = 5006, address: str = "127.0.0.1", show: bool = False) -> int:
-    """Serve the dashboard on DATA (or the bundled trial); prints the URL."""
+def serve(data=None, *, port: int = 5006, address: str = "127.0.0.1", show: bool = False, num_procs: int = 1) -> int:
+    """Serve the dashboard on DATA (or the bundled trial) in `num_procs` processes; prints the URL."""
     path = str(data) if data is not None else os.environ.get(DATA_ENV)
     shared_dataset(path)  # fail before serving if the data cannot load
     print(f"trial-dashboard: serving on http://{address}:{port}/", flush=True)
+    if num_procs != 1:
+        os.register_at_fork(after_in_child=_end_with_parent)
     pn.serve({"": lambda: build_app(path)}, port=port, address=address, show=show,
-             websocket_origin=[f"{address}:{port}", f"localhost:{port}"], title="trial-dashboard")
+             websocket_origin=[f"{address}:{port}", f"localhost:{port}"], title="trial-dashboard", num_procs=num_procs,
+             liveness=True)  # GET /liveness: 200 while the server answers (health checks, deploy/)
     return 0
+
+
+def _end_with_parent() -> None:
+    """In a forked server process: receive SIGTERM when the parent server exits (Linux), so that
+    stopping `serve --num-procs N` stops its N processes too."""
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        ctypes.CDLL(None).prctl(1, signal.SIGTERM)  # 1: PR_SET_PDEATHSIG
 
 
 if pn.state.served:

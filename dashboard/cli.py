@@ -24,6 +24,8 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=5006)
     serve.add_argument("--address", default="127.0.0.1")
     serve.add_argument("--show", action="store_true", help="open a browser")
+    serve.add_argument("--num-procs", type=int, default=1,
+                       help="server processes sharing the port (the data are loaded once, before they start)")
 
     val = sub.add_parser("validate", help="validate a dataset: exit 0 when it loads, 1 when blocked, 2 on a usage error",
                          description="Validate a trial's data. Blocking findings stop it from loading (exit 1); "
@@ -65,7 +67,7 @@ def _run(args) -> int:
     if args.command == "serve":
         from .app import serve
 
-        return serve(args.data, port=args.port, address=args.address, show=args.show)
+        return serve(args.data, port=args.port, address=args.address, show=args.show, num_procs=args.num_procs)
     if args.command == "validate":
         from .loaders import validate_cli
 

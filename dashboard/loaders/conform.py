@@ -33,22 +33,43 @@ UNREADABLE, OUT_OF_RANGE = "value-unreadable", "value-out-of-range"  # rule ids 
 
 
 _FLOAT_INTEGER = re.compile(r"^-?\d+\.0+$")
+# Value kinds (pandas.api.types.infer_dtype) whose equal values (as hashed by pd.factorize) always
+# convert alike; other columns (e.g. True next to 1, which hash equal) convert value by value.
+_SAFE_TO_FACTORIZE = frozenset({"empty", "string", "bytes", "floating", "integer", "mixed-integer-float",
+                                "datetime", "datetime64", "date"})
+
+
+def per_distinct(values: pd.Series, convert) -> pd.Series:
+    """`convert` applied once per distinct present value (a column of a million rows has few), missing
+    values as np.nan: an object Series on the same index."""
+    if pd.api.types.infer_dtype(values, skipna=True) not in _SAFE_TO_FACTORIZE:
+        return values.astype(object).map(lambda v: np.nan if _missing(v) else convert(v))
+    codes, distinct = pd.factorize(values, use_na_sentinel=True)
+    converted = np.empty(len(distinct) + 1, dtype=object)
+    converted[:-1] = [convert(v) for v in distinct]
+    converted[-1] = np.nan  # code -1: missing
+    return pd.Series(converted[codes], index=values.index, dtype=object)
+
+
+def _missing(value) -> bool:
+    return value is None or value is pd.NA or value is pd.NaT or (isinstance(value, float) and np.isnan(value))
+
+
+def _text(value):
+    """One present value as text (see `to_text`)."""
+    if isinstance(value, (float, np.floating)) and float(value).is_integer():
+        return str(int(value))
+    if isinstance(value, pd.Timestamp):
+        return value.date().isoformat()
+    text = str(value).strip()
+    if _FLOAT_INTEGER.match(text):
+        return text.split(".")[0]
+    return text if text else np.nan
 
 
 def to_text(values: pd.Series) -> pd.Series:
     """Text with identifiers stored as numbers written without '.0' (701.0 or '701.0' -> '701')."""
-    def one(v):
-        if v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v)):
-            return np.nan
-        if isinstance(v, (float, np.floating)) and float(v).is_integer():
-            return str(int(v))
-        if isinstance(v, (pd.Timestamp,)):
-            return v.date().isoformat()
-        text = str(v).strip()
-        if _FLOAT_INTEGER.match(text):
-            return text.split(".")[0]
-        return text if text else np.nan
-    return values.astype(object).map(one)
+    return per_distinct(values, _text)
 
 
 def to_number(values: pd.Series) -> tuple[pd.Series, pd.Series]:
@@ -62,8 +83,8 @@ def to_number(values: pd.Series) -> tuple[pd.Series, pd.Series]:
 
 def to_flag(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     """(Y/N/missing, mask of values that are not a yes/no)."""
-    text = to_text(values).map(lambda v: v.upper() if isinstance(v, str) else v)
-    out = text.map(lambda v: "Y" if v in YES else ("N" if v in NO else np.nan))
+    text = to_text(values)
+    out = per_distinct(text, lambda v: "Y" if v.upper() in YES else ("N" if v.upper() in NO else np.nan))
     return out, text.notna() & out.isna()
 
 
@@ -106,7 +127,7 @@ def conform(table: str, frame: pd.DataFrame, log: FindingLog, source=None) -> pd
             text = to_text(raw)
             if col.allowed:
                 synonyms = CATEGORY_SYNONYMS.get(col.name, {})
-                text = text.map(lambda v: synonyms.get(v.upper(), v.upper()) if isinstance(v, str) else v)
+                text = per_distinct(text, lambda v: synonyms.get(v.upper(), v.upper()))
                 unknown = text.notna() & ~text.isin(col.allowed)
                 out = _bad_values(log, table, col, f"unknown category (expected one of {', '.join(col.allowed)})",
                                   OUT_OF_RANGE, out, unknown, source)

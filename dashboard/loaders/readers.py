@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 
 from ..model.dataset import file_sha256
+from .conform import per_distinct
 from .dataset_json import DatasetJsonError, parse_dataset_json
 from .report import ERROR, WARNING, FindingLog
 
@@ -372,22 +373,17 @@ def clean_column(values: pd.Series) -> pd.Series:
     if pd.api.types.is_datetime64_any_dtype(values):
         return values
     if values.dtype == object or isinstance(values.dtype, pd.StringDtype):
-        # one pass over the values; plain text (the common case) is stripped inline, the rest by _clean_text
-        cleaned = [(v.strip() or np.nan) if type(v) is str else _clean_text(v) for v in values.to_numpy(dtype=object)]
-        return pd.Series(cleaned, index=values.index, dtype=object)
+        return per_distinct(values, _clean_text)
     return values
 
 
 def _clean_text(value):
+    """One present value: bytes decoded, text stripped (empty text: missing), anything else as is."""
     if isinstance(value, (bytes, bytearray)):
         value = _decode(bytes(value))
     if isinstance(value, str):
         value = value.strip()
         return value if value else np.nan
-    if value is None or value is pd.NA:
-        return np.nan
-    if isinstance(value, float) and np.isnan(value):
-        return np.nan
     return value
 
 

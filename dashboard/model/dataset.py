@@ -28,6 +28,9 @@ STATED_CUT = "stated with the data"
 # The cut of a simulated trial: any date, future ones included (a simulation may run past today).
 SIMULATED_CUT = "set by the simulation"
 LATEST_DATE_CUT = "latest date in the data"
+# metadata.json key: {file name: sha256} of Parquet files written from a dataset validation found
+# nothing in; files that still match are read without validating them again.
+VALIDATED = "validated_sha256"
 
 
 @dataclass(frozen=True)
@@ -104,8 +107,7 @@ class TrialDataset:
         if info is None:
             adsl_final = final["adsl"]
             study = str(adsl_final["STUDYID"].iloc[0]) if len(adsl_final) else "unknown"
-            arms = sorted(adsl_final.loc[adsl_final["RANDFL"] == "Y", "ARM"].unique())
-            info = generic_trial_info(study, arms)
+            info = generic_trial_info(study, _randomized_arms(adsl_final))
         provenance["cutoff_source"] = source
         return cls(
             adsl=final.pop("adsl"),
@@ -268,6 +270,9 @@ def write_dataset(dataset: TrialDataset, out_dir, fmt: str = "parquet") -> list[
         "trial": dataset.info.as_dict(),
         "provenance": {k: v for k, v in dataset.provenance.items() if k != "files"},
     }
+    if fmt == "parquet" and not dataset.report.findings:
+        # nothing was left out or changed: these files hold exactly what passed validation
+        meta[VALIDATED] = {path.name: file_sha256(path) for path in paths}
     meta_path = out / METADATA_FILE
     meta_path.write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n")
     return [*paths, meta_path]
@@ -302,6 +307,8 @@ def read_model_folder(folder) -> TrialDataset:
 
     A broken metadata.json or an unreadable optional table is a finding, not an exception; an
     unreadable or absent ADSL, or one with nobody randomized, raises DatasetValidationError.
+    Parquet files unchanged since `write_dataset` recorded them as validated (sha256 in
+    metadata.json) are not validated again.
     """
     folder = Path(folder)
     log = FindingLog()
@@ -327,10 +334,35 @@ def read_model_folder(folder) -> TrialDataset:
         raise DatasetValidationError(log.findings)
     extra = meta.get("provenance")
     provenance = {**(extra if isinstance(extra, dict) else {}), "files": files}
-    dataset = TrialDataset.create(adsl, cutoff=meta.get("cutoff"), cutoff_source=METADATA_FILE,
-                                  info=_trial_info(meta, folder / METADATA_FILE, log), provenance=provenance,
-                                  log=log, **frames)
+    info = _trial_info(meta, folder / METADATA_FILE, log)
+    if _validated_when_written(meta, files, log):
+        provenance["cutoff_source"] = METADATA_FILE
+        dataset = TrialDataset(adsl=adsl, cutoff=pd.Timestamp(meta["cutoff"]).normalize(),
+                               info=info or generic_trial_info(str(adsl["STUDYID"].iloc[0]), _randomized_arms(adsl)),
+                               provenance=MappingProxyType(provenance), **frames)
+    else:
+        dataset = TrialDataset.create(adsl, cutoff=meta.get("cutoff"), cutoff_source=METADATA_FILE, info=info,
+                                      provenance=provenance, log=log, **frames)
     return require_randomized(dataset, files["adsl"]["path"])
+
+
+def _validated_when_written(meta: dict, files: dict, log: FindingLog) -> bool:
+    """Whether every table file is Parquet that `write_dataset` recorded as validated, unchanged since
+    (same sha256), with a plausible stated data cut and nothing found while reading the folder."""
+    recorded = meta.get(VALIDATED)
+    if not isinstance(recorded, dict) or log.findings or not files:
+        return False
+    try:
+        cut = pd.Timestamp(meta.get("cutoff"))
+    except (ValueError, TypeError):
+        return False
+    if pd.isna(cut) or cut.normalize() > pd.Timestamp.today().normalize():
+        return False
+    return all(f["format"] == "parquet" and recorded.get(Path(f["path"]).name) == f["sha256"] for f in files.values())
+
+
+def _randomized_arms(adsl: pd.DataFrame) -> list[str]:
+    return sorted(adsl.loc[adsl["RANDFL"] == "Y", "ARM"].unique())
 
 
 def _read_metadata(path: Path, log: FindingLog) -> dict:

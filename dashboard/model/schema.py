@@ -9,9 +9,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cache
+from typing import TYPE_CHECKING
 
 import pandas as pd
-import pandera.pandas as pa
+
+if TYPE_CHECKING:  # imported where used: pandera is off the import path of the first page
+    import pandera.pandas as pa
 
 from ..config import trial_metadata_markdown
 from .rules import rules_markdown
@@ -220,6 +223,7 @@ def pandas_dtype(column: ColumnSpec) -> str:
 
 
 def _checks(column: ColumnSpec) -> list[pa.Check]:
+    import pandera.pandas as pa
     checks = []
     if column.allowed is not None:
         checks.append(pa.Check.isin(column.allowed, error=f"one of {', '.join(column.allowed)}"))
@@ -233,6 +237,7 @@ def _checks(column: ColumnSpec) -> list[pa.Check]:
 @cache
 def pandera_schema(table: str) -> pa.DataFrameSchema:
     """The pandera schema of one table, built from its spec (types coerced, unknown columns kept)."""
+    import pandera.pandas as pa
     spec = TABLE_SPECS[table]
     return pa.DataFrameSchema(
         {

@@ -18,7 +18,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from ..config import BASELINE_VARIABLES, CATEGORICAL_NUMERIC_VARIABLES, CATEGORY_ORDER
 from .flags import is_y_blank_flag, is_yes
@@ -269,6 +268,7 @@ def max_smd_by_variable(smd: pd.DataFrame) -> pd.DataFrame:
 
 
 def _pvalue(var: _Variable, arm_names) -> tuple[float, str]:
+    from scipy import stats
     if var.kind == "continuous":
         samples = [var.present(arm) for arm in arm_names]
         samples = [x for x in samples if len(x)]

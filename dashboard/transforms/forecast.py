@@ -22,7 +22,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from scipy.special import gammaln
 
 from ..config import (DAYS_PER_MONTH, FORECAST_LEVELS, FORECAST_MIN_MONTHS, FORECAST_MIN_PATIENTS,
                       FORECAST_RAMP_UP_MONTHS, FORECAST_SIMULATIONS)
@@ -121,6 +120,7 @@ def rate_posterior_grid(counts: np.ndarray, months: np.ndarray, ramp_counts: np.
     weight) arrays over the grid; weights sum to 1. The likelihood is the Poisson-gamma (negative
     binomial) marginal of each site.
     """
+    from scipy.special import gammaln
     phi = float(dispersion)
     k = np.asarray(counts, dtype=float) / phi
     tau = np.asarray(months, dtype=float) / phi

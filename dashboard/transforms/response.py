@@ -7,7 +7,6 @@ import warnings
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from ..config import (
     CONTROL_ARM_WORDS,
@@ -33,7 +32,7 @@ def response_parameter(adrs: pd.DataFrame) -> str:
     """The ADRS PARAMCD holding per-visit overall response (first of config.RESPONSE_PARAMCDS present,
     else the parameter assessed at the most visits). Requires PARAMCD, AVALC."""
     require_columns(adrs, ["PARAMCD", "AVALC"], "ADRS")
-    codes = set(adrs["PARAMCD"].dropna())
+    codes = set(adrs["PARAMCD"].dropna().unique())
     for code in RESPONSE_PARAMCDS:
         if code in codes:
             return code
@@ -103,32 +102,40 @@ def response_status_by_visit(
     require_columns(adrs, ["USUBJID", "PARAMCD", "AVISIT", "AVALC"], "ADRS")
     paramcd = paramcd or response_parameter(adrs)
     visits = response_visits(adrs, paramcd, windows)
-    subj = subjects[["USUBJID", "ARM", "RANDDT"]].copy()
-    subj["DTHDT"] = subjects["DTHDT"] if "DTHDT" in subjects.columns else pd.NaT
-    grid = subj.merge(visits, how="cross")
-    rows = adrs.loc[(adrs["PARAMCD"] == paramcd) & adrs["USUBJID"].isin(subj["USUBJID"])]
+    # The grid subject x visit in subject-major order, addressed by position (subject * visits + visit).
+    n_visits = len(visits)
+    subject_at = pd.Index(subjects["USUBJID"])
+    rows = adrs.loc[(adrs["PARAMCD"] == paramcd) & adrs["USUBJID"].isin(subject_at)]
     sort_cols = [c for c in ("ADT", "ADY") if c in rows.columns]
     rows = rows.sort_values(sort_cols) if sort_cols else rows
-    assessed = (
-        rows.assign(AVISIT=rows["AVISIT"].astype(str), AVALC=rows["AVALC"].astype(str).str.strip())
-        .drop_duplicates(["USUBJID", "AVISIT"], keep="last")[["USUBJID", "AVISIT", "AVALC"]]
-    )
-    grid = grid.merge(assessed, on=["USUBJID", "AVISIT"], how="left")
-    randomized = pd.to_datetime(grid["RANDDT"])
-    visit_date = randomized + pd.to_timedelta(grid["DAY"] - 1, unit="D")
-    window_closes = randomized + pd.to_timedelta(grid["WINDOW_END"] - 1, unit="D")
-    death = pd.to_datetime(grid["DTHDT"])
-    died = death.notna() & (death < visit_date)
-    cut = pd.Timestamp(cutoff)
-    pending = (window_closes > cut) & ~(death.notna() & (death <= cut))
-    status = np.select(
-        [grid["AVALC"].notna(), died, pending],
-        [grid["AVALC"].astype(object), RESPONSE_DIED, RESPONSE_PENDING],
-        RESPONSE_MISSING,
-    )
-    out = grid[["USUBJID", "ARM", "AVISIT", "DAY"]].copy()
-    out["STATUS"] = pd.Series(status, index=grid.index, dtype=object).astype(str)
-    return out.reset_index(drop=True)
+    cell = (subject_at.get_indexer(rows["USUBJID"]) * n_visits
+            + pd.Index(visits["AVISIT"]).get_indexer(rows["AVISIT"].astype(str)))
+    known = cell >= 0 if n_visits else np.zeros(len(rows), dtype=bool)  # rows at unscheduled visits match no cell
+    last = ~pd.Series(cell[known]).duplicated(keep="last").to_numpy()  # the last assessment of a visit
+    codes, values = pd.factorize(rows["AVALC"].to_numpy(dtype=object)[known][last], use_na_sentinel=False)
+    assessed = np.full(len(subjects) * n_visits, None, dtype=object)
+    assessed[cell[known][last]] = np.array([str(v).strip() for v in values] + [None], dtype=object)[codes]
+    randomized = np.repeat(pd.to_datetime(subjects["RANDDT"]).to_numpy(dtype="datetime64[ns]"), n_visits)
+    death = np.repeat((pd.to_datetime(subjects["DTHDT"]) if "DTHDT" in subjects.columns
+                       else pd.Series(pd.NaT, index=subjects.index)).to_numpy(dtype="datetime64[ns]"), n_visits)
+    one_day = np.timedelta64(1, "D")
+    day = np.tile(visits["DAY"].to_numpy(dtype=float), len(subjects))
+    visit_date = randomized + ((day - 1) * one_day.astype("timedelta64[ns]").astype(float)).astype("timedelta64[ns]")
+    window_end = np.tile(visits["WINDOW_END"].to_numpy(dtype=float), len(subjects))
+    window_closes = randomized + ((window_end - 1) * one_day.astype("timedelta64[ns]").astype(float)).astype("timedelta64[ns]")
+    dead = ~np.isnat(death)
+    died = dead & (death < visit_date)
+    cut = np.datetime64(pd.Timestamp(cutoff).to_datetime64(), "ns")
+    pending = (window_closes > cut) & ~(dead & (death <= cut))
+    status = np.select([assessed != None, died, pending],  # noqa: E711 (element-wise)
+                       [assessed, RESPONSE_DIED, RESPONSE_PENDING], RESPONSE_MISSING)
+    return pd.DataFrame({
+        "USUBJID": subjects["USUBJID"].repeat(n_visits).reset_index(drop=True),
+        "ARM": subjects["ARM"].repeat(n_visits).reset_index(drop=True),
+        "AVISIT": np.tile(visits["AVISIT"].to_numpy(dtype=object), len(subjects)),
+        "DAY": day,
+        "STATUS": pd.Series(status, dtype=object).astype(str),
+    })
 
 
 def response_by_visit(status: pd.DataFrame, arms=None) -> pd.DataFrame:
@@ -205,6 +212,7 @@ def compare_response(status: pd.DataFrame, visit: str, treatment: str, control: 
     Newcombe (hybrid score) 95% CI, odds ratio with the Wald (Woolf, log scale) 95% CI and the Pearson
     chi-square p-value. Values are NaN when an arm has nobody evaluated. Requires the columns of
     `response_status_by_visit`."""
+    from scipy import stats
     from statsmodels.stats.proportion import confint_proportions_2indep
 
     require_columns(status, ["ARM", "AVISIT", "STATUS"], "response status")
@@ -421,6 +429,7 @@ def subgroup_response_differences(status: pd.DataFrame, subjects: pd.DataFrame, 
     ESTIMABLE is False for a level with no patient in an arm or fewer than `min_level_size` patients:
     its diff/CI are NaN and it is left out of the interaction test (NaN with fewer than two estimable levels).
     Requires the columns of `response_status_by_visit` and ADSL USUBJID plus the subgroup columns."""
+    from scipy import stats
     import statsmodels.api as sm
     import statsmodels.formula.api as smf
     from statsmodels.stats.proportion import confint_proportions_2indep
@@ -441,14 +450,18 @@ def subgroup_response_differences(status: pd.DataFrame, subjects: pd.DataFrame, 
         sizes = data.groupby(["level", "trt"]).size().unstack(fill_value=0).reindex(columns=[0, 1], fill_value=0)
         estimable = {lvl: bool(r[0] > 0 and r[1] > 0 and r[0] + r[1] >= min_level_size) for lvl, r in sizes.iterrows()}
         fit_data = data.loc[data["level"].map(estimable)]
+        # Responders and non-responders per level and arm: the binomial fit of these counts has the
+        # same estimates and likelihood-ratio statistic as one row per patient, at any trial size.
+        cells = fit_data.groupby(["level", "trt"], as_index=False)["resp"].agg(resp="sum", total="size")
+        cells["fail"] = cells["total"] - cells["resp"]
         p_int = np.nan
         if fit_data["level"].nunique() >= 2:
             try:
                 fam = sm.families.Binomial()
                 with warnings.catch_warnings():  # separation in small subgroups: the LR statistic is still defined
                     warnings.simplefilter("ignore")
-                    full = smf.glm("resp ~ trt * C(level)", data=fit_data, family=fam).fit()
-                    reduced = smf.glm("resp ~ trt + C(level)", data=fit_data, family=fam).fit()
+                    full = smf.glm("resp + fail ~ trt * C(level)", data=cells, family=fam).fit()
+                    reduced = smf.glm("resp + fail ~ trt + C(level)", data=cells, family=fam).fit()
                 df = full.df_model - reduced.df_model
                 if df > 0:
                     p_int = float(stats.chi2.sf(max(reduced.deviance - full.deviance, 0.0), df))

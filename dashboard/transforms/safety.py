@@ -16,7 +16,6 @@ from types import MappingProxyType
 
 import numpy as np
 import pandas as pd
-from scipy import special, stats
 
 from ..config import AE_GRADE_BANDS, DAYS_PER_MONTH, RELATED_VALUES, SEVERITY_GRADES, AETopic, EventCategory
 from .flags import is_yes
@@ -377,6 +376,7 @@ def fisher_exact_p(a: int, n1: int, b: int, n2: int) -> float:
 
 
 def _log_comb(n, k):
+    from scipy import special
     return special.gammaln(n + 1) - special.gammaln(k + 1) - special.gammaln(n - k + 1)
 
 
@@ -800,6 +800,7 @@ def _rate(value: float) -> str:
 
 def exact_poisson_rate(events: int, months: float, per: float = 100) -> tuple[float, float, float]:
     """Rate per `per` patient-months with the exact Poisson (Garwood) 95% CI; NaN without person-time."""
+    from scipy import stats
     if months <= 0:
         return (math.nan, math.nan, math.nan)
     low = stats.chi2.ppf(0.025, 2 * events) / 2 if events > 0 else 0.0

@@ -166,30 +166,71 @@ def logrank_p(tte: pd.DataFrame, arms=None) -> float:
 
 
 def cox_hazard_ratio(tte: pd.DataFrame, treatment: str, control: str, alpha: float = 0.05) -> dict:
-    """Cox proportional-hazards HR of treatment vs control (lifelines CoxPHFitter: Efron's method for
-    tied times, Wald 95% CI and Wald p; with competing events censored this is the cause-specific HR):
-    hr, lower, upper, p. NaN without events.
+    """Cox proportional-hazards HR of treatment vs control (Efron's method for tied times, Wald 95% CI
+    and Wald p, as lifelines' CoxPHFitter; with competing events censored this is the cause-specific
+    HR): hr, lower, upper, p. NaN without events in both arms or when the fit does not converge.
+    The arm is the model's only covariate, so the partial likelihood is computed from the numbers at
+    risk and of events per arm at each event time (`_efron_binary_cox`), at any trial size.
     Requires ARM, TIME, EVENT."""
-    from lifelines import CoxPHFitter
-    from lifelines.exceptions import ConvergenceError
+    from scipy import stats
 
     _check_tte(tte)
     d = tte.loc[tte["ARM"].isin([treatment, control])]
     nan = {"hr": np.nan, "lower": np.nan, "upper": np.nan, "p": np.nan}
     if d["ARM"].nunique() < 2 or not (d["EVENT"] == EVENT).any():
         return nan
-    frame = pd.DataFrame({"T": d["TIME"].to_numpy(), "E": (d["EVENT"] == EVENT).to_numpy(dtype=int),
-                          "trt": (d["ARM"] == treatment).to_numpy(dtype=int)})
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            cph = CoxPHFitter(alpha=alpha).fit(frame, duration_col="T", event_col="E")
-    except ConvergenceError:  # degenerate data, e.g. events in one arm only
+    fit = _efron_binary_cox(d["TIME"].to_numpy(dtype=float), (d["EVENT"] == EVENT).to_numpy(),
+                            (d["ARM"] == treatment).to_numpy())
+    if fit is None:
         return nan
+    beta, se = fit
+    z = stats.norm.ppf(1 - alpha / 2)
     with np.errstate(over="ignore"):
-        lower, upper = np.exp(cph.confidence_intervals_.loc["trt"].to_numpy())
-    return {"hr": float(cph.hazard_ratios_["trt"]), "lower": float(lower), "upper": float(upper),
-            "p": float(cph.summary.loc["trt", "p"])}
+        return {"hr": float(np.exp(beta)), "lower": float(np.exp(beta - z * se)), "upper": float(np.exp(beta + z * se)),
+                "p": float(stats.chi2.sf((beta / se) ** 2, 1))}
+
+
+def _efron_binary_cox(time: np.ndarray, event: np.ndarray, treated: np.ndarray,
+                      max_steps: int = 50, tolerance: float = 1e-9) -> tuple[float, float] | None:
+    """(log HR, its standard error) of a Cox model with one 0/1 covariate, Efron's method for ties, by
+    Newton-Raphson from 0 with step halving; None when it does not converge (e.g. events in one arm)."""
+    event_times, deaths = np.unique(time[event], return_counts=True)
+    treated_deaths = np.bincount(np.searchsorted(event_times, time[event & treated]), minlength=len(event_times))
+    control_deaths = deaths - treated_deaths
+    if not treated_deaths.any() or not control_deaths.any():  # the likelihood rises without end
+        return None
+    # numbers at risk (time >= t) per arm at each event time
+    at_risk_t = len(time[treated]) - np.searchsorted(np.sort(time[treated]), event_times, side="left")
+    at_risk_c = len(time[~treated]) - np.searchsorted(np.sort(time[~treated]), event_times, side="left")
+    # Efron: the l-th of the D tied deaths (l = 0..D-1) sees the risk set less l/D of the tied deaths
+    which = np.repeat(np.arange(len(event_times)), deaths)
+    fraction = (np.arange(len(which)) - np.repeat(np.cumsum(deaths) - deaths, deaths)) / deaths[which]
+    n_t, n_c = at_risk_t[which] - fraction * treated_deaths[which], at_risk_c[which] - fraction * control_deaths[which]
+    total_treated_deaths = treated_deaths.sum()
+
+    def loglik(beta):
+        r = np.exp(beta)
+        denominator = n_c + n_t * r
+        share = n_t * r / denominator
+        return (beta * total_treated_deaths - np.log(denominator).sum(), total_treated_deaths - share.sum(),
+                (share - share ** 2).sum())
+
+    beta = 0.0
+    value, score, information = loglik(beta)
+    for _ in range(max_steps):
+        if information <= 0:
+            return None
+        step = score / information
+        while True:
+            candidate = loglik(beta + step)
+            if candidate[0] >= value - 1e-12 or abs(step) < tolerance:
+                break
+            step /= 2
+        beta += step
+        value, score, information = candidate
+        if abs(step) < tolerance and np.isfinite(beta) and information > 0:
+            return beta, float(1 / np.sqrt(information))
+    return None
 
 
 def comparisons_with_control(tte: pd.DataFrame, arms) -> pd.DataFrame:
