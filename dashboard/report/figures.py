@@ -94,7 +94,7 @@ def accrual_figure(accrual: pd.DataFrame, arms, colors, labels, *, total_label: 
                         fontsize=7.5, color=PLAN_COLOR)
         ax.set_ylabel("Patients randomized (cumulative)")
         ax.grid(alpha=0.3, linewidth=0.5)
-        ax.legend(loc="upper left", frameon=False)
+        ax.legend(loc="lower right", frameon=False)
         return svg(figure)
 
 

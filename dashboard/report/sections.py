@@ -176,9 +176,10 @@ def enrollment(ctx: PackContext) -> str:
                                       sites=dataset.sites, until=until)
     display = performance.assign(**{c: performance[c].dt.strftime("%Y-%m-%d") for c in ("ACTIVDT", "FIRST_RANDDT")})
     display = display.rename(columns={**PERFORMANCE_TITLES, **ctx.labels}).dropna(axis=1, how="all")
-    parts.append(table_html(display, f"Site performance up to the data cut {store.cutoff.isoformat()} "
-                                     f"(months active: from activation to {why})", text_columns=3,
-                            css_class="long"))
+    parts.append('<div class="landscape">' + table_html(
+        display, f"Site performance up to the data cut {store.cutoff.isoformat()} (months active: from activation "
+                 f"to {why}; patients per site-month = randomized / months active)", text_columns=3,
+        css_class="long") + "</div>")
     funnel = en.screening_funnel(store.screened(), arms=dataset.arms)
     parts.append('<div class="consort-box">' + consort_html(
         funnel, dataset.arms, dataset.arm_colors, list(en.funnel_missing(dataset.adsl)),
