@@ -7,15 +7,15 @@ from the data reaches matplotlib as plain text (no mathtext), and the SVG keeps 
 from __future__ import annotations
 
 import io
+import threading
+from contextlib import contextmanager
 
 import matplotlib
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
 
-matplotlib.use("Agg")  # no display: the pack is built on a server or in a worker thread
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-
-from ..config import DAYS_PER_MONTH  # noqa: E402
+from ..config import DAYS_PER_MONTH
 
 # Per arm, in protocol order: line style and marker, so arms stay apart on a black-and-white print.
 ARM_STROKES: tuple[tuple[str, str], ...] = (("-", "o"), ("--", "s"), (":", "^"), ("-.", "D"), ((0, (5, 1, 1, 1)), "v"))
@@ -24,16 +24,27 @@ FONT = {"font.family": "DejaVu Sans", "font.size": 8.5, "svg.fonttype": "none", 
         "axes.spines.top": False, "axes.spines.right": False}
 
 
+# Packs of several sessions are built in worker threads: matplotlib's style settings are process-wide,
+# so one figure is drawn at a time.
+_DRAWING = threading.Lock()
+
+
+@contextmanager
+def _figure(**kw):
+    """A new figure (no pyplot: nothing registered globally) drawn under the pack's style settings."""
+    with _DRAWING, matplotlib.rc_context(FONT):
+        yield Figure(**kw)
+
+
 def stroke(index: int) -> tuple[object, str]:
     """(line style, marker) of the arm at `index` in protocol order."""
     return ARM_STROKES[index % len(ARM_STROKES)]
 
 
-def svg(figure) -> str:
-    """The figure as an inline SVG element (no XML prolog), closed afterwards."""
+def svg(figure: Figure) -> str:
+    """The figure as an inline SVG element (no XML prolog)."""
     buffer = io.StringIO()
     figure.savefig(buffer, format="svg", bbox_inches="tight")
-    plt.close(figure)
     text = buffer.getvalue()
     return text[text.index("<svg"):]
 
@@ -42,9 +53,8 @@ def survival_figure(curves: pd.DataFrame, at_risk: pd.DataFrame, arms, colors, l
                     ticks_months) -> str:
     """Step curves with 95% CI bands per arm (from `km_by_arm` / `cumulative_incidence`) and the numbers
     at risk (from `number_at_risk`) in a table under the x axis, at `ticks_months`."""
-    with plt.rc_context(FONT):
-        figure, (ax, risk_ax) = plt.subplots(2, 1, figsize=(7.0, 3.6 + 0.22 * len(arms)), sharex=True,
-                                             gridspec_kw={"height_ratios": [5, 0.55 + 0.3 * len(arms)]})
+    with _figure(figsize=(7.0, 3.6 + 0.22 * len(arms))) as figure:
+        ax, risk_ax = figure.subplots(2, 1, sharex=True, gridspec_kw={"height_ratios": [5, 0.55 + 0.3 * len(arms)]})
         for i, arm in enumerate(arms):
             c = curves.loc[curves["ARM"] == arm].sort_values("TIME")
             months = c["TIME"].to_numpy(dtype=float) / DAYS_PER_MONTH
@@ -76,8 +86,8 @@ def accrual_figure(accrual: pd.DataFrame, arms, colors, labels, *, total_label: 
                    target: int | None) -> str:
     """Cumulative randomized patients over time per arm and in total (from `accrual_over_time`), with
     the planned accrual (from `planned_accrual`) and the target when given."""
-    with plt.rc_context(FONT):
-        figure, ax = plt.subplots(figsize=(7.0, 3.0))
+    with _figure(figsize=(7.0, 3.0)) as figure:
+        ax = figure.subplots()
         series = [(arm, colors[arm], labels[arm], *stroke(i)) for i, arm in enumerate(arms)]
         if len(arms) > 1:
             series.append((total_label, "black", "All arms", "-", None))
@@ -100,8 +110,8 @@ def accrual_figure(accrual: pd.DataFrame, arms, colors, labels, *, total_label: 
 
 def response_figure(overall: pd.DataFrame, arms, colors, labels) -> str:
     """Overall response (CR+PR, %) per visit and arm with 95% Wilson CIs (from `overall_response_by_visit`)."""
-    with plt.rc_context(FONT):
-        figure, ax = plt.subplots(figsize=(7.0, 2.8))
+    with _figure(figsize=(7.0, 2.8)) as figure:
+        ax = figure.subplots()
         visits = list(dict.fromkeys(overall.sort_values("DAY")["AVISIT"]))
         width = 0.8 / max(len(arms), 1)
         for i, arm in enumerate(arms):
@@ -124,8 +134,8 @@ def response_figure(overall: pd.DataFrame, arms, colors, labels) -> str:
 def forest_figure(rows: pd.DataFrame, *, treatment: str, control: str) -> str:
     """Response difference (percentage points, 95% Newcombe CI) per subgroup level (from
     `subgroup_response_differences`; levels not estimable are drawn without a point)."""
-    with plt.rc_context(FONT):
-        figure, ax = plt.subplots(figsize=(7.0, 0.9 + 0.2 * len(rows)))
+    with _figure(figsize=(7.0, 0.9 + 0.2 * len(rows))) as figure:
+        ax = figure.subplots()
         y = np.arange(len(rows))[::-1]
         diff, low, high = (100 * rows[c].to_numpy(dtype=float) for c in ("diff", "diff_low", "diff_high"))
         ax.hlines(y, low, high, color="black", linewidth=1)
