@@ -32,7 +32,7 @@ def pooled(dataset: TrialDataset) -> TrialDataset:
               for name, df in dataset.tables().items() if name != "adex"}
     quarantine = dataset.quarantine.copy()
     quarantine.loc[quarantine["column"].isin(ARM_COLUMNS), "value"] = pd.NA
-    info = replace(dataset.info, arm_order=(POOLED_ARM,), arm_short_labels=MappingProxyType({POOLED_ARM: "All"}))
+    info = replace(dataset.info, arm_order=(POOLED_ARM,), arm_short_labels=MappingProxyType({}))
     provenance = MappingProxyType({**dataset.provenance, "pooled": True})
     return replace(dataset, info=info, provenance=provenance, quarantine=quarantine, adex=None, **tables)
 

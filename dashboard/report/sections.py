@@ -37,7 +37,10 @@ _e = escape_html
 # Views write some of their text as Markdown (data values escaped with `escape_markdown`): rendered
 # here without raw HTML.
 _MARKDOWN = MarkdownIt("commonmark", {"html": False})
-LISTING_PAGE_NOTE = "Long tables continue on the next page with their header repeated."
+# What the Overview's summary says when one arm is left (`ExecutiveSummaryView.primary_html`), and what
+# the open report says instead.
+ONE_ARM_NOTE = " Only one arm matches the filters: no comparison."
+OPEN_NO_COMPARISON = "Not compared between arms in the open report."
 
 
 @dataclass(frozen=True)
@@ -126,9 +129,10 @@ def summary(ctx: PackContext) -> str:
     s = view.summarize(ctx.subjects)
     severity_only = ctx.dataset.adae is not None and sf.grade_basis(ctx.dataset.adae) == "severity"
     infections = "Severe infections" if severity_only else f"Grade ≥ {SEVERE_GRADE} infections"
-    lines = [("Enrollment", view.enrollment_html), ("Primary endpoint", view.primary_html),
+    lines = [("Enrollment", view.enrollment_html), ("Primary endpoint", lambda s: _primary_html(ctx, view, s)),
              ("Deaths", view.deaths_html), ("Serious adverse events", view.serious_html),
-             (infections, view.infections_html), ("New safety signals", view.signals_html)]
+             (infections, view.infections_html),
+             ("New safety signals", view.signals_html if ctx.closed else lambda s: OPEN_NO_COMPARISON)]
     rows = "".join(f'<tr><th class="text">{_e(label)}</th><td class="text">{render(s)}</td></tr>'
                    for label, render in lines)
     pooled = ("" if ctx.closed else '<p class="open-note">Open report: every figure is pooled over the arms; '
@@ -136,6 +140,13 @@ def summary(ctx: PackContext) -> str:
     return section("summary",
                    f'<div class="summary-head">{view.head_html(s)}</div>{pooled}'
                    f'<table class="summary">{rows}</table>')
+
+
+def _primary_html(ctx: PackContext, view: ExecutiveSummaryView, s) -> str:
+    """The summary's primary endpoint sentence; in the open report without the view's note that the
+    filters leave one arm (the arms are pooled there on purpose)."""
+    text = view.primary_html(s)
+    return text if ctx.closed else text.replace(ONE_ARM_NOTE, " " + OPEN_NO_COMPARISON)
 
 
 # ---- enrollment -------------------------------------------------------------------------------------
@@ -207,7 +218,7 @@ def response(ctx: PackContext) -> str:
     parts = []
     summary_view = ExecutiveSummaryView(store=store)
     parts.append(f'<p class="primary"><b>Primary endpoint.</b> '
-                 f"{summary_view.primary_html(summary_view.summarize(subjects))}</p>")
+                 f"{_primary_html(ctx, summary_view, summary_view.summarize(subjects))}</p>")
     if dataset.has("adrs"):
         status = status_for(store, subjects)
         overall = rs.overall_response_by_visit(status, ctx.arms)
