@@ -39,6 +39,8 @@ _e = escape_html
 _MARKDOWN = MarkdownIt("commonmark", {"html": False})
 # What the Overview's summary says when one arm is left (`ExecutiveSummaryView.primary_html`), and what
 # the open report says instead.
+# Listings longer than this show their first rows only (the dashboard lists them all).
+LISTING_MAX_ROWS = 1000
 ONE_ARM_NOTE = " Only one arm matches the filters: no comparison."
 OPEN_NO_COMPARISON = "Not compared between arms in the open report."
 
@@ -95,6 +97,15 @@ def table_html(frame: pd.DataFrame, caption: str = "", *, text_columns: int = 1,
     title = f"<caption>{_e(caption)}</caption>" if caption else ""
     return (f'<table class="grid {css_class}">{title}<thead><tr>{head}</tr></thead>'
             f"<tbody>{''.join(rows)}</tbody></table>")
+
+
+def listing_html(frame: pd.DataFrame, caption: str, where: str) -> str:
+    """A listing (every column text) of at most LISTING_MAX_ROWS rows; the caption says when it is cut
+    and `where` the whole listing is."""
+    shown = frame.head(LISTING_MAX_ROWS)
+    if len(frame) > len(shown):
+        caption += f"; the first {len(shown):,} of {len(frame):,} rows, all of them in {where}"
+    return table_html(shown, caption, text_columns=len(frame.columns), css_class="long listing")
 
 
 def _cell_text(value) -> str:
@@ -347,27 +358,36 @@ def safety(ctx: PackContext) -> str:
     if "AESER" in events.columns:
         serious = events.loc[sf.is_yes(events["AESER"]).fillna(False).to_numpy(dtype=bool)]
         listing = sf.ae_listing(serious)
-        parts.append("<h2>Serious adverse events</h2>" + table_html(
-            listing, f"Listing of serious adverse events ({len(listing)} events; {_e(view._definition(view.te_flag))})",
-            text_columns=len(listing.columns), css_class="long listing"))
+        parts.append("<h2>Serious adverse events</h2>" + listing_html(
+            listing, f"Listing of serious adverse events ({len(listing)} events; {view._definition(view.te_flag)})",
+            "the dashboard's Adverse events tab"))
     parts.append(_deaths(ctx))
     return section("safety", "".join(parts))
 
 
 def _incidence(ctx: PackContext, view: SafetyView) -> str:
-    """The incidence table grouped by body system (overall and SOC rows bold), columns per arm and band."""
+    """The incidence table grouped by body system (overall and SOC rows bold): a column per arm and grade
+    band, then the risk difference and Fisher p of the compared arms (closed report)."""
     frame = view.table_frame()
     denominators = sf.safety_denominators(ctx.subjects, view.arms)
-    columns = [c for c in frame.columns if " | " in c]
-    head = "".join(f"<th>{_e(ctx.label(c.split(' | ')[0]))} (N = {int(denominators.get(c.split(' | ')[0], 0))})"
-                   f"<br>{_e(c.split(' | ')[1])}</th>" for c in columns)
+    cells = [(arm, band, sf.column_label(arm, band)) for arm in view.arms_shown(ctx.subjects)
+             for band in (sf.ANY_BAND, *[b[0] for b in view.bands]) if sf.column_label(arm, band) in frame.columns]
+    head = "".join(f"<th>{_e(ctx.label(arm))} (N = {int(denominators.get(arm, 0))})<br>{_e(band)}</th>"
+                   for arm, band, _ in cells)
+    risk = [c for c in ("Risk difference (pp)", "Fisher p") if c in frame.columns]
+    if risk:
+        head += (f"<th>Risk difference {_e(ctx.label(view.arm_a))} − {_e(ctx.label(view.arm_b))} (pp)</th>"
+                 "<th>Fisher exact p (unadjusted)</th>")
     rows = []
-    for r in frame.itertuples(index=False):
-        values = dict(zip(frame.columns, r))
+    for values in frame.to_dict("records"):
         level = values["LEVEL"]
         name = values["AEDECOD"] if level == "pt" else values["AEBODSYS"]
-        cells = "".join(f"<td>{_e(_cell_text(values[c]))}</td>" for c in columns)
-        rows.append(f'<tr class="{_e(level)}"><td class="text">{_e(name)}</td>{cells}</tr>')
+        text = [_cell_text(values[column]) for _, _, column in cells]
+        if risk:
+            rd, p = values["Risk difference (pp)"], values["Fisher p"]
+            text += ["" if pd.isna(rd) else f"{rd:+.1f}", "" if pd.isna(p) else ("<0.001" if p < 0.001 else f"{p:.3f}")]
+        row = "".join(f"<td>{_e(t)}</td>" for t in text)
+        rows.append(f'<tr class="{_e(level)}"><td class="text">{_e(name)}</td>{row}</tr>')
     return (f'<table class="grid long incidence"><caption>Adverse events by body system and preferred term: patients '
             f"with ≥ 1 event, n (%), and the worst grade per patient ({_e(view._definition(view.treatment_emergent_only))})"
             f'</caption><thead><tr><th class="text">Body system / preferred term</th>{head}</tr></thead>'
@@ -385,9 +405,9 @@ def _deaths(ctx: PackContext) -> str:
     listing = died[[c for c in columns if c in died.columns]].sort_values([c for c in ("DTHDT", "USUBJID")
                                                                            if c in died.columns])
     listing = listing.assign(ARM=listing["ARM"].astype(str).map(ctx.label)).rename(columns=columns)
-    return "<h2>Deaths</h2>" + table_html(
+    return "<h2>Deaths</h2>" + listing_html(
         listing, f"Listing of deaths up to the data cut ({len(listing)} patients, {ctx.store.population} population)",
-        text_columns=len(listing.columns), css_class="long listing")
+        "the subject-level data (ADSL)")
 
 
 # ---- data quality ----------------------------------------------------------------------------------------
@@ -402,8 +422,8 @@ def quality(ctx: PackContext) -> str:
                  if len(findings) else "<p>No validation findings.</p>")
     left_out = left_out_frame(dataset)
     if len(left_out):
-        parts.append(table_html(left_out, f"Records left out or values set to missing ({len(left_out)})",
-                                text_columns=len(left_out.columns), css_class="long listing"))
+        parts.append(listing_html(left_out, f"Records left out or values set to missing ({len(left_out)})",
+                                  "the dashboard's Data quality tab"))
     files = provenance_frame(dataset)
     if len(files):
         parts.append(table_html(files, "Files read", text_columns=len(files.columns), css_class="files"))
