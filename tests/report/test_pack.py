@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import re
+import unicodedata
 from pathlib import Path
 
 import pytest
@@ -28,11 +29,11 @@ pytestmark = pytest.mark.slow
 def pdf_text(path: Path) -> str:
     """Every page's text, whitespace runs collapsed to one space."""
     reader = PdfReader(path)
-    return re.sub(r"\s+", " ", " ".join(page.extract_text() for page in reader.pages))
+    return re.sub(r"\s+", " ", unicodedata.normalize("NFKC", " ".join(page.extract_text() for page in reader.pages)))
 
 
 def pages(path: Path) -> list[str]:
-    return [re.sub(r"\s+", " ", p.extract_text()) for p in PdfReader(path).pages]
+    return [re.sub(r"\s+", " ", unicodedata.normalize("NFKC", p.extract_text())) for p in PdfReader(path).pages]
 
 
 def arm_mentions(text: str, dataset) -> list[str]:
