@@ -105,7 +105,8 @@ def listing_html(frame: pd.DataFrame, caption: str, where: str) -> str:
     shown = frame.head(LISTING_MAX_ROWS)
     if len(frame) > len(shown):
         caption += f"; the first {len(shown):,} of {len(frame):,} rows, all of them in {where}"
-    return table_html(shown, caption, text_columns=len(frame.columns), css_class="long listing")
+    return ('<div class="landscape">' + table_html(shown, caption, text_columns=len(frame.columns),
+                                                  css_class="long listing") + "</div>")
 
 
 def _cell_text(value) -> str:
@@ -357,7 +358,9 @@ def safety(ctx: PackContext) -> str:
     parts.append(view._exposure_html(subjects))
     if "AESER" in events.columns:
         serious = events.loc[sf.is_yes(events["AESER"]).fillna(False).to_numpy(dtype=bool)]
-        listing = sf.ae_listing(serious)
+        listing = sf.ae_listing(serious).drop(columns=[sf.LISTING_COLUMNS["AESER"]], errors="ignore")  # all "Y"
+        arm = sf.LISTING_COLUMNS["ARM"]
+        listing = listing.assign(**{arm: listing[arm].astype(str).map(ctx.label)})
         parts.append("<h2>Serious adverse events</h2>" + listing_html(
             listing, f"Listing of serious adverse events ({len(listing)} events; {view._definition(view.te_flag)})",
             "the dashboard's Adverse events tab"))
