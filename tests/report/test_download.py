@@ -35,3 +35,13 @@ def test_print_header_names_cut_population_and_filters(tiny):
     text = header._text()
     assert "data cut <b>2017-06-30</b>" in text and "filters: sexes = F" in text
     assert "#sidebar" in print_stylesheet() and "@media print" in print_stylesheet()
+
+
+def test_print_header_escapes_the_data(tiny):
+    from ..hostile_data import hostile_dataset
+
+    store = TrialStore(hostile_dataset(tiny))
+    store.sites = [s for s in store.param.sites.objects if "<" in s]
+    assert store.sites  # a site id carrying markup is in the filters line
+    text = PrintHeaderView(store=store)._text()
+    assert "<img" not in text and "<script" not in text and "&lt;" in text

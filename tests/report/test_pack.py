@@ -3,7 +3,6 @@ self-contained HTML and the `report` command."""
 
 from __future__ import annotations
 
-import io
 import re
 import unicodedata
 from pathlib import Path
