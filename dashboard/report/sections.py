@@ -37,10 +37,10 @@ _e = escape_html
 # Views write some of their text as Markdown (data values escaped with `escape_markdown`): rendered
 # here without raw HTML.
 _MARKDOWN = MarkdownIt("commonmark", {"html": False})
+# Listings longer than this show their first rows only, and say so.
+LISTING_MAX_ROWS = 1000
 # What the Overview's summary says when one arm is left (`ExecutiveSummaryView.primary_html`), and what
 # the open report says instead.
-# Listings longer than this show their first rows only (the dashboard lists them all).
-LISTING_MAX_ROWS = 1000
 ONE_ARM_NOTE = " Only one arm matches the filters: no comparison."
 OPEN_NO_COMPARISON = "Not compared between arms in the open report."
 
