@@ -18,6 +18,7 @@ from bokeh.models import CustomJS
 
 from dashboard.model.dataset import TrialDataset, load_bundled
 from dashboard.links import apply_query, filters_to_query
+from dashboard.report.download import MeetingPackView, PrintHeaderView, print_stylesheet
 from dashboard.store import TrialStore
 from dashboard.views.address import AddressBar
 from dashboard.views.base import TabView, left_out_note, left_out_text
@@ -89,7 +90,7 @@ def build_app(data: TrialDataset | str | None = None, store: TrialStore | None =
     _drop_writes_to_closed_pages()
     shown, hidden = available_views(dataset)
     tabs = _tabs(shown, store)
-    sidebar = [FilterPanelView(store=store)]
+    sidebar = [FilterPanelView(store=store), MeetingPackView(store=store)]
     if link_problems:
         sidebar.insert(0, pn.pane.Alert("\n".join(f"- {escape_markdown(p)}" for p in link_problems), alert_type="warning"))
     if hidden:
@@ -107,10 +108,11 @@ def build_app(data: TrialDataset | str | None = None, store: TrialStore | None =
             _theme_button(), *([address] if address else []), sizing_mode="stretch_width",
         )],
         sidebar=sidebar,
-        main=[_banner(dataset, store), tabs],
+        main=[PrintHeaderView(store=store), _banner(dataset, store), tabs],
         header_background=ACCENT,
         design=DashboardDesign,
         sidebar_width=310,
+        raw_css=[print_stylesheet()],
     )
 
 

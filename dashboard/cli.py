@@ -1,4 +1,4 @@
-"""Command line: `trial-dashboard generate | serve | validate | dictionary` (also `python -m dashboard`)."""
+"""Command line: `trial-dashboard generate | serve | validate | dictionary | report` (also `python -m dashboard`)."""
 
 from __future__ import annotations
 
@@ -38,6 +38,18 @@ def _parser() -> argparse.ArgumentParser:
                      help="also fail (exit 1) on row-level and informational findings, for data-management pipelines")
 
     sub.add_parser("dictionary", help="print the data dictionary (Markdown) generated from the schemas")
+
+    rep = sub.add_parser("report", help="write the committee meeting pack (PDF, or one self-contained HTML file)")
+    rep.add_argument("data", nargs="?", default=None, help="folder or files of ADaM/SDTM data (default: bundled trial)")
+    rep.add_argument("--out", required=True, type=Path, help="pack.pdf or pack.html")
+    rep.add_argument("--filters", default="", help="the dashboard's URL query, e.g. 'population=Evaluable&sites=01,03'")
+    rep.add_argument("--sections", nargs="+", default=None,
+                     help="sections in the pack: summary enrollment balance response safety quality (default: all)")
+    kind = rep.add_mutually_exclusive_group()
+    kind.add_argument("--closed", dest="closed", action="store_true", default=True,
+                      help="closed report: results by arm (default)")
+    kind.add_argument("--open", dest="closed", action="store_false",
+                      help="open report: efficacy and safety pooled over the arms (DMC convention)")
     return parser
 
 
@@ -77,7 +89,25 @@ def _run(args) -> int:
 
         sys.stdout.write(data_dictionary_markdown() + "\n")
         return 0
+    if args.command == "report":
+        return _report(args)
     return 2
+
+
+def _report(args) -> int:
+    from .loaders import load_dataset
+    from .model.dataset import load_bundled
+    from .report import SECTION_NAMES, build_pack
+
+    dataset = load_bundled() if args.data is None else load_dataset(args.data)
+    try:
+        out = build_pack(dataset, args.out, query=args.filters, sections=args.sections or SECTION_NAMES,
+                         closed=args.closed)
+    except ValueError as exc:
+        print(f"trial-dashboard report: {exc}", file=sys.stderr)
+        return 2
+    print(f"wrote the {'closed' if args.closed else 'open'} meeting pack to {out}")
+    return 0
 
 
 if __name__ == "__main__":
