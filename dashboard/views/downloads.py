@@ -22,7 +22,7 @@ class DataDownloadView(pn.viewable.Viewer):
     def __panel__(self):
         buttons = [
             pn.widgets.FileDownload(callback=lambda name=name: self._csv(name), filename=self._filename(name),
-                                    label=label, button_style="outline", sizing_mode="stretch_width")
+                                    label=label, sizing_mode="stretch_width")
             for name, label in TABLES if self.store.dataset.has(name)
         ]
         return pn.Column(pn.pane.HTML("<b>Data downloads</b> (filtered patients, CSV)"), *buttons,
