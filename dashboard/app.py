@@ -127,7 +127,9 @@ def build_app(data: TrialDataset | str | None = None, store: TrialStore | None =
     tabs = _tabs(shown, store, patient_level=role is None or role.patient_level, audit=audit, extra=extra)
     sidebar = [FilterPanelView(store=store)]
     if role is not None and role.data_downloads:
-        sidebar.append(DataDownloadView(store=store))
+        downloads = pn.panel(DataDownloadView(store=store))
+        _audit_exports(downloads, audit)
+        sidebar.append(downloads)
     if link_problems:
         sidebar.insert(0, pn.pane.Alert("\n".join(f"- {escape_markdown(p)}" for p in link_problems), alert_type="warning"))
     if hidden:

@@ -43,12 +43,12 @@ SIGN_IN_ERRORS = {
 }
 CONTENT_SECURITY_POLICY = "; ".join((
     "default-src 'self'",
-    # Bokeh and Panel run inline scripts and build callbacks (CustomJS) with Function().
-    "script-src 'self' 'unsafe-inline' 'unsafe-eval'",
+    # Bokeh and Panel run inline scripts, build callbacks (CustomJS) with Function() and load module bundles from blob: URLs.
+    "script-src 'self' 'unsafe-inline' 'unsafe-eval' blob:",
     "style-src 'self' 'unsafe-inline'",
     "img-src 'self' data: blob:",
     "font-src 'self' data:",
-    "connect-src 'self'",
+    "connect-src 'self' blob:",
     "worker-src 'self' blob:",
     "object-src 'none'",
     "base-uri 'self'",

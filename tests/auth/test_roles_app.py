@@ -90,9 +90,9 @@ def test_the_closed_role_sees_listings_and_profiles_but_no_data_downloads(tiny):
     assert not [w for w in sidebar.select(pn.widgets.FileDownload)]
 
 
-def test_the_analyst_downloads_the_filtered_data_with_cut_and_filters(tiny):
+def test_the_analyst_downloads_the_filtered_data_with_cut_and_filters(tiny, audit):
     store = TrialStore(tiny)
-    template = build_app(tiny, store=store, role=ROLES["analyst"])
+    template = build_app(tiny, store=store, role=ROLES["analyst"], audit=audit)
     store.sites = ["01"]
     downloads = {d.label: d for d in pn.Column(*template.sidebar).select(pn.widgets.FileDownload)}
     assert set(downloads) == {"Subjects (ADSL)", "Adverse events (ADAE)", "Responses (ADRS)"}
@@ -100,6 +100,9 @@ def test_the_analyst_downloads_the_filtered_data_with_cut_and_filters(tiny):
     assert "# Data cut 2017-06-30" in text and "sites=01" in text
     rows = [line for line in text.splitlines() if not line.startswith("#")][1:]
     assert sorted(r.split(",")[1] for r in rows) == ["S1", "S2"]
+    downloads["Adverse events (ADAE)"]._clicks += 1
+    last = json.loads(audit.log.path.read_text().splitlines()[-1])
+    assert last["event"] == "export" and last["file"] == downloads["Adverse events (ADAE)"].filename
 
 
 def test_the_data_manager_sees_data_quality_and_the_audit_trail_only(tiny, audit):
