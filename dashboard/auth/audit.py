@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 
-EVENTS = ("sign-in", "sign-in-failed", "sign-in-locked", "sign-out", "session-start", "session-end",
+EVENTS = ("sign-in", "sign-in-failed", "sign-in-locked", "sign-out", "sign-in-expired", "session-start", "session-end",
           "tab-opened", "filters-applied", "export", "link-refused")
 
 

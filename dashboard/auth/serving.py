@@ -26,7 +26,7 @@ from panel.auth import (STATE_COOKIE_NAME, BasicAuthProvider, BasicLoginHandler,
 from panel.config import config as panel_config
 from panel.io.resources import LOCAL_DIST
 from panel.io.state import state as panel_state
-from tornado.web import OutputTransform
+from tornado.web import OutputTransform, decode_signed_value
 
 from .audit import AuditLog
 from .users import Accounts
@@ -347,8 +347,29 @@ def session_app(path: str | None, accounts: Accounts | None, audit: AuditLog | N
         user = pn.state.user if accounts is not None else None
         role = ROLES[accounts.role_of(user, pn.state.user_info)] if accounts is not None else None
         session_audit = SessionAudit(audit, user, role.name if role else None, session) if audit else None
+        if accounts is not None:
+            _reload_when_sign_in_expires(session_audit)
         return build_app(path, role=role, audit=session_audit)
     except Exception:
         log.exception("session %s: the dashboard could not be built", session)
         return pn.pane.Alert(f"The dashboard could not be built for this page. The server log has the details "
                              f"(reference {session}).", alert_type="danger")
+
+
+def _reload_when_sign_in_expires(audit) -> None:
+    """End an open page when its sign-in expires (--session-hours): the page reloads, and the server
+    then asks for the sign-in again. Checked every minute (more often for short lifetimes)."""
+    import panel as pn
+
+    cookie = pn.state.cookies.get("user")
+    lifetime_ms = panel_config.oauth_expiry * 86_400_000
+
+    def check() -> None:
+        if decode_signed_value(panel_config.cookie_secret, "user", cookie, max_age_days=panel_config.oauth_expiry):
+            return
+        callback.stop()
+        if audit is not None:
+            audit.record("sign-in-expired")
+        pn.state.location.reload = True
+
+    callback = pn.state.add_periodic_callback(check, period=int(min(60_000, max(1_000, lifetime_ms / 4))))

@@ -42,9 +42,11 @@ def free_port(host: str = "127.0.0.1") -> int:
         return s.getsockname()[1]
 
 
-def start_server(folder: Path, *args: str, host: str = "127.0.0.1", path: str = "/login") -> Server:
-    """Start `python -m dashboard serve --address HOST --port P ARGS` and wait until `path` answers."""
-    port = free_port(host)
+def start_server(folder: Path, *args: str, host: str = "127.0.0.1", port: int | None = None,
+                 path: str = "/login") -> Server:
+    """Start `python -m dashboard serve --address HOST --port PORT ARGS` (a free port unless given) and
+    wait until `path` answers."""
+    port = port or free_port(host)
     output = folder / f"server-{port}.log"
     env = {k: v for k, v in os.environ.items() if not k.startswith("PANEL_")}
     env["PYTHONPATH"] = str(ROOT)

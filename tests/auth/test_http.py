@@ -112,3 +112,21 @@ def test_responses_carry_security_headers_and_leak_nothing(server, path):
     assert "frame-ancestors 'none'" in headers["Content-Security-Policy"]
     for leak in LEAKS:
         assert leak not in body, (path, leak)
+
+
+def test_under_a_prefix_sign_in_and_the_page_live_below_it(users_file):
+    from .conftest import start_server
+
+    prefixed = start_server(users_file.parent, "--auth", str(users_file), "--prefix", "/dmc", path="/dmc/login")
+    try:
+        opener, _ = client()
+        status, headers, _ = fetch(opener, prefixed.url + "/dmc/")
+        assert status == 302 and "login" in headers["Location"]
+        fetch(opener, prefixed.url + "/dmc/login")
+        status, headers, _ = fetch(opener, prefixed.url + "/dmc/login", {"username": "carl", "password": PASSWORD})
+        assert status == 302
+        status, _, body = fetch(opener, prefixed.url + "/dmc/")
+        assert status == 200 and "static/" in body
+        assert fetch(opener, prefixed.url + "/")[0] == 404
+    finally:
+        prefixed.stop()
