@@ -130,3 +130,18 @@ def test_under_a_prefix_sign_in_and_the_page_live_below_it(users_file):
         assert fetch(opener, prefixed.url + "/")[0] == 404
     finally:
         prefixed.stop()
+
+
+def test_an_oauth_provider_is_passed_through_to_panel(users_file):
+    from .conftest import start_server
+
+    oauth = start_server(users_file.parent, "--auth", str(users_file), "--oauth-provider", "github",
+                         "--oauth-key", "dashboard-client-id", "--oauth-secret", "not-used-here")
+    try:
+        opener, _ = client()
+        status, headers, _ = fetch(opener, oauth.url + "/login")
+        location = urllib.parse.urlparse(headers["Location"])
+        assert status == 302 and location.netloc == "github.com" and location.path == "/login/oauth/authorize"
+        assert urllib.parse.parse_qs(location.query)["client_id"] == ["dashboard-client-id"]
+    finally:
+        oauth.stop()

@@ -89,3 +89,18 @@ def test_failures_outside_the_window_and_before_a_success_do_not_count(monkeypat
     limiter.failed("alice")
     limiter.succeeded("alice")
     assert limiter.failed("alice") is False
+
+
+def test_a_page_that_fails_to_build_shows_a_reference_not_the_error(monkeypatch):
+    def broken(*args, **kwargs):
+        raise RuntimeError("cannot read /secret/path/adsl.parquet (PANEL_OAUTH_SECRET=abc)")
+
+    monkeypatch.setattr("dashboard.app.build_app", broken)
+    page = serving.session_app(None, None, None)
+    assert "could not be built" in page.object
+    assert "/secret/path" not in page.object and "RuntimeError" not in page.object and "abc" not in page.object
+
+
+def test_oauth_needs_the_users_file_for_its_roles(monkeypatch):
+    with pytest.raises(ServeError, match="--oauth-provider needs --auth"):
+        serving.serve(serving.ServeOptions(oauth_provider="github"))
