@@ -110,8 +110,8 @@ def build_app(data: TrialDataset | str | None = None, store: TrialStore | None =
     else:
         dataset = data if isinstance(data, TrialDataset) else shared_dataset(data)
     store = store or TrialStore(dataset)
-    if role is not None and not role.arm_filter:
-        store.param.arms.objects = []
+    for name in role.forbidden_filters if role is not None else ():
+        store.param[name].objects = []  # the filter panel shows no widget for a filter without choices
     refused = _refused_filters(role)
     if refused:
         if audit is not None:
@@ -182,7 +182,7 @@ def _refused_filters(role: Role | None) -> list[str]:
     args = pn.state.session_args if pn.state.curdoc is not None and pn.state.curdoc.session_context else None
     if role is None or not args:
         return []
-    return [] if role.arm_filter else [name for name in ("arms",) if name in args]
+    return [name for name in role.forbidden_filters if name in args]
 
 
 def _refusal_page(dataset: TrialDataset, store: TrialStore, role: Role, refused: list[str]):
@@ -200,11 +200,13 @@ def _audit_session(store: TrialStore, audit: SessionAudit) -> None:
     store.param.watch(lambda event: audit.record("tab-opened", tab=event.new), "tab")
     store.param.watch(lambda *events: audit.record("filters-applied", filters=filters_to_query(store)),
                       list(TrialStore.FILTERS))
-    pn.state.on_session_destroyed(lambda context: audit.record("session-end"))
+    doc = pn.state.curdoc
+    if doc is not None and doc.session_context is not None:  # outside a server there is no session to end
+        doc.on_session_destroyed(lambda context: audit.record("session-end"))
 
 
 def _audit_exports(component: pn.viewable.Viewable, audit: SessionAudit | None) -> None:
-    """Write every download made from `component` to the audit trail (file name and filters)."""
+    """Write every download made from `component` to the audit trail (its file name)."""
     if audit is None:
         return
     for download in component.select(pn.widgets.FileDownload):

@@ -19,6 +19,11 @@ class Role:
     patient_level: bool  # patient-level listings, profiles and patient ids
     data_downloads: bool  # may download listings and the analysis data
 
+    @property
+    def forbidden_filters(self) -> tuple[str, ...]:
+        """Store filters the role may not set (a link setting one is refused)."""
+        return () if self.arm_filter else ("arms",)
+
     def allows_tab(self, title: str) -> bool:
         """Whether a tab with this title is built for the role."""
         if title == AUDIT_TAB:

@@ -33,21 +33,35 @@ def test_a_page_opened_from_another_address_works_with_the_default_origin(users_
         server.stop()
 
 
-def test_an_origin_not_allowed_gets_no_dashboard_and_an_allowed_one_does(users_file, browser):
-    port = free_port()
-    server = start_server(users_file.parent, "--auth", str(users_file), "--allow-websocket-origin",
-                          f"127.0.0.2:{port}", port=port)
+def test_the_host_name_browsers_use_must_be_an_allowed_origin(users_file, browser):
+    """A browser reaching the server by a name (dmc.example, mapped to 127.0.0.2 as DNS would) gets no
+    live connection (websocket refused with 403) unless that name is an allowed websocket origin."""
+    from tests.ui.conftest import CHROMIUM, CHROMIUM_ARGS
+
+    port = free_port("127.0.0.2")
+    named = browser.browser_type.launch(executable_path=CHROMIUM, headless=True,
+                                        args=[*CHROMIUM_ARGS, "--host-resolver-rules=MAP dmc.example 127.0.0.2"])
     try:
-        context = browser.new_context()
-        page = context.new_page()
-        sign_in(page, f"http://127.0.0.2:{port}", "carl")
-        expect(page.get_by_text(COUNT).first).to_be_visible(timeout=TIMEOUT)
-        sign_in(page, server.url, "carl")  # 127.0.0.1 is no longer an allowed origin
-        page.wait_for_timeout(5000)
-        expect(page.get_by_text(COUNT)).to_have_count(0)
-        context.close()
+        for extra, works in (((), False), (("--allow-websocket-origin", f"dmc.example:{port}"), True)):
+            server = start_server(users_file.parent, "--auth", str(users_file), *extra, host="127.0.0.2", port=port)
+            try:
+                page = named.new_page()
+                refused = []
+                page.on("websocket", lambda ws: ws.on("socketerror", lambda error: refused.append(error)))
+                sign_in(page, f"http://dmc.example:{port}", "carl")
+                expect(page.get_by_text(COUNT).first).to_be_visible(timeout=TIMEOUT)  # the page's first state
+                lost = page.get_by_text("Connection to the server lost")
+                if works:  # the live connection stays up
+                    page.wait_for_timeout(5000)
+                    expect(lost).to_have_count(0)
+                    assert refused == []
+                else:  # refused (403): the page cannot update, and says so
+                    expect(lost).to_be_visible(timeout=TIMEOUT)
+                page.close()
+            finally:
+                server.stop()
     finally:
-        server.stop()
+        named.close()
 
 
 def test_the_page_reloads_to_the_sign_in_when_the_sign_in_expires(users_file, page):
