@@ -4,6 +4,8 @@ reach, also by crafted URLs and in the Bokeh document sent to the browser (not o
 from __future__ import annotations
 
 import re
+import urllib.parse
+import urllib.request
 
 import pytest
 from playwright.sync_api import expect
@@ -11,7 +13,7 @@ from playwright.sync_api import expect
 from dashboard.app import available_views
 from dashboard.auth.roles import AUDIT_TAB, ROLES
 from dashboard.model.dataset import load_bundled
-from tests.ui.pages import open_every_tab, settle, tab
+from tests.ui.pages import injected_elements, open_every_tab, settle, tab
 
 from .conftest import PASSWORD, USERS
 
@@ -103,6 +105,9 @@ def test_analyst_downloads_the_filtered_subjects_with_the_data_cut(server, page,
 
 
 def test_data_manager_sees_data_quality_and_the_audit_trail_but_no_results_by_arm(server, page, dataset):
+    hostile = "<img src=x onerror=alert(1)>"
+    urllib.request.urlopen(server.url + "/login", data=urllib.parse.urlencode(
+        {"username": hostile, "password": "x"}).encode(), timeout=60)  # logged as a failed sign-in
     sign_in_as(page, server, "dora")
     settle(page, "Enrollment")
     assert tab_names(page) == ["Enrollment", "Data quality", AUDIT_TAB]
@@ -110,5 +115,7 @@ def test_data_manager_sees_data_quality_and_the_audit_trail_but_no_results_by_ar
     settle(page, AUDIT_TAB)
     expect(page.locator(".tabulator-cell", has_text="sign-in").first).to_be_visible(timeout=TIMEOUT)
     expect(page.locator(".tabulator-cell", has_text="dora").first).to_be_visible()
+    expect(page.locator(".tabulator-cell", has_text=hostile).first).to_be_visible()  # shown as text
+    assert injected_elements(page) == []
     text = document_text(page)
     assert "Adverse events" not in tab_names(page) and "Response by visit" not in text

@@ -36,6 +36,7 @@ def test_a_page_opened_from_another_address_works_with_the_default_origin(users_
         choose(page, "Site")
         expect(count).not_to_have_text(before, timeout=TIMEOUT)  # updated over the websocket
     finally:
+        page.goto("about:blank")  # leave the page before its server stops
         server.stop()
 
 
@@ -48,6 +49,7 @@ def test_the_page_reloads_to_the_sign_in_when_the_sign_in_expires(users_file, pa
         expect(page.locator("input[name=password]")).to_be_visible()
         assert '"sign-in-expired"' in server.audit.read_text()
     finally:
+        page.goto("about:blank")
         server.stop()
 
 
