@@ -55,12 +55,13 @@ def start_server(folder: Path, *args: str, host: str = "127.0.0.1", port: int | 
          "--cookie-secret-file", str(folder / "cookie_secret"), "--audit-log", str(folder / "audit.jsonl"), *args],
         cwd=folder, stdout=output.open("w"), stderr=subprocess.STDOUT, env=env)
     url = f"http://{host}:{port}"
+    opener = urllib.request.build_opener(NoRedirect())  # an answer, even a redirect to an identity provider
     deadline = time.monotonic() + 180
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError(f"server exited early:\n{output.read_text()}")
         try:
-            urllib.request.urlopen(url + path, timeout=60)
+            opener.open(url + path, timeout=60)
             return Server(process, url, folder / "audit.jsonl", output)
         except urllib.error.HTTPError:
             return Server(process, url, folder / "audit.jsonl", output)
@@ -68,6 +69,13 @@ def start_server(folder: Path, *args: str, host: str = "127.0.0.1", port: int | 
             time.sleep(0.5)
     process.kill()
     raise RuntimeError(f"server did not answer at {url} within 180 s")
+
+
+class NoRedirect(urllib.request.HTTPRedirectHandler):
+    """Redirects are returned as HTTP errors instead of being followed."""
+
+    def redirect_request(self, *args, **kwargs):
+        return None
 
 
 @pytest.fixture(scope="module")

@@ -13,14 +13,9 @@ import pytest
 
 from dashboard.auth.serving import SECURITY_HEADERS
 
-from .conftest import PASSWORD
+from .conftest import PASSWORD, NoRedirect
 
 LEAKS = ("Traceback", "File \"", "/work/", "site-packages", "PYTHONPATH", "cookie_secret")
-
-
-class NoRedirect(urllib.request.HTTPRedirectHandler):
-    def redirect_request(self, *args, **kwargs):
-        return None
 
 
 def client():
