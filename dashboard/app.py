@@ -9,19 +9,22 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-import signal
-import sys
 from urllib.parse import parse_qsl, urlencode
 
 import panel as pn
 from bokeh.models import CustomJS
 
+from dashboard.auth.audit import SessionAudit
+from dashboard.auth.roles import Role
 from dashboard.model.dataset import TrialDataset, load_bundled
+from dashboard.model.pooling import pooled
 from dashboard.links import apply_query, filters_to_query
 from dashboard.report.download import MeetingPackView, PrintHeaderView, print_stylesheet
 from dashboard.store import TrialStore
 from dashboard.views.address import AddressBar
 from dashboard.views.base import TabView, left_out_note, left_out_text
+from dashboard.views.audit import AuditView
+from dashboard.views.downloads import DataDownloadView
 from dashboard.views.escape import escape_html, escape_markdown
 from dashboard.views.theme import DashboardDesign
 from dashboard.views.filters import FilterPanelView
@@ -44,6 +47,8 @@ HEADER_CSS = """
 :host { width: 100%; }
 .cut { color: white; font-size: 0.95rem; white-space: nowrap; text-align: right; }
 .cut b { font-weight: 600; }
+.role { color: white; font-size: 0.95rem; white-space: nowrap; border: 1px solid rgba(255,255,255,0.6);
+        border-radius: 4px; padding: 2px 8px; }
 """
 PLACEHOLDER_CSS = """
 :host { pointer-events: none; }
@@ -52,6 +57,8 @@ PLACEHOLDER_CSS = """
         border-top-color: currentColor; animation: spin 0.9s linear infinite; }
 @keyframes spin { to { transform: rotate(360deg); } }
 """
+DISCONNECTED = ("Connection to the server lost: the page no longer updates and its buttons do nothing. "
+                "Reload the page when the server is back.")
 BANNER_CSS = """
 :host { width: 100%; }
 .banner { font-size: 0.85rem; line-height: 1.35; opacity: 0.85; }
@@ -69,10 +76,19 @@ def shared_dataset(path: str | None = None) -> TrialDataset:
     return load_dataset(path)
 
 
-def available_views(dataset: TrialDataset) -> tuple[list[type], dict[str, str]]:
-    """The tab views this dataset can show, and why each other one is left out (title -> reason)."""
+@pn.cache
+def shared_pooled_dataset(path: str | None = None) -> TrialDataset:
+    """The process-wide dataset with every arm pooled (the open report's data), derived once."""
+    return pooled(shared_dataset(path))
+
+
+def available_views(dataset: TrialDataset, role: Role | None = None) -> tuple[list[type], dict[str, str]]:
+    """The tab views this dataset can show (and the role may see), and why each other one the role may
+    see is left out (title -> reason). Views the role may not see are left out silently."""
     shown, hidden = [], {}
     for view in VIEWS:
+        if role is not None and not role.allows_tab(view.title):
+            continue
         reason = view.unavailable_reason(dataset)
         if reason is None:
             shown.append(view)
@@ -81,22 +97,55 @@ def available_views(dataset: TrialDataset) -> tuple[list[type], dict[str, str]]:
     return shown, hidden
 
 
-def build_app(data: TrialDataset | str | None = None, store: TrialStore | None = None):
-    """The dashboard for one session (served or inline in a notebook): template, filters and tabs."""
-    pn.extension(*EXTENSIONS, sizing_mode="stretch_width")
-    dataset = data if isinstance(data, TrialDataset) else shared_dataset(data)
+def build_app(data: TrialDataset | str | None = None, store: TrialStore | None = None, role: Role | None = None,
+              audit: SessionAudit | None = None):
+    """The dashboard for one session (served or inline in a notebook): template, filters and tabs.
+
+    With a `role`, only what the role may see is built (tabs, arm filter, listings, profiles, data
+    downloads; the open role's data are pooled) and a link with filters the role may not use is refused.
+    With an `audit`, tabs opened, filters applied and exports are written to the audit trail.
+    """
+    pn.extension(*EXTENSIONS, sizing_mode="stretch_width", disconnect_notification=DISCONNECTED)
+    if role is not None and role.pooled and not isinstance(data, TrialDataset):
+        dataset = shared_pooled_dataset(data)
+    else:
+        dataset = data if isinstance(data, TrialDataset) else shared_dataset(data)
     store = store or TrialStore(dataset)
+    for name in role.forbidden_filters if role is not None else ():
+        store.param[name].objects = []  # the filter panel shows no widget for a filter without choices
+    refused = _refused_filters(role)
+    if refused:
+        if audit is not None:
+            audit.record("link-refused", filters=refused)
+        return _refusal_page(dataset, store, role, refused)
     link_problems, address = _sync_url(store)
     _drop_writes_to_closed_pages()
-    shown, hidden = available_views(dataset)
-    tabs = _tabs(shown, store)
+    shown, hidden = available_views(dataset, role)
+    extra: dict[type, dict] = {}
+    if audit is not None and role is not None and role.allows_tab(AuditView.title):
+        shown.append(AuditView)
+        extra[AuditView] = {"log": audit.log}
+    tabs = _tabs(shown, store, patient_level=role is None or role.patient_level, audit=audit, extra=extra)
     sidebar = [FilterPanelView(store=store), MeetingPackView(store=store)]
+    if role is not None and role.data_downloads:
+        downloads = pn.panel(DataDownloadView(store=store))
+        _audit_exports(downloads, audit)
+        sidebar.append(downloads)
     if link_problems:
         sidebar.insert(0, pn.pane.Alert("\n".join(f"- {escape_markdown(p)}" for p in link_problems), alert_type="warning"))
     if hidden:
         notes = "".join(f"<li><b>{escape_html(t)}</b>: {escape_html(r)}</li>" for t, r in hidden.items())
         sidebar.append(pn.pane.HTML(f"<p>Not shown for these data:</p><ul>{notes}</ul>",
                                     styles={"font-size": "0.8rem", "opacity": "0.8"}))
+    if audit is not None:
+        _audit_session(store, audit)
+    return _page(dataset, store, role, sidebar=sidebar, main=[PrintHeaderView(store=store), _banner(dataset, store), tabs],
+                 extra_header=[address] if address else [])
+
+
+def _page(dataset: TrialDataset, store: TrialStore, role: Role | None, *, sidebar: list, main: list,
+          extra_header: list = ()) -> pn.template.BootstrapTemplate:
+    """The page template: trial title, data cut, role and sign-out in the header."""
     info = dataset.info
     title = f"{info.registry_id} · {info.short_name}"
     _keep_browser_title(title)
@@ -105,10 +154,10 @@ def build_app(data: TrialDataset | str | None = None, store: TrialStore | None =
         header=[pn.Row(
             pn.pane.HTML(f'<div class="cut">Data cut <b>{store.cutoff.isoformat()}</b></div>',
                          stylesheets=[HEADER_CSS], sizing_mode="stretch_width", margin=(0, 10), align="center"),
-            _theme_button(), *([address] if address else []), sizing_mode="stretch_width",
+            *_role_and_sign_out(role), _theme_button(), *extra_header, sizing_mode="stretch_width",
         )],
         sidebar=sidebar,
-        main=[PrintHeaderView(store=store), _banner(dataset, store), tabs],
+        main=main,
         header_background=ACCENT,
         design=DashboardDesign,
         sidebar_width=310,
@@ -116,7 +165,58 @@ def build_app(data: TrialDataset | str | None = None, store: TrialStore | None =
     )
 
 
-def _tabs(views: list[type], store: TrialStore) -> pn.Tabs:
+def _role_and_sign_out(role: Role | None) -> list:
+    """The signed-in user's role and a sign-out button (nothing without sign-in)."""
+    if role is None:
+        return []
+    user = pn.state.user or ""
+    badge = pn.pane.HTML(f'<span class="role" title="{escape_html(role.description)}">{escape_html(user)} · '
+                         f'role: <b>{escape_html(role.name)}</b></span>', stylesheets=[HEADER_CSS],
+                         margin=(0, 10), align="center", css_classes=["signed-in-role"])
+    sign_out = pn.widgets.Button(name="Sign out", button_type="light", button_style="outline", width=90,
+                                 margin=(8, 10), align="center")
+    sign_out.js_on_click(code="window.location.href = 'logout';")  # relative: works under a --prefix
+    return [badge, sign_out]
+
+
+def _refused_filters(role: Role | None) -> list[str]:
+    """The filters in the session's link that the role may not use."""
+    args = pn.state.session_args if pn.state.curdoc is not None and pn.state.curdoc.session_context else None
+    if role is None or not args:
+        return []
+    return [name for name in role.forbidden_filters if name in args]
+
+
+def _refusal_page(dataset: TrialDataset, store: TrialStore, role: Role, refused: list[str]):
+    """A page saying the link asks for filters the role may not use (nothing else is built)."""
+    names = ", ".join(refused)
+    text = (f"**This link was refused.** It sets the filter(s) {escape_markdown(names)}, which the "
+            f"{escape_markdown(role.name)} role may not use. Open the dashboard without them: "
+            "[start page](./).")
+    return _page(dataset, store, role, sidebar=[], main=[pn.pane.Alert(text, alert_type="danger")])
+
+
+def _audit_session(store: TrialStore, audit: SessionAudit) -> None:
+    """Write the session's start, tabs opened and filters applied to the audit trail."""
+    audit.record("session-start", tab=store.tab, filters=filters_to_query(store))
+    store.param.watch(lambda event: audit.record("tab-opened", tab=event.new), "tab")
+    store.param.watch(lambda *events: audit.record("filters-applied", filters=filters_to_query(store)),
+                      list(TrialStore.FILTERS))
+    doc = pn.state.curdoc
+    if doc is not None and doc.session_context is not None:  # outside a server there is no session to end
+        doc.on_session_destroyed(lambda context: audit.record("session-end"))
+
+
+def _audit_exports(component: pn.viewable.Viewable, audit: SessionAudit | None) -> None:
+    """Write every download made from `component` to the audit trail (its file name)."""
+    if audit is None:
+        return
+    for download in component.select(pn.widgets.FileDownload):
+        download.param.watch(lambda event, d=download: audit.record("export", file=d.filename), "_clicks")
+
+
+def _tabs(views: list[type], store: TrialStore, *, patient_level: bool = True, audit: SessionAudit | None = None,
+          extra: dict[type, dict] | None = None) -> pn.Tabs:
     """One tab per view, each built the first time it is opened (a placeholder until then).
 
     Built tabs stay rendered (dynamic=False), but only the shown view recomputes on a filter change:
@@ -134,7 +234,9 @@ def _tabs(views: list[type], store: TrialStore) -> pn.Tabs:
                 instance.active = i == index
         if index in built or not 0 <= index < len(views):
             return
-        built[index], component = _build_view(views[index], store)
+        built[index], component = _build_view(views[index], store, patient_level=patient_level,
+                                              **(extra or {}).get(views[index], {}))
+        _audit_exports(component, audit)
         tabs[index] = (views[index].title, component)
 
     open_tab(tabs.active)
@@ -156,10 +258,11 @@ def _placeholder(view: type) -> pn.pane.HTML:
                         stylesheets=[PLACEHOLDER_CSS], name=view.title, margin=(10, 10))
 
 
-def _build_view(view: type, store: TrialStore) -> tuple[TabView | None, pn.viewable.Viewable]:
-    """The view and its component; one that fails to build shows why instead of taking the dashboard down."""
+def _build_view(view: type, store: TrialStore, **params) -> tuple[TabView | None, pn.viewable.Viewable]:
+    """The view (given `params` besides the store) and its component; one that fails to build shows why
+    instead of taking the dashboard down."""
     try:
-        instance = view(store=store)
+        instance = view(store=store, **params)
         if view.reads_tables and left_out_text(store.dataset, *view.reads_tables):
             return instance, pn.Column(left_out_note(store.dataset, *view.reads_tables), instance,
                                        sizing_mode="stretch_width")
@@ -259,28 +362,6 @@ def _drop_writes_to_closed_pages() -> None:
 
     handler.drops_closed_page_writes = True
     loop.set_exception_handler(handler)
-
-
-def serve(data=None, *, port: int = 5006, address: str = "127.0.0.1", show: bool = False, num_procs: int = 1) -> int:
-    """Serve the dashboard on DATA (or the bundled trial) in `num_procs` processes; prints the URL."""
-    path = str(data) if data is not None else os.environ.get(DATA_ENV)
-    shared_dataset(path)  # fail before serving if the data cannot load
-    print(f"trial-dashboard: serving on http://{address}:{port}/", flush=True)
-    if num_procs != 1:
-        os.register_at_fork(after_in_child=_end_with_parent)
-    pn.serve({"": lambda: build_app(path)}, port=port, address=address, show=show,
-             websocket_origin=[f"{address}:{port}", f"localhost:{port}"], title="trial-dashboard", num_procs=num_procs,
-             liveness=True)  # GET /liveness: 200 while the server answers (health checks, deploy/)
-    return 0
-
-
-def _end_with_parent() -> None:
-    """In a forked server process: receive SIGTERM when the parent server exits (Linux), so that
-    stopping `serve --num-procs N` stops its N processes too."""
-    if sys.platform.startswith("linux"):
-        import ctypes
-
-        ctypes.CDLL(None).prctl(1, signal.SIGTERM)  # 1: PR_SET_PDEATHSIG
 
 
 if pn.state.served:

@@ -21,6 +21,8 @@ class TabView(pn.viewable.Viewer):
 
     store = param.ClassSelector(class_=TrialStore, doc="The session's filter store (single source of truth).")
     active = param.Boolean(default=True, doc="Whether the view is on screen; hidden views skip recomputation.")
+    patient_level = param.Boolean(default=True, doc="Whether the session may see patient-level listings and "
+                                                    "profiles (False: those parts are not built at all).")
 
     title: str = ""
     required_tables: tuple[str, ...] = ()

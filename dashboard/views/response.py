@@ -355,7 +355,8 @@ class ResponseView(TabView):
                          ("Transitions", TransitionsView(store=self.store))]
         elif dataset.has("adtte"):  # no response assessments: time to event leads, nothing shown as unavailable
             sections.append(("Time to event", SurvivalView(store=self.store)))
-        sections.append(("Swimmer plot", SwimmerView(store=self.store)))
+        if self.patient_level:  # lanes open patient profiles
+            sections.append(("Swimmer plot", SwimmerView(store=self.store)))
         if dataset.has("adrs") and dataset.has("adtte"):
             sections.append(("Time to event", SurvivalView(store=self.store)))
         if dataset.has("adrs"):

@@ -179,7 +179,8 @@ class SafetyView(TabView):
             controls, pair, summary, table.table,
             pn.pane.HTML(self._worst_grade_note(), sizing_mode="stretch_width", stylesheets=[HTML_CSS]),
             pn.Row(table.csv_button, table.xlsx_button),
-            pn.Row(self._volcano(inner, subjects, event_deps), self._listing(inner, subjects, event_deps),
+            pn.Row(self._volcano(inner, subjects, event_deps),
+                   *([self._listing(inner, subjects, event_deps)] if self.patient_level else []),
                    sizing_mode="stretch_width"),
             sizing_mode="stretch_width",
         )
@@ -466,6 +467,18 @@ class SafetyView(TabView):
         plot = pn.pane.HoloViews(self.bind_active(self._onset_plot, subjects, self.param.topic, tab=(inner, TIMELINE_TAB)),
                                  sizing_mode="stretch_width",
                                  height=380)
+        curves = [
+            topic_select,
+            pn.pane.HTML(
+                "<p class='note'>Cumulative proportion of safety-population patients with a first event by study day "
+                f"(crude: patients with a first event by day t / N, no censoring adjustment). The dashed line "
+                f"marks day {SAFETY_FOCUS_WINDOW_DAYS}, the focus-panel window. Counted: "
+                f"{_e(self._definition(self.te_flag))}. Global filters apply; the incidence-table event filters "
+                "do not.</p>", stylesheets=[HTML_CSS], sizing_mode="stretch_width"),
+            plot,
+        ]
+        if not self.patient_level:
+            return pn.Column(*curves, sizing_mode="stretch_width")
         patients = sorted(self.store.dataset.adae["USUBJID"].astype(str).unique())
         patient = pn.widgets.AutocompleteInput.from_param(
             self.param.patient, label="Patient (type an id)", options=patients, min_characters=1,
@@ -482,14 +495,7 @@ class SafetyView(TabView):
         note = pn.pane.HTML(self.bind_active(self._patient_note, subjects, self.param.patient, tab=(inner, TIMELINE_TAB)),
                             sizing_mode="stretch_width", stylesheets=[HTML_CSS])
         return pn.Column(
-            topic_select,
-            pn.pane.HTML(
-                "<p class='note'>Cumulative proportion of safety-population patients with a first event by study day "
-                f"(crude: patients with a first event by day t / N, no censoring adjustment). The dashed line "
-                f"marks day {SAFETY_FOCUS_WINDOW_DAYS}, the focus-panel window. Counted: "
-                f"{_e(self._definition(self.te_flag))}. Global filters apply; the incidence-table event filters "
-                "do not.</p>", stylesheets=[HTML_CSS], sizing_mode="stretch_width"),
-            plot, pn.pane.HTML("<b>Per-patient adverse events</b>", margin=(20, 10, 0, 10)), patient, note, listing,
+            *curves, pn.pane.HTML("<b>Per-patient adverse events</b>", margin=(20, 10, 0, 10)), patient, note, listing,
             sizing_mode="stretch_width",
         )
 
