@@ -156,10 +156,9 @@ def _build_view(view: type, store: TrialStore) -> tuple[TabView | None, pn.viewa
     """The view and its component; one that fails to build shows why instead of taking the dashboard down."""
     try:
         instance = view(store=store)
-        if view.reads_tables and left_out_text(store.dataset, *view.reads_tables):
-            return instance, pn.Column(left_out_note(store.dataset, *view.reads_tables), instance,
-                                       sizing_mode="stretch_width")
-        return instance, pn.panel(instance)
+        note = [left_out_note(store.dataset, *view.reads_tables)] if view.reads_tables and left_out_text(
+            store.dataset, *view.reads_tables) else []
+        return instance, pn.Column(*note, instance, instance.code_card(), sizing_mode="stretch_width")
     except Exception as exc:  # a broken view must not take the whole dashboard down
         log.exception("view %s failed to build", view.__name__)
         return None, pn.pane.Alert(f"**{escape_markdown(view.title)} could not be shown.** {escape_markdown(exc)}",
