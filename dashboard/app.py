@@ -32,7 +32,7 @@ from dashboard.views.data_quality import DataQualityView
 DATA_ENV = "TRIAL_DASHBOARD_DATA"
 log = logging.getLogger(__name__)
 ACCENT = "#1f4e79"
-EXTENSIONS = ("tabulator",)
+EXTENSIONS = ("tabulator", "codeeditor")  # codeeditor: the Show code card of every tab
 
 # Tab views in display order; a view appears only when its data is present.
 VIEWS: tuple[type, ...] = (OverviewView, EnrollmentView, BalanceView, ResponseView, SafetyView, DataQualityView)
