@@ -14,6 +14,7 @@ from urllib.parse import parse_qsl, urlencode
 import panel as pn
 from bokeh.models import CustomJS
 
+from dashboard import code
 from dashboard.auth.audit import SessionAudit
 from dashboard.auth.roles import Role
 from dashboard.model.dataset import TrialDataset, load_bundled
@@ -38,7 +39,7 @@ from dashboard.views.data_quality import DataQualityView
 DATA_ENV = "TRIAL_DASHBOARD_DATA"
 log = logging.getLogger(__name__)
 ACCENT = "#1f4e79"
-EXTENSIONS = ("tabulator",)
+EXTENSIONS = ("tabulator", "codeeditor")  # codeeditor: the Show code card of every tab
 
 # Tab views in display order; a view appears only when its data is present.
 VIEWS: tuple[type, ...] = (OverviewView, EnrollmentView, BalanceView, ResponseView, SafetyView, DataQualityView)
@@ -125,7 +126,8 @@ def build_app(data: TrialDataset | str | None = None, store: TrialStore | None =
     if audit is not None and role is not None and role.allows_tab(AuditView.title):
         shown.append(AuditView)
         extra[AuditView] = {"log": audit.log}
-    tabs = _tabs(shown, store, patient_level=role is None or role.patient_level, audit=audit, extra=extra)
+    tabs = _tabs(shown, store, patient_level=role is None or role.patient_level,
+                 show_code=role is None or role.data_downloads, audit=audit, extra=extra)
     sidebar = [FilterPanelView(store=store), MeetingPackView(store=store)]
     if role is not None and role.data_downloads:
         downloads = pn.panel(DataDownloadView(store=store))
@@ -215,8 +217,8 @@ def _audit_exports(component: pn.viewable.Viewable, audit: SessionAudit | None) 
         download.param.watch(lambda event, d=download: audit.record("export", file=d.filename), "_clicks")
 
 
-def _tabs(views: list[type], store: TrialStore, *, patient_level: bool = True, audit: SessionAudit | None = None,
-          extra: dict[type, dict] | None = None) -> pn.Tabs:
+def _tabs(views: list[type], store: TrialStore, *, patient_level: bool = True, show_code: bool = True,
+          audit: SessionAudit | None = None, extra: dict[type, dict] | None = None) -> pn.Tabs:
     """One tab per view, each built the first time it is opened (a placeholder until then).
 
     Built tabs stay rendered (dynamic=False), but only the shown view recomputes on a filter change:
@@ -234,7 +236,7 @@ def _tabs(views: list[type], store: TrialStore, *, patient_level: bool = True, a
                 instance.active = i == index
         if index in built or not 0 <= index < len(views):
             return
-        built[index], component = _build_view(views[index], store, patient_level=patient_level,
+        built[index], component = _build_view(views[index], store, show_code=show_code, patient_level=patient_level,
                                               **(extra or {}).get(views[index], {}))
         _audit_exports(component, audit)
         tabs[index] = (views[index].title, component)
@@ -258,15 +260,16 @@ def _placeholder(view: type) -> pn.pane.HTML:
                         stylesheets=[PLACEHOLDER_CSS], name=view.title, margin=(10, 10))
 
 
-def _build_view(view: type, store: TrialStore, **params) -> tuple[TabView | None, pn.viewable.Viewable]:
-    """The view (given `params` besides the store) and its component; one that fails to build shows why
-    instead of taking the dashboard down."""
+def _build_view(view: type, store: TrialStore, show_code: bool = True,
+                **params) -> tuple[TabView | None, pn.viewable.Viewable]:
+    """The view (given `params` besides the store) and its component, with its Show code card when
+    `show_code`; one that fails to build shows why instead of taking the dashboard down."""
     try:
         instance = view(store=store, **params)
-        if view.reads_tables and left_out_text(store.dataset, *view.reads_tables):
-            return instance, pn.Column(left_out_note(store.dataset, *view.reads_tables), instance,
-                                       sizing_mode="stretch_width")
-        return instance, pn.panel(instance)
+        note = [left_out_note(store.dataset, *view.reads_tables)] if view.reads_tables and left_out_text(
+            store.dataset, *view.reads_tables) else []
+        card = [instance.code_card()] if show_code and code.parts_of(instance) else []
+        return instance, pn.Column(*note, instance, *card, sizing_mode="stretch_width")
     except Exception as exc:  # a broken view must not take the whole dashboard down
         log.exception("view %s failed to build", view.__name__)
         return None, pn.pane.Alert(f"**{escape_markdown(view.title)} could not be shown.** {escape_markdown(exc)}",

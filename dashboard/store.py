@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import warnings
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from dataclasses import replace
 from typing import NamedTuple, TypeVar
+from urllib.parse import parse_qsl, urlsplit
 
 import pandas as pd
 import param
@@ -85,6 +87,21 @@ class TrialStore(FilterParameters):
         parameter.default = bounds
         setattr(self, definition.name, bounds)
         return True
+
+    @classmethod
+    def from_url(cls, dataset: TrialDataset, url_or_query: str) -> "TrialStore":
+        """A store with the filters of a shared dashboard link (a full URL or its `?query`) on `dataset`.
+
+        Values the dataset does not know are skipped with a warning, as the dashboard does.
+        """
+        from .links import apply_query  # links imports this module
+
+        text = str(url_or_query)
+        query = urlsplit(text).query if "://" in text else text.lstrip("?")
+        store = cls(dataset)
+        for problem in apply_query(store, dict(parse_qsl(query))):
+            warnings.warn(problem, stacklevel=2)
+        return store
 
     def reset(self) -> None:
         """Restore every filter to its default (all patients of the default population)."""

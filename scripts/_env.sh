@@ -5,7 +5,8 @@
 # - Otherwise ./.venv is created (or reused) from python3, seeing the interpreter's own packages
 #   (--system-site-packages) so that nothing already installed is downloaded again.
 # - On Debian without the venv module, root gets python3-venv from apt-get; others get a clear message.
-# - `pip install -e ".[extras]"` runs when pyproject.toml changed since the last install (stamp file).
+# - `pip install -c constraints.txt -e ".[extras]"` runs when pyproject.toml or constraints.txt changed since
+#   the last install (stamp file).
 
 set -euo pipefail
 
@@ -57,12 +58,13 @@ install_project() {
     local extras="$1" spec="." stamp digest
     [ -n "$extras" ] && spec=".[$extras]"
     stamp="$("$PY" -c 'import sys; print(sys.prefix)')/.trial-dashboard-installed"
-    digest="$(cat pyproject.toml | sha256sum | cut -c1-16) $ROOT $extras"
+    digest="$(cat pyproject.toml constraints.txt 2>/dev/null | sha256sum | cut -c1-16) $ROOT $extras"
     if [ -f "$stamp" ] && grep -qxF "$digest" "$stamp"; then
         return
     fi
     say "pip install -e '$spec' (first run downloads the dependencies)"
-    "$PY" -m pip install --disable-pip-version-check -q -e "$spec"
+    # constraints.txt pins the versions the suite was tested with (scripts/lock.sh writes it).
+    "$PY" -m pip install --disable-pip-version-check -q -c constraints.txt -e "$spec"
     echo "$digest" >> "$stamp"
 }
 

@@ -19,7 +19,9 @@ def _split(requirement: str) -> tuple[str, str]:
 
 def _pyproject() -> dict[str, str]:
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
-    requirements = project["dependencies"] + project["optional-dependencies"]["test"]
+    extras = project["optional-dependencies"]
+    requirements = [r for r in project["dependencies"] + extras["test"] + extras["notebook"]
+                    if not r.startswith(project["name"])]  # the test extra includes the notebook extra by name
     return dict([("python", project["requires-python"].replace(" ", "")), *map(_split, requirements)])
 
 
@@ -40,6 +42,13 @@ def test_environment_and_pyproject_list_the_same_dependencies():
     assert sorted(set(conda) - set(pip)) == [], "in environment.yml but not pyproject.toml"
     drift = {name: (pip[name], conda[name]) for name in pip if pip[name] != conda[name]}
     assert drift == {}, f"version bounds differ (pyproject, environment): {drift}"
+
+
+def test_the_test_extra_installs_the_notebook_extra():
+    extras = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["optional-dependencies"]
+    assert "trial-dashboard[notebook]" in extras["test"]  # the notebook tests run from `pip install .[test]`
+    assert {"jupyterlab", "ipywidgets", "jupyter-bokeh", "nbconvert", "nbclient", "ipykernel"} <= {
+        _split(r)[0] for r in extras["notebook"]}
 
 
 def test_environment_installs_the_project_itself():

@@ -7,12 +7,17 @@ renders bound with `bind_active` (or to `filtered_subjects`) keep their last out
 
 from __future__ import annotations
 
+import io
+
 import holoviews as hv
+import nbformat
 import panel as pn
 import param
 
+from .. import code
 from ..model.dataset import TrialDataset
 from ..store import TrialStore
+from .escape import safe_filename
 from .theme import PlotInk, arm_plot_colors, plot_ink
 
 
@@ -81,6 +86,36 @@ class TabView(pn.viewable.Viewer):
 
         pn.bind(push, self.param.active, tabs.param.active if tabs is not None else None, *references, watch=True)
         return hv.DynamicMap(lambda data: function(*data), streams=[pipe])
+
+    def code_card(self) -> pn.Card:
+        """Show code: a collapsed card with the Python reproducing each sub-tab for the current filters
+        (`dashboard.code`), a copy button and a Download as notebook button."""
+        parts = [part.name for part in code.parts_of(self)]
+        part = pn.widgets.Select(name="Part of the tab", options=parts, value=parts[0] if parts else None, width=260,
+                                 visible=len(parts) > 1)
+
+        def script(name, *_):
+            try:
+                return code.view_code(self, name) if name else "# This tab has no code for these data."
+            except ValueError as exc:  # data built in memory: nothing to reload
+                return f"# No code: {exc}."
+
+        settings = [self.param[p] for p in self.param if p not in ("name", "active", "store")]
+        editor = pn.widgets.CodeEditor(value=pn.bind(script, part.param.value, *[self.store.param[f] for f in self.store.FILTERS],
+                                                     *settings),
+                                       language="python", readonly=True, sizing_mode="stretch_width", height=300)
+        copy = pn.widgets.Button(name="Copy code", button_type="primary", button_style="outline", width=120)
+        copy.js_on_click(args={"editor": editor}, code="navigator.clipboard.writeText(editor.code)")
+
+        def notebook():
+            return io.StringIO(nbformat.writes(code.view_notebook(self, part.value)))
+
+        download = pn.widgets.FileDownload(
+            callback=notebook, label="Download as notebook", width=200, button_type="primary", button_style="outline",
+            filename=f"{safe_filename(self.store.dataset.info.registry_id)}_{safe_filename(self.title)}.ipynb",
+            disabled=code.data_source(self.store.dataset) is None)
+        return pn.Card(pn.Row(part, copy, download), editor, title="Show code", collapsed=True,
+                       sizing_mode="stretch_width", margin=(10, 10), css_classes=["show-code"])
 
 
 def link_active(tabs: pn.Tabs, views, parent: TabView | None = None) -> None:
