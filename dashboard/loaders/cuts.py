@@ -1,0 +1,108 @@
+"""A trial loaded as a series of data cuts: a folder with one sub-folder per cut.
+
+A sub-folder is a cut when its name holds a date (`2017-06-30`, `cut_20170630`) or when it is a model
+folder whose metadata.json states the cut; each is read by `load_dataset`, so any format the loaders
+read works. Tables equal to the previous cut's are shared, not held twice, so memory grows with the
+data that differ between cuts.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import pandas as pd
+
+from ..model.dataset import METADATA_FILE, OPTIONAL_TABLES, TrialDataset
+from .detect import is_data_file
+
+DATE_IN_NAME = re.compile(r"(?<!\d)(\d{4})-?(\d{2})-?(\d{2})(?!\d)")
+
+
+@dataclass(frozen=True)
+class TrialSeries:
+    """The cuts of one trial, oldest first, each a validated `TrialDataset` (shared, read-only)."""
+
+    folder: Path
+    cuts: tuple[TrialDataset, ...]
+
+    @property
+    def dates(self) -> list[str]:
+        """The cut dates (ISO), oldest first."""
+        return [d.cutoff.date().isoformat() for d in self.cuts]
+
+    @property
+    def latest(self) -> TrialDataset:
+        return self.cuts[-1]
+
+    def at(self, date) -> TrialDataset:
+        """The cut of that date (KeyError naming the cuts there are)."""
+        key = pd.Timestamp(date).date().isoformat()
+        if key not in self.dates:
+            raise KeyError(f"no data cut {key}; the cuts are {', '.join(self.dates)}")
+        return self.cuts[self.dates.index(key)]
+
+    def before(self, date) -> list[str]:
+        """The cut dates earlier than `date`, latest first (what a cut can be compared with)."""
+        key = pd.Timestamp(date).date().isoformat()
+        return [d for d in reversed(self.dates) if d < key]
+
+
+def cut_date_of(folder: Path) -> pd.Timestamp | None:
+    """The cut a sub-folder holds: a date in its name, else the cut its metadata.json states, else None."""
+    match = DATE_IN_NAME.search(folder.name)
+    if match:
+        try:
+            return pd.Timestamp("-".join(match.groups()))
+        except ValueError:
+            pass
+    meta = folder / METADATA_FILE
+    if meta.is_file():
+        try:
+            return pd.Timestamp(json.loads(meta.read_text(encoding="utf-8"))["cutoff"])
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+    return None
+
+
+def cut_folders(path) -> list[tuple[pd.Timestamp, Path]]:
+    """The (cut date, sub-folder) pairs of a series folder, oldest first; [] when `path` is not one
+    (a file, a list of paths, or a folder holding data files itself)."""
+    if isinstance(path, (list, tuple)):
+        return cut_folders(path[0]) if len(path) == 1 else []
+    folder = Path(path)
+    if not folder.is_dir() or (folder / METADATA_FILE).exists() or any(is_data_file(p) for p in folder.iterdir()):
+        return []
+    found = [(cut_date_of(sub), sub) for sub in folder.iterdir() if sub.is_dir()]
+    return sorted((date, sub) for date, sub in found if date is not None)
+
+
+def is_cut_series(path) -> bool:
+    """Whether `path` is a folder of data cuts (see `cut_folders`)."""
+    return bool(cut_folders(path))
+
+
+def load_series(folder, mapping=None) -> TrialSeries:
+    """Load every cut of a series folder (raises DatasetValidationError naming the cut that is blocked)."""
+    from . import load_dataset
+
+    pairs = cut_folders(folder)
+    if not pairs:
+        raise FileNotFoundError(f"{folder}: not a folder of data cuts (sub-folders named by date)")
+    cuts: list[TrialDataset] = []
+    for _, sub in pairs:
+        dataset = load_dataset(sub, mapping)
+        cuts.append(share_unchanged(dataset, cuts[-1]) if cuts else dataset)
+    return TrialSeries(Path(folder), tuple(cuts))
+
+
+def share_unchanged(dataset: TrialDataset, previous: TrialDataset) -> TrialDataset:
+    """`dataset` holding the previous cut's table objects wherever a table is equal (one copy in memory)."""
+    same = {}
+    for name in ("adsl", *OPTIONAL_TABLES):
+        new, old = getattr(dataset, name), getattr(previous, name)
+        if new is not None and old is not None and new is not old and new.equals(old):
+            same[name] = old
+    return replace(dataset, **same) if same else dataset
