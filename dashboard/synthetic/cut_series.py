@@ -7,7 +7,8 @@ the way a committee sees them differ:
 
 * each site enters its patients' data `SITE_LAG_DAYS` late: at a cut, a site's patients stand as they
   were that many days earlier (patients screened in between are not in the cut yet);
-* a share of deaths and withdrawals (`LATE_OUTCOME_SHARE`) are recorded `LATE_OUTCOME_DAYS` late: until
+* a share of deaths (`LATE_OUTCOME_SHARE`) and withdrawals (`LATE_WITHDRAWAL_SHARE`) are recorded
+  `LATE_OUTCOME_DAYS` late: until
   then the patient stands as the day before the event;
 * a share of grade 2-4 adverse events (`CORRECTED_AE_SHARE`) were first recorded one grade off and
   corrected `CORRECTION_DAYS` after onset; a share of response assessments (`REASSESSED_SHARE`) were
@@ -29,6 +30,7 @@ from .generator import accrual_mode, default_cutoff, simulate_history
 
 SITE_LAG_DAYS = (3, 45)  # each site's data-entry delay is drawn uniformly from this range (days)
 LATE_OUTCOME_SHARE = 0.15
+LATE_WITHDRAWAL_SHARE = 0.5  # withdrawals are recorded late more often than deaths (no SAE report forces them)
 LATE_OUTCOME_DAYS = (30, 150)
 CORRECTED_AE_SHARE = 0.04
 REASSESSED_SHARE = 0.03
@@ -62,7 +64,8 @@ def reporting_delays(history, seed: int) -> dict[str, pd.DataFrame]:
     subj = history.subjects
     outcome = subj["DTHDT"].where(subj["DTHDT"].notna(), subj["EOSDT"].where(subj["EOSSTT"] == "DISCONTINUED"))
     eligible = (subj["RANDFL"] == "Y") & outcome.notna()
-    late = eligible & (rng.random(len(subj)) < LATE_OUTCOME_SHARE)
+    share = np.where(subj["DTHDT"].notna(), LATE_OUTCOME_SHARE, LATE_WITHDRAWAL_SHARE)
+    late = eligible & (rng.random(len(subj)) < share)
     late_outcomes = pd.DataFrame({
         "USUBJID": subj.loc[late, "USUBJID"].to_numpy(),
         "EVENTDT": outcome[late].to_numpy(),

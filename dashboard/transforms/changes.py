@@ -127,6 +127,14 @@ def _text(values: pd.Series) -> pd.Series:
     return values.astype(object).where(values.notna(), "").astype(str)
 
 
+def _differs(old: pd.Series, new: pd.Series) -> pd.Series:
+    """Whether two aligned columns hold different values (3 and 3.0 are equal, and so are two missing)."""
+    def plain(values):
+        return values.astype(object).where(values.notna(), None)
+
+    return plain(old) != plain(new)
+
+
 def _withdrawn(sl: pd.DataFrame) -> pd.Series:
     """Randomized subjects who left the study for a reason other than death."""
     return (sl["RANDFL"] == "Y") & (sl["EOSSTT"] == "DISCONTINUED") & (sl["DCSREAS"] != "Death") & (sl["DTHFL"] != "Y")
@@ -197,8 +205,8 @@ def _serious_aes(old_ae: pd.DataFrame, new_ae: pd.DataFrame) -> list[pd.DataFram
 
     q_old, q_new = qualifies("_OLD"), qualifies("_NEW")
     in_both = both["_merge"] == "both"
-    differs = in_both & ((_text(both["AETOXGRN_OLD"]) != _text(both["AETOXGRN_NEW"]))
-                         | (_text(both["AESER_OLD"]) != _text(both["AESER_NEW"])))
+    differs = in_both & (_differs(both["AETOXGRN_OLD"], both["AETOXGRN_NEW"])
+                         | _differs(both["AESER_OLD"], both["AESER_NEW"]))
     old_label = _ae_label(both, "_OLD").where(both["_merge"] != "right_only", "")
     new_label = _ae_label(both, "_NEW").where(both["_merge"] != "left_only", "")
     record = both["AEDECOD"].astype(str)
