@@ -14,6 +14,7 @@ from urllib.parse import parse_qsl, urlencode
 import panel as pn
 from bokeh.models import CustomJS
 
+from dashboard.loaders.cuts import TrialSeries, is_cut_series
 from dashboard.model.dataset import TrialDataset, load_bundled
 from dashboard.links import apply_query, filters_to_query
 from dashboard.store import TrialStore
@@ -28,6 +29,7 @@ from dashboard.views.balance import BalanceView
 from dashboard.views.response import ResponseView
 from dashboard.views.safety import SafetyView
 from dashboard.views.data_quality import DataQualityView
+from dashboard.views.changes import ChangesView
 
 DATA_ENV = "TRIAL_DASHBOARD_DATA"
 log = logging.getLogger(__name__)
@@ -36,6 +38,8 @@ EXTENSIONS = ("tabulator",)
 
 # Tab views in display order; a view appears only when its data is present.
 VIEWS: tuple[type, ...] = (OverviewView, EnrollmentView, BalanceView, ResponseView, SafetyView, DataQualityView)
+# Tab views shown only when the trial is loaded as a series of data cuts (placed before Data quality).
+SERIES_VIEWS: tuple[type, ...] = (ChangesView,)
 
 HEADER_CSS = """
 :host { width: 100%; }
@@ -66,6 +70,27 @@ def shared_dataset(path: str | None = None) -> TrialDataset:
     return load_dataset(path)
 
 
+@pn.cache
+def shared_series(path: str) -> TrialSeries:
+    """The process-wide series of data cuts, loaded once and shared read-only by every session."""
+    from dashboard.loaders.cuts import load_series
+
+    return load_series(path)
+
+
+def _open_cut(data) -> tuple[TrialDataset, TrialSeries | None]:
+    """The dataset a session shows and the series it belongs to: a series shows the cut the link
+    names (`?cut=YYYY-MM-DD`), else its latest cut."""
+    if isinstance(data, TrialDataset):
+        return data, None
+    series = data if isinstance(data, TrialSeries) else (
+        shared_series(str(data)) if data is not None and is_cut_series(data) else None)
+    if series is None:
+        return shared_dataset(data), None
+    asked = (pn.state.session_args.get("cut") or [b""])[0].decode() if pn.state.session_args else ""
+    return (series.at(asked) if asked in series.dates else series.latest), series
+
+
 def available_views(dataset: TrialDataset) -> tuple[list[type], dict[str, str]]:
     """The tab views this dataset can show, and why each other one is left out (title -> reason)."""
     shown, hidden = [], {}
@@ -81,11 +106,13 @@ def available_views(dataset: TrialDataset) -> tuple[list[type], dict[str, str]]:
 def build_app(data: TrialDataset | str | None = None, store: TrialStore | None = None):
     """The dashboard for one session (served or inline in a notebook): template, filters and tabs."""
     pn.extension(*EXTENSIONS, sizing_mode="stretch_width")
-    dataset = data if isinstance(data, TrialDataset) else shared_dataset(data)
-    store = store or TrialStore(dataset)
+    dataset, series = _open_cut(data) if store is None else (store.dataset, store.series)
+    store = store or TrialStore(dataset, series=series)
     link_problems, address = _sync_url(store)
     _drop_writes_to_closed_pages()
     shown, hidden = available_views(dataset)
+    if series is not None and len(series.cuts) > 1:
+        shown[-1:-1] = SERIES_VIEWS
     tabs = _tabs(shown, store)
     sidebar = [FilterPanelView(store=store)]
     if link_problems:
@@ -102,7 +129,7 @@ def build_app(data: TrialDataset | str | None = None, store: TrialStore | None =
         header=[pn.Row(
             pn.pane.HTML(f'<div class="cut">Data cut <b>{store.cutoff.isoformat()}</b></div>',
                          stylesheets=[HEADER_CSS], sizing_mode="stretch_width", margin=(0, 10), align="center"),
-            _theme_button(), *([address] if address else []), sizing_mode="stretch_width",
+            *_cut_selectors(store), _theme_button(), *([address] if address else []), sizing_mode="stretch_width",
         )],
         sidebar=sidebar,
         main=[_banner(dataset, store), tabs],
@@ -173,6 +200,30 @@ def _keep_browser_title(title: str) -> None:
     doc = pn.state.curdoc
     if doc is not None and doc.session_context is not None:
         doc.js_on_event("document_ready", CustomJS(args={"title": title}, code="document.title = title"))
+
+
+def _cut_selectors(store: TrialStore) -> list[pn.widgets.Select]:
+    """With a series of data cuts: the "as of" cut every tab shows and the earlier cut to compare with.
+
+    Choosing another "as of" cut reopens the page on it (`?cut=`, filters kept in the address), so every
+    tab is built from that cut; outside a server (a notebook) pass the cut to `build_app` instead.
+    """
+    if store.series is None:
+        return []
+    style = {"color": "white"}
+    compare = pn.widgets.Select.from_param(store.param.compare, name="Compare with", width=130, margin=(0, 5),
+                                           align="center", styles=style, disabled=not store.param.compare.objects)
+    served = pn.state.curdoc is not None and pn.state.curdoc.session_context is not None
+    if not served:
+        return [compare]
+    as_of = pn.widgets.Select.from_param(store.param.cut, name="As of", width=130, margin=(0, 5), align="center",
+                                         styles=style)
+    as_of.jscallback(value="""
+        const query = new URLSearchParams(window.location.search);
+        query.set('cut', cb_obj.value);
+        window.location.search = query.toString();
+    """)
+    return [as_of, compare]
 
 
 def _theme_button() -> pn.widgets.Button:
@@ -260,7 +311,7 @@ def _drop_writes_to_closed_pages() -> None:
 def serve(data=None, *, port: int = 5006, address: str = "127.0.0.1", show: bool = False) -> int:
     """Serve the dashboard on DATA (or the bundled trial); prints the URL."""
     path = str(data) if data is not None else os.environ.get(DATA_ENV)
-    shared_dataset(path)  # fail before serving if the data cannot load
+    _open_cut(path)  # fail before serving if the data cannot load
     print(f"trial-dashboard: serving on http://{address}:{port}/", flush=True)
     pn.serve({"": lambda: build_app(path)}, port=port, address=address, show=show,
              websocket_origin=[f"{address}:{port}", f"localhost:{port}"], title="trial-dashboard")

@@ -7,6 +7,7 @@ import datetime as dt
 import pandas as pd
 import param
 
+from .loaders.cuts import TrialSeries
 from .model.dataset import TrialDataset
 from .transforms.filtering import FilterSpec, filter_subjects, restrict_to_subjects
 
@@ -29,12 +30,27 @@ class TrialStore(param.Parameterized):
                          doc="Title of the main tab on screen: the app lists the shown tabs and keeps this and "
                              "the tabs in step, so a view opens another tab by setting it.")
 
+    series = param.ClassSelector(class_=TrialSeries, default=None, allow_None=True, constant=True,
+                                 doc="Every data cut of the trial when it was loaded as a series (shared, read-only); "
+                                     "`dataset` is one of its cuts.")
+    cut = param.Selector(default=None, objects=[], allow_None=True,
+                         doc="The data cut every tab shows ('as of', ISO date): the cut of `dataset`.")
+    compare = param.Selector(default=None, objects=[], allow_None=True,
+                             doc="The earlier data cut (ISO date) the Changes tab and the headline changes compare with.")
+
     FILTERS = ("sites", "arms", "sexes", "grades", "diagnoses", "age_range", "randomization_dates", "population")
 
-    def __init__(self, dataset: TrialDataset, **params):
+    def __init__(self, dataset: TrialDataset, series: TrialSeries | None = None, **params):
         adsl = dataset.adsl
         randomized = dataset.randomized
-        super().__init__(dataset=dataset)
+        super().__init__(dataset=dataset, series=series)
+        if series is not None:
+            cut = dataset.cutoff.date().isoformat()
+            self.param.cut.objects = list(reversed(series.dates))
+            self.cut = cut
+            earlier = series.before(cut)
+            self.param.compare.objects = earlier
+            self.compare = earlier[0] if earlier else None
         self.param.sites.objects = sorted(adsl["SITEID"].dropna().unique(), key=_natural_key)
         self.param.arms.objects = dataset.arms
         for name, column in (("sexes", "SEX"), ("grades", "AGVHDGR"), ("diagnoses", "DIAG")):
@@ -106,6 +122,11 @@ class TrialStore(param.Parameterized):
     def cutoff(self) -> dt.date:
         """The data cut date: shown on every page and export."""
         return self.dataset.cutoff.date()
+
+    @property
+    def compared(self) -> TrialDataset | None:
+        """The dataset of the `compare` cut (None without a series or an earlier cut)."""
+        return None if self.series is None or self.compare is None else self.series.at(self.compare)
 
     def _cached(self, key, compute):
         spec = self.filter_spec
