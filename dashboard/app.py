@@ -211,12 +211,12 @@ def _cut_selectors(store: TrialStore) -> list[pn.widgets.Select]:
     if store.series is None:
         return []
     style = {"color": "white"}
-    compare = pn.widgets.Select.from_param(store.param.compare, name="Compare with", width=130, margin=(0, 5),
+    compare = pn.widgets.Select.from_param(store.param.compare, label="Compare with", width=130, margin=(0, 5),
                                            align="center", styles=style, disabled=not store.param.compare.objects)
     served = pn.state.curdoc is not None and pn.state.curdoc.session_context is not None
     if not served:
         return [compare]
-    as_of = pn.widgets.Select.from_param(store.param.cut, name="As of", width=130, margin=(0, 5), align="center",
+    as_of = pn.widgets.Select.from_param(store.param.cut, label="As of", width=130, margin=(0, 5), align="center",
                                          styles=style)
     as_of.jscallback(value="""
         const query = new URLSearchParams(window.location.search);

@@ -58,10 +58,10 @@ class ChangesView(TabView):
         table = pn.widgets.Tabulator(
             shown, titles=shown.rx.pipe(lambda f: table_titles(f.columns)), disabled=True, show_index=False,
             pagination="local", page_size=15, layout="fit_data_stretch", sizing_mode="stretch_width",
-            stylesheets=[TABLE_CSS], selectable=1, name="changes-listing",
+            stylesheets=[TABLE_CSS], selectable=1, css_classes=["changes-listing"],
             formatters={"Record date": {"type": "datetime", "outputFormat": "yyyy-MM-dd"}})
         download = pn.widgets.FileDownload(callback=pn.bind(self._csv, shown), filename=self._filename(),
-                                           label="Changes (CSV)", button_type="primary", button_style="outline",
+                                           label="Changes (CSV)", color="primary", variant="outline",
                                            width=180)
 
         def small(frame):
@@ -75,7 +75,7 @@ class ChangesView(TabView):
             pn.Row(pn.Column("**By category**", small(counts)), pn.Column("**By arm** (closed view)", small(by_arm)),
                    sizing_mode="stretch_width"),
             pn.Column("**By site**", small(by_site)),
-            pn.Row(pn.widgets.Select.from_param(self.param.category, name="Listing", width=280), download,
+            pn.Row(pn.widgets.Select.from_param(self.param.category, label="Listing", width=280), download,
                    align="end"),
             table,
             sizing_mode="stretch_width",
