@@ -64,6 +64,8 @@ class ChangesView(TabView):
                                            label="Changes (CSV)", color="primary", variant="outline",
                                            width=180)
 
+        profile = pn.bind(self._profile, table.param.selection, shown)
+
         def small(frame):
             return pn.widgets.Tabulator(frame, titles=frame.rx.pipe(lambda f: table_titles(f.columns)), disabled=True,
                                         show_index=False, layout="fit_data_table", selectable=False,
@@ -77,7 +79,9 @@ class ChangesView(TabView):
             pn.Column("**By site**", small(by_site)),
             pn.Row(pn.widgets.Select.from_param(self.param.category, label="Listing", width=280), download,
                    align="end"),
+            pn.pane.HTML("<p class='note'>Click a row for the patient's profile.</p>", stylesheets=[NOTE_CSS]),
             table,
+            pn.panel(profile),
             sizing_mode="stretch_width",
         )
 
@@ -89,6 +93,13 @@ class ChangesView(TabView):
                 "for the patients the filters select. <i>New</i>: in this cut, not in the earlier one; <i>changed</i>: "
                 "in both with a different value; <i>removed</i>: in the earlier cut only. Adverse events are matched by "
                 "patient, preferred term and start date; response assessments by patient, parameter and date.</p>")
+
+    def _profile(self, selection: list[int], shown: pd.DataFrame):
+        """The profile of the patient of the clicked listing row (the Response tab's swimmer profile)."""
+        from .swimmer import SwimmerView
+
+        usubjid = str(shown["Patient"].iloc[selection[0]]) if selection and selection[0] < len(shown) else ""
+        return SwimmerView(store=self.store)._profile(usubjid)
 
     @staticmethod
     def _shown(listing: pd.DataFrame, category: str) -> pd.DataFrame:

@@ -54,6 +54,8 @@ def test_changes_view_lists_the_late_death_and_follows_filters_and_compare(serie
     assert late.iloc[0] in set(narrowed["USUBJID"]) and set(narrowed["SITEID"]) == {site}
     shown = view._shown(narrowed, DEATHS)
     assert set(shown["Category"]) == {DEATHS} and "Patient" in shown.columns
+    profile = view._profile([list(shown["Patient"]).index(late.iloc[0])], shown)
+    assert f"Patient {late.iloc[0]}" in profile[0].object
     csv = view._csv(view._shown(narrowed, ALL)).read()
     assert "data cut 2017-06-30 compared with data cut 2016-06-30" in csv and late.iloc[0] in csv
 
