@@ -30,6 +30,7 @@ from dashboard.views.response import ResponseView
 from dashboard.views.safety import SafetyView
 from dashboard.views.data_quality import DataQualityView
 from dashboard.views.changes import ChangesView
+from dashboard.views.site_risk import SiteRiskView
 
 DATA_ENV = "TRIAL_DASHBOARD_DATA"
 log = logging.getLogger(__name__)
@@ -37,7 +38,8 @@ ACCENT = "#1f4e79"
 EXTENSIONS = ("tabulator",)
 
 # Tab views in display order; a view appears only when its data is present.
-VIEWS: tuple[type, ...] = (OverviewView, EnrollmentView, BalanceView, ResponseView, SafetyView, DataQualityView)
+VIEWS: tuple[type, ...] = (OverviewView, EnrollmentView, BalanceView, ResponseView, SafetyView, SiteRiskView,
+                           DataQualityView)
 # Tab views shown only when the trial is loaded as a series of data cuts (placed before Data quality).
 SERIES_VIEWS: tuple[type, ...] = (ChangesView,)
 

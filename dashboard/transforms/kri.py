@@ -38,17 +38,21 @@ class KRI:
     label: str
     kind: str  # BINARY or RATE
     unit: str  # how the metric reads, e.g. "AEs per patient-year"
+    denominator: str  # what the denominator counts (a site's size on the funnel plot)
     scale: float = 1.0  # display multiplier of the metric (100 for percentages)
 
 
 KRIS: Mapping[str, KRI] = MappingProxyType({k.key: k for k in (
-    KRI("ae_rate", "AE rate", RATE, "AEs per patient-year"),
-    KRI("sae_rate", "SAE rate", RATE, "SAEs per patient-year"),
-    KRI("discontinuation", "Discontinuation", BINARY, "% of patients randomized withdrew (not death)", 100),
-    KRI("completeness", "Assessment completeness", BINARY, "% of due response assessments recorded", 100),
-    KRI("entry_lag", "Late data entry", BINARY, "% of new records dated before the compared cut", 100),
-    KRI("query_rate", "Query rate", RATE, "queries per 100 records", 100),
-    KRI("deviation_rate", "Protocol deviations", RATE, "deviations per patient-year"),
+    KRI("ae_rate", "AE rate", RATE, "AEs per patient-year", "patient-years in the AE collection window"),
+    KRI("sae_rate", "SAE rate", RATE, "SAEs per patient-year", "patient-years in the AE collection window"),
+    KRI("discontinuation", "Discontinuation", BINARY, "% of patients randomized withdrew (not death)",
+        "patients randomized", 100),
+    KRI("completeness", "Assessment completeness", BINARY, "% of due response assessments recorded",
+        "response assessments due", 100),
+    KRI("entry_lag", "Late data entry", BINARY, "% of new records dated before the compared cut",
+        "records new since the compared cut", 100),
+    KRI("query_rate", "Query rate", RATE, "queries per 100 records", "records (AEs and assessments)", 100),
+    KRI("deviation_rate", "Protocol deviations", RATE, "deviations per patient-year", "patient-years on study"),
 )})
 RESULT_COLUMNS = ("SITEID", "KRI", "NUMERATOR", "DENOMINATOR", "METRIC", "EXPECTED", "PHI", "Z", "FLAG", "TEXT")
 
@@ -240,3 +244,51 @@ def _late_entries(subjects, adae, adrs, previous, previous_cut) -> tuple[pd.Seri
     if not new:
         return pd.Series(dtype=float), pd.Series(dtype=float)
     return pd.concat(late).map(site_of).value_counts(), pd.concat(new).map(site_of).value_counts()
+
+
+# --- across data cuts -----------------------------------------------------------------------------
+
+
+def kri_history(results_by_cut: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
+    """`site_kris` results of several cuts in one frame (CUT first), in the order given."""
+    parts = [r.assign(CUT=cut) for cut, r in results_by_cut.items()]
+    if not parts:
+        return pd.DataFrame(columns=["CUT", *RESULT_COLUMNS])
+    out = pd.concat(parts, ignore_index=True)
+    return out[["CUT", *RESULT_COLUMNS]]
+
+
+def kri_history_table(history: pd.DataFrame, kri: str) -> pd.DataFrame:
+    """One KRI across cuts: a row per site, a column per cut, each cell the flag and the value."""
+    kri_def = KRIS[kri]
+    rows = history.loc[history["KRI"] == kri]
+    cells = rows.assign(CELL=[f"{flag} ({metric * kri_def.scale:.2f})" if flag != NOT_ASSESSED else flag
+                              for flag, metric in zip(rows["FLAG"], rows["METRIC"])])
+    table = cells.pivot(index="SITEID", columns="CUT", values="CELL")
+    table = table[[c for c in dict.fromkeys(history["CUT"]) if c in table.columns]].fillna("not in this cut")
+    table.columns.name = None
+    return table.reset_index()
+
+
+def forecast_backtest(forecasts: Mapping[str, object], final_randomization_dates: pd.Series, target: int,
+                      level: float = 0.8) -> pd.DataFrame:
+    """The enrollment forecast made at each cut against what happened.
+
+    forecasts: {cut: EnrollmentForecast}; final_randomization_dates: RANDDT of the randomized patients in
+    the latest data. One row per cut: CUT, RANDOMIZED (at the cut), STATUS, MEDIAN, LOWER, UPPER (the
+    `level` prediction interval), ACTUAL (date the target-th patient was randomized, NaT if not yet),
+    ERROR_DAYS (median - actual) and IN_INTERVAL.
+    """
+    dates = pd.Series(final_randomization_dates).dropna().sort_values()
+    actual = dates.iloc[target - 1] if len(dates) >= target else pd.NaT
+    rows = []
+    for cut, forecast in forecasts.items():
+        median = forecast.median if forecast.status == "forecast" else pd.NaT
+        lower, upper = forecast.interval(level) if forecast.status == "forecast" else (pd.NaT, pd.NaT)
+        known = pd.notna(median) and pd.notna(actual)
+        rows.append({"CUT": cut, "RANDOMIZED": forecast.current, "STATUS": forecast.status, "MEDIAN": median,
+                     "LOWER": lower, "UPPER": upper, "ACTUAL": actual,
+                     "ERROR_DAYS": (median - actual).days if known else np.nan,
+                     "IN_INTERVAL": bool(lower <= actual <= upper) if known else None})
+    return pd.DataFrame(rows, columns=["CUT", "RANDOMIZED", "STATUS", "MEDIAN", "LOWER", "UPPER", "ACTUAL",
+                                       "ERROR_DAYS", "IN_INTERVAL"])
