@@ -14,7 +14,7 @@ from urllib.parse import parse_qsl, urlencode
 import panel as pn
 from bokeh.models import CustomJS
 
-from dashboard.loaders.cuts import TrialSeries, is_cut_series
+from dashboard.loaders.cuts import DataCheck, DataWatcher, TrialSeries, is_cut_series
 from dashboard.model.dataset import TrialDataset, load_bundled
 from dashboard.links import apply_query, filters_to_query
 from dashboard.store import TrialStore
@@ -33,6 +33,7 @@ from dashboard.views.changes import ChangesView
 from dashboard.views.site_risk import SiteRiskView
 
 DATA_ENV = "TRIAL_DASHBOARD_DATA"
+DATA_CHECK_MS = 5000  # how often a served page checks the data folder for new cuts and changed files
 log = logging.getLogger(__name__)
 ACCENT = "#1f4e79"
 EXTENSIONS = ("tabulator",)
@@ -80,6 +81,61 @@ def shared_series(path: str) -> TrialSeries:
     return load_series(path)
 
 
+@pn.cache
+def shared_watcher(path: str | None) -> DataWatcher:
+    """The process-wide watcher of the served data folder (new cuts, changed files)."""
+    if path is not None and is_cut_series(path):
+        return DataWatcher(list(shared_series(path).cuts), path)
+    return DataWatcher([shared_dataset(path)])
+
+
+def _reload_if_changed(path: str | None) -> DataCheck:
+    """Before a served session opens: when the data folder changed since it was loaded and loads again,
+    drop the cached data so this session reads it anew; otherwise sessions keep the data as loaded and
+    the returned check says what changed (shown on every page)."""
+    check = shared_watcher(path).check()
+    if not (check.new_cuts or check.changed_files):
+        return check
+    try:
+        if path is not None and is_cut_series(path):
+            from dashboard.loaders.cuts import load_series
+
+            load_series(path)
+        elif path is not None:
+            from dashboard.loaders import load_dataset
+
+            load_dataset(path)
+        else:
+            load_bundled()
+    except Exception as exc:  # the changed data cannot be served: keep the data as loaded and say why
+        log.warning("changed data under %s cannot be loaded: %s", path, exc)
+        return DataCheck(check.new_cuts, (*check.broken_cuts, f"the changed data cannot be loaded: {exc}"),
+                         check.changed_files)
+    for cached in (shared_series, shared_dataset, shared_watcher):
+        cached.clear()
+    return shared_watcher(path).check()
+
+
+def _data_notice(path: str | None, opened: DataCheck) -> pn.pane.Alert:
+    """What changed in the data folder since this page opened, checked every DATA_CHECK_MS: a new cut is
+    offered (reload to open it); a changed, missing or unloadable file is reported as such."""
+    alert = pn.pane.Alert("", alert_type="warning", visible=False, sizing_mode="stretch_width", margin=(0, 10))
+
+    def show(check: DataCheck) -> None:
+        lines = [f"- Data cut **{escape_markdown(c)}** is available: reload the page to open it." for c in check.new_cuts]
+        lines += [f"- A new data cut cannot be loaded: {escape_markdown(c)}" for c in check.broken_cuts]
+        lines += [f"- **Numbers on this page are from the data as loaded**: {escape_markdown(c)}."
+                  for c in check.changed_files]
+        alert.object = "\n".join(lines)
+        alert.alert_type = "danger" if check.changed_files or check.broken_cuts else "info"
+        alert.visible = bool(lines)
+
+    show(opened)
+    watcher = shared_watcher(path)
+    pn.state.add_periodic_callback(lambda: show(watcher.check()), period=DATA_CHECK_MS)
+    return alert
+
+
 def _open_cut(data) -> tuple[TrialDataset, TrialSeries | None]:
     """The dataset a session shows and the series it belongs to: a series shows the cut the link
     names (`?cut=YYYY-MM-DD`), else its latest cut."""
@@ -105,9 +161,12 @@ def available_views(dataset: TrialDataset) -> tuple[list[type], dict[str, str]]:
     return shown, hidden
 
 
-def build_app(data: TrialDataset | str | None = None, store: TrialStore | None = None):
+def build_app(data: TrialDataset | TrialSeries | str | None = None, store: TrialStore | None = None):
     """The dashboard for one session (served or inline in a notebook): template, filters and tabs."""
     pn.extension(*EXTENSIONS, sizing_mode="stretch_width")
+    served = pn.state.curdoc is not None and pn.state.curdoc.session_context is not None
+    watched = served and store is None and (data is None or isinstance(data, str))
+    opened = _reload_if_changed(data) if watched else None
     dataset, series = _open_cut(data) if store is None else (store.dataset, store.series)
     store = store or TrialStore(dataset, series=series)
     link_problems, address = _sync_url(store)
@@ -134,7 +193,7 @@ def build_app(data: TrialDataset | str | None = None, store: TrialStore | None =
             *_cut_selectors(store), _theme_button(), *([address] if address else []), sizing_mode="stretch_width",
         )],
         sidebar=sidebar,
-        main=[_banner(dataset, store), tabs],
+        main=[*([_data_notice(data, opened)] if watched else []), _banner(dataset, store), tabs],
         header_background=ACCENT,
         design=DashboardDesign,
         sidebar_width=310,

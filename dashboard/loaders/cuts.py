@@ -15,7 +15,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..model.dataset import METADATA_FILE, OPTIONAL_TABLES, TrialDataset
+from ..model.dataset import METADATA_FILE, OPTIONAL_TABLES, TrialDataset, file_sha256
+from ..model.rules import BLOCKING
 from .detect import is_data_file
 
 DATE_IN_NAME = re.compile(r"(?<!\d)(\d{4})-?(\d{2})-?(\d{2})(?!\d)")
@@ -106,3 +107,70 @@ def share_unchanged(dataset: TrialDataset, previous: TrialDataset) -> TrialDatas
         if new is not None and old is not None and new is not old and new.equals(old):
             same[name] = old
     return replace(dataset, **same) if same else dataset
+
+
+@dataclass(frozen=True)
+class DataCheck:
+    """What changed in a served data folder since it was loaded."""
+
+    new_cuts: tuple[str, ...] = ()  # cut dates that arrived and load
+    broken_cuts: tuple[str, ...] = ()  # "2020-06-30: why it cannot be loaded"
+    changed_files: tuple[str, ...] = ()  # "adsl.parquet of cut 2018-06-30: changed since it was loaded"
+
+    @property
+    def anything(self) -> bool:
+        return bool(self.new_cuts or self.broken_cuts or self.changed_files)
+
+
+class DataWatcher:
+    """Watches the folder a server reads: new cut sub-folders (validated before they are offered) and
+    files of the loaded data that changed or vanished (checked by SHA-256 whenever size or time changes).
+
+    One per served folder, shared by its sessions; it only reads the folder.
+    """
+
+    def __init__(self, datasets: list[TrialDataset], folder=None):
+        self.folder = None if folder is None else Path(folder)
+        self.known_cuts = {d.cutoff.date().isoformat() for d in datasets}
+        self.files = {}  # path -> (cut, loaded sha256)
+        for d in datasets:
+            for f in (d.provenance.get("files") or {}).values():
+                self.files[str(f["path"])] = (d.cutoff.date().isoformat(), str(f["sha256"]))
+        self._stats: dict[str, tuple] = {}  # path -> (size, mtime_ns, sha256 then)
+        self._cut_results: dict[tuple, str | None] = {}  # (folder, stamp) -> None when it loads, else why not
+
+    def check(self) -> DataCheck:
+        """Compare the folder with what was loaded (cheap when nothing changed: one stat per file)."""
+        from . import validate_path
+
+        changed = []
+        for path, (cut, sha) in self.files.items():
+            try:
+                stat = Path(path).stat()
+            except OSError:
+                changed.append(f"{Path(path).name} of data cut {cut}: missing since it was loaded")
+                continue
+            seen = self._stats.get(path)
+            if seen is None or seen[:2] != (stat.st_size, stat.st_mtime_ns):
+                seen = (stat.st_size, stat.st_mtime_ns, file_sha256(Path(path)))
+                self._stats[path] = seen
+            if seen[2] != sha:
+                changed.append(f"{Path(path).name} of data cut {cut}: changed since it was loaded "
+                               f"(sha256 {sha[:8]} shown, {seen[2][:8]} on disk)")
+        new, broken = [], []
+        for date, sub in (cut_folders(self.folder) if self.folder is not None else []):
+            key = date.date().isoformat()
+            if key in self.known_cuts:
+                continue
+            stamp = (str(sub), tuple(sorted((p.name, p.stat().st_size, p.stat().st_mtime_ns) for p in sub.iterdir()
+                                            if p.is_file())))
+            if stamp not in self._cut_results:
+                report = validate_path(sub)
+                problems = [f.rule for f in report.findings if f.severity == BLOCKING or f.rule_id == "file-unreadable"]
+                self._cut_results[stamp] = "; ".join(problems[:2]) if problems else None
+            why = self._cut_results[stamp]
+            if why:
+                broken.append(f"{key}: {why}")
+            else:
+                new.append(key)
+        return DataCheck(tuple(new), tuple(broken), tuple(changed))

@@ -28,6 +28,13 @@ class SiteRiskView(TabView):
     title = "Site risk"
     kri = param.Selector(default="ae_rate", objects=list(KRIS), doc="The KRI the funnel plot and history show.")
 
+    @classmethod
+    def unavailable_reason(cls, dataset) -> str | None:
+        randomized = dataset.randomized
+        if "RANDDT" not in randomized or randomized.loc[randomized["RANDDT"].notna(), "SITEID"].nunique() < 2:
+            return "Site risk compares sites: it needs randomized patients with randomization dates at two sites or more."
+        return None
+
     def results(self, dataset=None, previous=None) -> pd.DataFrame:
         """`site_kris` of a cut (default: the cut shown, late entry against the compared cut), every randomized
         patient of every site: flags compare sites with each other, so the site filter does not narrow them."""
@@ -46,7 +53,11 @@ class SiteRiskView(TabView):
 
     def __panel__(self):
         results = pn.rx(self.bind_active(lambda compare: self.results(), self.store.param.compare))
-        self.param.kri.objects = list(dict.fromkeys(self.results()["KRI"]))
+        kris = list(dict.fromkeys(self.results()["KRI"]))
+        if not kris:
+            return pn.pane.Alert("No key risk indicator can be computed from these data.", alert_type="secondary")
+        self.param.kri.objects = kris
+        self.kri = self.kri if self.kri in kris else kris[0]
         heat = results.rx.pipe(kri_heat_table).rx.pipe(lambda f: f.rename(columns={"SITEID": "Site"}))
         heat_table = pn.widgets.Tabulator(heat, titles=heat.rx.pipe(lambda f: table_titles(f.columns)), disabled=True,
                                           show_index=False, layout="fit_data_table", selectable=False,
