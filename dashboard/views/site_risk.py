@@ -14,7 +14,7 @@ from ..transforms.kri import (AMBER, AMBER_Z, GREEN, KRIS, NOT_ASSESSED, RED, RE
 from .base import TabView
 from .escape import escape_html, plot_title, table_titles
 
-FLAG_COLORS = {RED: "#d62728", AMBER: "#ff9f1c", GREEN: "#2ca02c", NOT_ASSESSED: "#9e9e9e"}
+FLAG_COLORS = {RED: "#c62828", AMBER: "#9a5b00", GREEN: "#2e7d32", NOT_ASSESSED: "#616161"}  # white text >= 4.5:1
 TABLE_CSS = """
 .tabulator, .tabulator .tabulator-row .tabulator-cell, .tabulator .tabulator-col-title { font-size: 13px !important; }
 .tabulator .tabulator-row .tabulator-cell { padding: 3px 6px !important; }

@@ -16,6 +16,7 @@ from dashboard.transforms.changes import DEATHS, change_listing
 from dashboard.transforms.overview import ALL_ARMS, study_status_by_arm
 
 from .conftest import ROOT, serve_app
+from .pages import open_tab
 
 SERIES = ROOT / "data" / "nct02241018_cuts"
 TIMEOUT = 60_000
@@ -76,7 +77,7 @@ def test_changes_tab_lists_a_late_recorded_death(page, series_url, series):
     late = deaths.loc[deaths["DATE"] <= before.cutoff, "USUBJID"]
     assert len(late), "the bundled series has a death recorded after the cut it happened before"
     page.goto(f"{series_url}?cut=2017-06-30")
-    page.get_by_role("tab", name="Changes").click()
+    open_tab(page, "Changes")
     listing_select = page.locator(".bk-input-group").filter(has=page.locator("label", has_text="Listing")).locator("select")
     listing_select.select_option(DEATHS)
     table = page.locator(".tabulator").filter(has_text="Record date")
