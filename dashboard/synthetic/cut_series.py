@@ -8,8 +8,7 @@ the way a committee sees them differ:
 * each site enters its patients' data `SITE_LAG_DAYS` late: at a cut, a site's patients stand as they
   were that many days earlier (patients screened in between are not in the cut yet);
 * a share of deaths (`LATE_OUTCOME_SHARE`) and withdrawals (`LATE_WITHDRAWAL_SHARE`) are recorded
-  `LATE_OUTCOME_DAYS` late: until
-  then the patient stands as the day before the event;
+  `LATE_OUTCOME_DAYS` late: until then the patient stands as at the end of the month before the event;
 * a share of grade 2-4 adverse events (`CORRECTED_AE_SHARE`) were first recorded one grade off and
   corrected `CORRECTION_DAYS` after onset; a share of response assessments (`REASSESSED_SHARE`) were
   first recorded as a neighbouring response and re-assessed `CORRECTION_DAYS` after the assessment.
@@ -17,6 +16,7 @@ the way a committee sees them differ:
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from types import MappingProxyType
 
@@ -107,27 +107,42 @@ def series_tables(history, cut, delays: dict[str, pd.DataFrame]) -> dict[str, pd
     lag = subj["SITEID"].map(delays["site_lag"].set_index("SITEID")["LAGDAYS"]).fillna(0)
     as_of = cut - pd.to_timedelta(lag, unit="D")
     late = delays["late_outcomes"]
-    pending = late.loc[late["RECORDDT"] > cut].set_index("USUBJID")["EVENTDT"] - pd.Timedelta(days=1)
+    # Month ends keep the number of distinct "as of" dates (one plain cut each) small at any trial size.
+    events = late.loc[late["RECORDDT"] > cut].set_index("USUBJID")["EVENTDT"]
+    pending = events.dt.to_period("M").dt.start_time - pd.Timedelta(days=1)
     held = subj["USUBJID"].map(pending)
     as_of = as_of.where(held.isna() | (held >= as_of), held)
     parts: dict[str, list[pd.DataFrame]] = {}
-    for date, ids in subj.groupby(as_of)["USUBJID"]:
-        tables = tables_at_cutoff(history, date)
-        members = set(ids)
-        for name, df in tables.items():
+    positions = pd.Series(np.arange(len(subj)), index=subj.index)
+    for date, members in positions.groupby(as_of):
+        for name, df in tables_at_cutoff(_sub_history(history, members.to_numpy()), date).items():
             if name != "sites":
-                parts.setdefault(name, []).append(df.loc[df["USUBJID"].isin(members)])
-    # Rows in the order a plain cut gives them (subjects in that table's order, each subject's rows as drawn).
-    plain = tables_at_cutoff(history, cut)
+                parts.setdefault(name, []).append(df)
+    # Rows by subject as the history lists them (ADTTE by subject id, as a plain cut sorts it), each
+    # subject's rows in their drawn order.
+    position_of = pd.Series(np.arange(len(subj)), index=subj["USUBJID"].to_numpy())
     out = {}
     for name, frames in parts.items():
-        order = {u: i for i, u in enumerate(pd.unique(plain[name]["USUBJID"]))}
-        df = pd.concat(frames, ignore_index=True)
-        out[name] = df.sort_values("USUBJID", key=lambda c: c.map(order), kind="stable").reset_index(drop=True)
-    out["sites"] = plain["sites"]
+        df = pd.concat([f for f in frames if len(f)] or frames[:1], ignore_index=True)
+        key = (lambda c: c) if name == "adtte" else (lambda c: c.map(position_of))
+        out[name] = df.sort_values("USUBJID", key=key, kind="stable").reset_index(drop=True)
+    out["sites"] = tables_at_cutoff(_sub_history(history, positions.to_numpy()[:1]), cut)["sites"]
     out["adae"] = _first_recorded_grades(out["adae"], delays["corrected_ae"], cut)
     out["adrs"] = _first_reads(out["adrs"], delays["reassessed"], cut)
     return out
+
+
+def _sub_history(history, positions: np.ndarray):
+    """The history of the subjects at `positions` only (records renumbered to them, in their order)."""
+    renumber = pd.Series(np.arange(len(positions)), index=positions)
+
+    def records(df: pd.DataFrame) -> pd.DataFrame:
+        kept = df.loc[df["SUBJ"].isin(positions)].copy()
+        kept["SUBJ"] = kept["SUBJ"].map(renumber).to_numpy()
+        return kept
+
+    return replace(history, subjects=history.subjects.iloc[positions].reset_index(drop=True),
+                   visits=records(history.visits), events=records(history.events), doses=records(history.doses))
 
 
 def _first_recorded_grades(adae: pd.DataFrame, corrected: pd.DataFrame, cut) -> pd.DataFrame:
