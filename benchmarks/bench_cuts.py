@@ -57,21 +57,24 @@ def main(argv=None) -> None:
 
         tracemalloc.start()
         series, wall, cpu = timed(load_series, folder)
-        series_peak = tracemalloc.get_traced_memory()[1]
+        series_held, series_peak = tracemalloc.get_traced_memory()
         tracemalloc.stop()
         tracemalloc.start()
-        load_dataset(sorted(folder.iterdir())[-1])
-        one_peak = tracemalloc.get_traced_memory()[1]
+        latest = load_dataset(sorted(folder.iterdir())[-1])
+        one_held, one_peak = tracemalloc.get_traced_memory()
         tracemalloc.stop()
-        print(f"load: {len(series.cuts)} cuts in wall {wall:.2f} s, cpu {cpu:.2f} s; traced peak "
-              f"{series_peak / 2**20:.1f} MiB (latest cut alone {one_peak / 2**20:.1f} MiB)")
+        del latest
+        print(f"load: {len(series.cuts)} cuts in wall {wall:.2f} s, cpu {cpu:.2f} s; traced memory held "
+              f"{series_held / 2**20:.1f} MiB, peak {series_peak / 2**20:.1f} MiB (latest cut alone: held "
+              f"{one_held / 2**20:.1f} MiB, peak {one_peak / 2**20:.1f} MiB)")
 
         every = [df for cut in series.cuts for df in cut.tables().values()]
         unique = list({id(df): df for df in every}.values())
-        shared = [n for i, cut in enumerate(series.cuts[1:], 1) for n, df in cut.tables().items()
-                  if df is series.cuts[i - 1].tables()[n]]
+        shared = [f"{cut.cutoff.date()} {n}" for i, cut in enumerate(series.cuts[1:], 1)
+                  for n, df in cut.tables().items() if df is series.cuts[i - 1].tables()[n]]
         print(f"memory: tables held {table_bytes(unique) / 2**20:.2f} MiB vs {table_bytes(every) / 2**20:.2f} MiB "
-              f"unshared; shared with the previous cut: {', '.join(shared) or 'none'}; latest cut alone "
+              f"unshared (whole tables; shared columns are counted in each table); whole tables shared with the "
+              f"previous cut: {', '.join(shared) or 'none'}; latest cut alone "
               f"{table_bytes(series.latest.tables().values()) / 2**20:.2f} MiB")
 
         for date in series.dates:

@@ -100,12 +100,20 @@ def load_series(folder, mapping=None) -> TrialSeries:
 
 
 def share_unchanged(dataset: TrialDataset, previous: TrialDataset) -> TrialDataset:
-    """`dataset` holding the previous cut's table objects wherever a table is equal (one copy in memory)."""
+    """`dataset` holding the previous cut's objects wherever they are equal, so one copy is in memory:
+    a whole table when equal, else each equal column of a table with the same rows (e.g. ADSL once
+    enrollment ends, where only status columns change)."""
     same = {}
     for name in ("adsl", *OPTIONAL_TABLES):
         new, old = getattr(dataset, name), getattr(previous, name)
-        if new is not None and old is not None and new is not old and new.equals(old):
+        if new is None or old is None or new is old:
+            continue
+        if new.equals(old):
             same[name] = old
+        elif list(new.columns) == list(old.columns) and len(new) == len(old) and new.index.equals(old.index) \
+                and "USUBJID" in new and new["USUBJID"].equals(old["USUBJID"]):
+            columns = {c: old[c] if new[c].equals(old[c]) else new[c] for c in new.columns}
+            same[name] = pd.DataFrame(columns, copy=False)
     return replace(dataset, **same) if same else dataset
 
 

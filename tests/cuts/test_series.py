@@ -92,6 +92,25 @@ def test_unchanged_tables_are_shared_between_cuts(series):
     assert all(cut.sites is series.cuts[0].sites for cut in series.cuts)
 
 
+def test_equal_columns_of_a_table_with_the_same_rows_are_shared(series):
+    """Once enrollment ends ADSL keeps its rows and only status columns change: the others are shared."""
+    from dataclasses import replace
+
+    import numpy as np
+
+    from dashboard.loaders.cuts import share_unchanged
+
+    old = series.latest
+    adsl = old.adsl.copy()
+    adsl.loc[adsl.index[0], "EOSSTT"] = "COMPLETED"
+    new = share_unchanged(replace(old, adsl=adsl), old)
+    assert np.shares_memory(new.adsl["RANDDT"].to_numpy(), old.adsl["RANDDT"].to_numpy())
+    assert not np.shares_memory(new.adsl["RANDDT"].to_numpy(), adsl["RANDDT"].to_numpy())
+    assert new.adsl["EOSSTT"].iloc[0] == "COMPLETED" and old.adsl["EOSSTT"].iloc[0] != "COMPLETED"
+    pd.testing.assert_frame_equal(new.adsl, adsl)
+    assert new.adae is old.adae
+
+
 def test_the_final_cut_of_a_series_is_the_trial_once_every_record_is_in():
     """Long after the last event every delay has passed: the series' last cut equals the plain cut
     except for late-recorded outcomes still pending then (none in the default trial by 2025)."""
