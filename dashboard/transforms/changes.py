@@ -59,7 +59,7 @@ def change_listing(before: Tables, after: Tables, primary_visit_day: float | Non
         parts.append(_response_changes(old_rs, new_rs))
         if primary_visit_day is not None:
             parts.append(_primary_assessments(old_rs, new_rs, float(primary_visit_day)))
-    listing = pd.concat([p for p in parts if len(p)], ignore_index=True) if any(len(p) for p in parts) else _empty()
+    listing = pd.concat([p for p in parts if len(p)], ignore_index=True) if any(len(p) for p in parts) else empty_listing()
     subjects = pd.concat([new_sl, old_sl], ignore_index=True).drop_duplicates("USUBJID").set_index("USUBJID")
     listing["ARM"] = listing["USUBJID"].map(subjects["ARM"])
     listing["SITEID"] = listing["USUBJID"].map(subjects["SITEID"])
@@ -103,7 +103,8 @@ def _require(df: pd.DataFrame | None, name: str, columns) -> None:
         raise ValueError(f"{name} lacks columns {missing}")
 
 
-def _empty() -> pd.DataFrame:
+def empty_listing() -> pd.DataFrame:
+    """A change listing without rows (LISTING_COLUMNS, DATE as dates)."""
     return pd.DataFrame({c: pd.Series(dtype="datetime64[ns]" if c == "DATE" else object) for c in LISTING_COLUMNS})
 
 
@@ -180,7 +181,7 @@ def _baseline_corrections(old_sl, new_sl) -> pd.DataFrame:
         hit = old_v != new_v
         parts.append(_rows(CORRECTED, CHANGED, both.loc[hit, "USUBJID"], pd.NaT, f"Subject {col}", old_v[hit],
                            new_v[hit]))
-    return pd.concat(parts, ignore_index=True) if parts else _empty()
+    return pd.concat(parts, ignore_index=True) if parts else empty_listing()
 
 
 def _ae_keyed(adae: pd.DataFrame) -> pd.DataFrame:

@@ -6,8 +6,7 @@ import pandas as pd
 import panel as pn
 import param
 
-from ..model.dataset import TrialDataset
-from ..transforms.changes import CATEGORIES, KINDS, change_counts, change_listing
+from ..transforms.changes import CATEGORIES, KINDS, change_counts, change_listing, empty_listing
 from .base import TabView
 from .escape import csv_download, escape_html, safe_filename, table_titles
 
@@ -27,16 +26,12 @@ class ChangesView(TabView):
     title = "Changes"
     category = param.Selector(default=ALL, objects=[ALL, *CATEGORIES], doc="Category the listing shows.")
 
-    @classmethod
-    def unavailable_reason(cls, dataset: TrialDataset) -> str | None:
-        return None
-
     def listing(self, subjects: pd.DataFrame, compare: str | None) -> pd.DataFrame:
         """The change listing between the compared cut and this one, for the filtered patients (and
         patients no longer randomized in this cut, whom no filter can select)."""
         store = self.store
         if compare is None:
-            return change_listing(store.dataset.tables(), store.dataset.tables()).iloc[0:0]
+            return empty_listing()
         before = store.series.at(compare)
         full = self.__dict__.setdefault("_listings", {})
         if compare not in full:
