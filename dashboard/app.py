@@ -17,6 +17,7 @@ from bokeh.models import CustomJS
 from dashboard import code
 from dashboard.auth.audit import SessionAudit
 from dashboard.auth.roles import Role
+from dashboard.loaders.cuts import DataCheck, DataWatcher, TrialSeries, is_cut_series
 from dashboard.model.dataset import TrialDataset, load_bundled
 from dashboard.model.pooling import pooled
 from dashboard.links import apply_query, filters_to_query
@@ -35,14 +36,20 @@ from dashboard.views.balance import BalanceView
 from dashboard.views.response import ResponseView
 from dashboard.views.safety import SafetyView
 from dashboard.views.data_quality import DataQualityView
+from dashboard.views.changes import ChangesView
+from dashboard.views.site_risk import SiteRiskView
 
 DATA_ENV = "TRIAL_DASHBOARD_DATA"
+DATA_CHECK_MS = 5000  # how often a served page checks the data folder for new cuts and changed files
 log = logging.getLogger(__name__)
 ACCENT = "#1f4e79"
 EXTENSIONS = ("tabulator", "codeeditor")  # codeeditor: the Show code card of every tab
 
 # Tab views in display order; a view appears only when its data is present.
-VIEWS: tuple[type, ...] = (OverviewView, EnrollmentView, BalanceView, ResponseView, SafetyView, DataQualityView)
+VIEWS: tuple[type, ...] = (OverviewView, EnrollmentView, BalanceView, ResponseView, SafetyView, SiteRiskView,
+                           DataQualityView)
+# Tab views shown only when the trial is loaded as a series of data cuts (placed before Data quality).
+SERIES_VIEWS: tuple[type, ...] = (ChangesView,)
 
 HEADER_CSS = """
 :host { width: 100%; }
@@ -83,6 +90,82 @@ def shared_pooled_dataset(path: str | None = None) -> TrialDataset:
     return pooled(shared_dataset(path))
 
 
+@pn.cache
+def shared_series(path: str) -> TrialSeries:
+    """The process-wide series of data cuts, loaded once and shared read-only by every session."""
+    from dashboard.loaders.cuts import load_series
+
+    return load_series(path)
+
+
+@pn.cache
+def shared_watcher(path: str | None) -> DataWatcher:
+    """The process-wide watcher of the served data folder (new cuts, changed files)."""
+    if path is not None and is_cut_series(path):
+        return DataWatcher(list(shared_series(path).cuts), path)
+    return DataWatcher([shared_dataset(path)])
+
+
+def _reload_if_changed(path: str | None) -> DataCheck:
+    """Before a served session opens: when the data folder changed since it was loaded and loads again,
+    drop the cached data so this session reads it anew; otherwise sessions keep the data as loaded and
+    the returned check says what changed (shown on every page)."""
+    check = shared_watcher(path).check()
+    if not (check.new_cuts or check.changed_files):
+        return check
+    try:
+        if path is not None and is_cut_series(path):
+            from dashboard.loaders.cuts import load_series
+
+            load_series(path)
+        elif path is not None:
+            from dashboard.loaders import load_dataset
+
+            load_dataset(path)
+        else:
+            load_bundled()
+    except Exception as exc:  # the changed data cannot be served: keep the data as loaded and say why
+        log.warning("changed data under %s cannot be loaded: %s", path, exc)
+        return DataCheck(check.new_cuts, (*check.broken_cuts, f"the changed data cannot be loaded: {exc}"),
+                         check.changed_files)
+    for cached in (shared_series, shared_dataset, shared_pooled_dataset, shared_watcher):
+        cached.clear()
+    return shared_watcher(path).check()
+
+
+def _data_notice(path: str | None, opened: DataCheck) -> pn.pane.Alert:
+    """What changed in the data folder since this page opened, checked every DATA_CHECK_MS: a new cut is
+    offered (reload to open it); a changed, missing or unloadable file is reported as such."""
+    alert = pn.pane.Alert("", alert_type="warning", visible=False, sizing_mode="stretch_width", margin=(0, 10))
+
+    def show(check: DataCheck) -> None:
+        lines = [f"- Data cut **{escape_markdown(c)}** is available: reload the page to open it." for c in check.new_cuts]
+        lines += [f"- A new data cut cannot be loaded: {escape_markdown(c)}" for c in check.broken_cuts]
+        lines += [f"- **Numbers on this page are from the data as loaded**: {escape_markdown(c)}."
+                  for c in check.changed_files]
+        alert.object = "\n".join(lines)
+        alert.alert_type = "danger" if check.changed_files or check.broken_cuts else "info"
+        alert.visible = bool(lines)
+
+    show(opened)
+    watcher = shared_watcher(path)
+    pn.state.add_periodic_callback(lambda: show(watcher.check()), period=DATA_CHECK_MS)
+    return alert
+
+
+def open_cut(data) -> tuple[TrialDataset, TrialSeries | None]:
+    """The dataset a session shows and the series it belongs to: a series shows the cut the link
+    names (`?cut=YYYY-MM-DD`), else its latest cut."""
+    if isinstance(data, TrialDataset):
+        return data, None
+    series = data if isinstance(data, TrialSeries) else (
+        shared_series(str(data)) if data is not None and is_cut_series(data) else None)
+    if series is None:
+        return shared_dataset(data), None
+    asked = (pn.state.session_args.get("cut") or [b""])[0].decode() if pn.state.session_args else ""
+    return (series.at(asked) if asked in series.dates else series.latest), series
+
+
 def available_views(dataset: TrialDataset, role: Role | None = None) -> tuple[list[type], dict[str, str]]:
     """The tab views this dataset can show (and the role may see), and why each other one the role may
     see is left out (title -> reason). Views the role may not see are left out silently."""
@@ -98,20 +181,24 @@ def available_views(dataset: TrialDataset, role: Role | None = None) -> tuple[li
     return shown, hidden
 
 
-def build_app(data: TrialDataset | str | None = None, store: TrialStore | None = None, role: Role | None = None,
-              audit: SessionAudit | None = None):
+def build_app(data: TrialDataset | TrialSeries | str | None = None, store: TrialStore | None = None,
+              role: Role | None = None, audit: SessionAudit | None = None):
     """The dashboard for one session (served or inline in a notebook): template, filters and tabs.
 
-    With a `role`, only what the role may see is built (tabs, arm filter, listings, profiles, data
-    downloads; the open role's data are pooled) and a link with filters the role may not use is refused.
-    With an `audit`, tabs opened, filters applied and exports are written to the audit trail.
+    `data` is a dataset, a series of data cuts, or a path (a series folder shows its latest cut, or the
+    cut the link names). With a `role`, only what the role may see is built (tabs, arm filter, listings,
+    profiles, data downloads; the open role's data are pooled) and a link with filters the role may not
+    use is refused. With an `audit`, tabs opened, filters applied and exports are written to the audit trail.
     """
     pn.extension(*EXTENSIONS, sizing_mode="stretch_width", disconnect_notification=DISCONNECTED)
-    if role is not None and role.pooled and not isinstance(data, TrialDataset):
-        dataset = shared_pooled_dataset(data)
-    else:
-        dataset = data if isinstance(data, TrialDataset) else shared_dataset(data)
-    store = store or TrialStore(dataset)
+    served = pn.state.curdoc is not None and pn.state.curdoc.session_context is not None
+    watched = served and store is None and (data is None or isinstance(data, str))
+    opened = _reload_if_changed(data) if watched else None
+    dataset, series = open_cut(data) if store is None else (store.dataset, store.series)
+    if role is not None and role.pooled and store is None:  # the open report: pooled figures of one cut
+        pooled_path = data is None or (isinstance(data, str) and series is None)
+        dataset, series = (shared_pooled_dataset(data) if pooled_path else pooled(dataset)), None
+    store = store or TrialStore(dataset, series=series)
     for name in role.forbidden_filters if role is not None else ():
         store.param[name].objects = []  # the filter panel shows no widget for a filter without choices
     refused = _refused_filters(role)
@@ -122,6 +209,8 @@ def build_app(data: TrialDataset | str | None = None, store: TrialStore | None =
     link_problems, address = _sync_url(store)
     _drop_writes_to_closed_pages()
     shown, hidden = available_views(dataset, role)
+    if series is not None and len(series.cuts) > 1:
+        shown[-1:-1] = [v for v in SERIES_VIEWS if role is None or role.allows_tab(v.title)]
     extra: dict[type, dict] = {}
     if audit is not None and role is not None and role.allows_tab(AuditView.title):
         shown.append(AuditView)
@@ -141,7 +230,9 @@ def build_app(data: TrialDataset | str | None = None, store: TrialStore | None =
                                     styles={"font-size": "0.8rem", "opacity": "0.8"}))
     if audit is not None:
         _audit_session(store, audit)
-    return _page(dataset, store, role, sidebar=sidebar, main=[PrintHeaderView(store=store), _banner(dataset, store), tabs],
+    notice = [_data_notice(data, opened)] if watched else []
+    return _page(dataset, store, role, sidebar=sidebar,
+                 main=[PrintHeaderView(store=store), *notice, _banner(dataset, store), tabs],
                  extra_header=[address] if address else [])
 
 
@@ -156,7 +247,7 @@ def _page(dataset: TrialDataset, store: TrialStore, role: Role | None, *, sideba
         header=[pn.Row(
             pn.pane.HTML(f'<div class="cut">Data cut <b>{store.cutoff.isoformat()}</b></div>',
                          stylesheets=[HEADER_CSS], sizing_mode="stretch_width", margin=(0, 10), align="center"),
-            *_role_and_sign_out(role), _theme_button(), *extra_header, sizing_mode="stretch_width",
+            *_cut_selectors(store), *_role_and_sign_out(role), _theme_button(), *extra_header, sizing_mode="stretch_width",
         )],
         sidebar=sidebar,
         main=main,
@@ -283,6 +374,30 @@ def _keep_browser_title(title: str) -> None:
     doc = pn.state.curdoc
     if doc is not None and doc.session_context is not None:
         doc.js_on_event("document_ready", CustomJS(args={"title": title}, code="document.title = title"))
+
+
+def _cut_selectors(store: TrialStore) -> list[pn.widgets.Select]:
+    """With a series of data cuts: the "as of" cut every tab shows and the earlier cut to compare with.
+
+    Choosing another "as of" cut reopens the page on it (`?cut=`, filters kept in the address), so every
+    tab is built from that cut; outside a server (a notebook) pass the cut to `build_app` instead.
+    """
+    if store.series is None:
+        return []
+    style = {"color": "white"}
+    compare = pn.widgets.Select.from_param(store.param.compare, label="Compare with", width=130, margin=(0, 5),
+                                           align="center", styles=style, disabled=not store.param.compare.objects)
+    served = pn.state.curdoc is not None and pn.state.curdoc.session_context is not None
+    if not served:
+        return [compare]
+    as_of = pn.widgets.Select.from_param(store.param.cut, label="As of", width=130, margin=(0, 5), align="center",
+                                         styles=style)
+    as_of.jscallback(value="""
+        const query = new URLSearchParams(window.location.search);
+        query.set('cut', cb_obj.value);
+        window.location.search = query.toString();
+    """)
+    return [as_of, compare]
 
 
 def _theme_button() -> pn.widgets.Button:

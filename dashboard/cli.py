@@ -18,6 +18,9 @@ def _parser() -> argparse.ArgumentParser:
     gen.add_argument("--seed", type=int, default=None, help="random seed (default: the bundled trial's)")
     gen.add_argument("--subjects", type=int, default=None, help="randomized subjects (default 203)")
     gen.add_argument("--cutoff", default=None, help="data cut date YYYY-MM-DD (the trial as it stood that day)")
+    gen.add_argument("--cuts", default=None,
+                     help="write a series of data cuts, one sub-folder per cut: dates YYYY-MM-DD,YYYY-MM-DD,... "
+                          "or 'quarterly' (each holds what was known that day; --cutoff is then ignored)")
     gen.add_argument("--format", choices=("parquet", "xpt", "csv", "dataset-json", "raw-edc"), default="parquet",
                      help="raw-edc: a non-CDISC EDC extract (CSV forms) plus the mapping.yaml that loads it")
 
@@ -101,7 +104,15 @@ def _run(args) -> int:
         from .synthetic.generator import generate_to_folder, simulate_trial
         from .synthetic.raw_edc import write_raw_edc
 
-        if args.format == "raw-edc":
+        if args.cuts:
+            from .synthetic.cut_series import generate_series_to_folder
+
+            if args.format == "raw-edc":
+                print("trial-dashboard generate: --cuts writes model folders; raw-edc is not supported", file=sys.stderr)
+                return 2
+            paths = generate_series_to_folder(args.out, args.cuts, seed=args.seed, subjects=args.subjects,
+                                              fmt=args.format)
+        elif args.format == "raw-edc":
             paths = write_raw_edc(simulate_trial(seed=args.seed, subjects=args.subjects, cutoff=args.cutoff), args.out)
         else:
             paths = generate_to_folder(args.out, seed=args.seed, subjects=args.subjects, cutoff=args.cutoff,

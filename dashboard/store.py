@@ -14,6 +14,7 @@ import pandas as pd
 import param
 
 from .config import FILTER_DEFINITIONS, POPULATIONS, FilterDefinition
+from .loaders.cuts import TrialSeries
 from .model.dataset import TrialDataset
 from .transforms.filtering import FilterSpec, filter_subjects, restrict_to_subjects
 
@@ -53,11 +54,26 @@ class TrialStore(FilterParameters):
                          doc="Title of the main tab on screen: the app lists the shown tabs and keeps this and "
                              "the tabs in step, so a view opens another tab by setting it.")
 
+    series = param.ClassSelector(class_=TrialSeries, default=None, allow_None=True, constant=True,
+                                 doc="Every data cut of the trial when it was loaded as a series (shared, read-only); "
+                                     "`dataset` is one of its cuts.")
+    cut = param.Selector(default=None, objects=[], allow_None=True,
+                         doc="The data cut every tab shows ('as of', ISO date): the cut of `dataset`.")
+    compare = param.Selector(default=None, objects=[], allow_None=True,
+                             doc="The earlier data cut (ISO date) the Changes tab and the headline changes compare with.")
+
     FILTERS = (*(d.name for d in FILTER_DEFINITIONS), "population")
 
-    def __init__(self, dataset: TrialDataset, **params):
-        super().__init__(dataset=dataset)
+    def __init__(self, dataset: TrialDataset, series: TrialSeries | None = None, **params):
+        super().__init__(dataset=dataset, series=series)
         self._memo: OrderedDict = OrderedDict()
+        if series is not None:
+            cut = dataset.cutoff.date().isoformat()
+            self.param.cut.objects = list(reversed(series.dates))
+            self.cut = cut
+            earlier = series.before(cut)
+            self.param.compare.objects = earlier
+            self.compare = earlier[0] if earlier else None
         self.filters = tuple(d for d in FILTER_DEFINITIONS if self._offer(d))
         """The filter definitions this trial can answer (their column holds values); the others stay unset."""
         self.param.population.objects = [p for p, flag in POPULATIONS.items() if flag in dataset.adsl]
@@ -179,6 +195,11 @@ class TrialStore(FilterParameters):
     def cutoff(self) -> dt.date:
         """The data cut date: shown on every page and export."""
         return self.dataset.cutoff.date()
+
+    @property
+    def compared(self) -> TrialDataset | None:
+        """The dataset of the `compare` cut (None without a series or an earlier cut)."""
+        return None if self.series is None or self.compare is None else self.series.at(self.compare)
 
 
 def _natural_key(value: str):

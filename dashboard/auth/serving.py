@@ -297,7 +297,7 @@ def serve(options: ServeOptions) -> int:
     """Serve the dashboard as `options` say; prints the URL (and the no-sign-in warning when allowed)."""
     import panel as pn
 
-    from ..app import DATA_ENV, shared_dataset
+    from ..app import DATA_ENV, open_cut
 
     if options.oauth_provider and options.auth is None:
         raise ServeError("--oauth-provider needs --auth USERS.toml: its [oauth.users] / [oauth.groups] tables "
@@ -305,7 +305,7 @@ def serve(options: ServeOptions) -> int:
     warning = check_listening(options.address, signed_in=options.signed_in,
                               insecure_no_auth=options.insecure_no_auth)
     path = options.data if options.data is not None else os.environ.get(DATA_ENV)
-    dataset = shared_dataset(path)  # fail before serving if the data cannot load
+    dataset, _ = open_cut(path)  # fail before serving if the data cannot load (a series: its latest cut)
     accounts = Accounts.read(options.auth) if options.auth else None
     audit_path = options.audit_log or (Path("trial-dashboard-audit.jsonl") if options.signed_in else None)
     audit = AuditLog(audit_path, data_cut=dataset.cutoff.date().isoformat()) if audit_path else None

@@ -20,6 +20,7 @@ from ..model.dataset import TrialDataset, read_model_folder, require_randomized
 from ..model.rules import ROW_LEVEL, TABLE_LEFT_OUT
 from ..model.validation import DatasetValidationError, ValidationReport
 from . import adam, sdtm, trial_design
+from .cuts import cut_folders
 from .dates import to_dates
 from .detect import (ADAM_ROLES, SDTM_ROLES, TRIAL_DESIGN_ROLES, Detected, blocks_when_unreadable, data_files, detect,
                      is_adam_name, is_model_folder)
@@ -90,6 +91,9 @@ def _as_mapping(mapping) -> ColumnMapping:
 
 def _load(paths, mapping: ColumnMapping) -> LoadResult:
     """Read, detect, map and validate; raises only FileNotFoundError (a path that does not exist)."""
+    series = cut_folders(paths)
+    if series:  # a folder of data cuts loads as its latest cut (`cuts.load_series` reads them all)
+        paths = series[-1][1]
     files = data_files(paths)
     try:
         if is_model_folder(paths):

@@ -8,7 +8,7 @@ import pandas as pd
 import panel as pn
 
 from ..config import POPULATIONS
-from ..transforms.filtering import restrict_to_subjects
+from ..transforms.filtering import filter_subjects, restrict_to_subjects
 from ..transforms.overview import (
     ALL_ARMS,
     STATUS_ORDER,
@@ -18,6 +18,7 @@ from ..transforms.overview import (
     randomized_by_arm,
     serious_ae_by_arm,
     serious_ae_table,
+    study_status,
     study_status_by_arm,
 )
 from ..transforms.flags import is_yes
@@ -41,6 +42,7 @@ CARDS_CSS = """
 .card .label { font-size: 0.78rem; text-transform: uppercase; letter-spacing: 0.03em; opacity: 0.75; }
 .card .value { font-size: 1.6rem; font-weight: 600; line-height: 1.25; }
 .card .detail { font-size: 0.82rem; opacity: 0.85; }
+.card .change { font-size: 1rem; font-weight: 500; opacity: 0.8; }
 """
 
 
@@ -92,7 +94,8 @@ class OverviewView(TabView):
                             html(lambda _: f"<p class='note'>{escape_html(self._sae_note())}</p>"), **flex)
         content = pn.Column(
             ExecutiveSummaryView(store=self.store, subjects=subjects),
-            html(self._cards_html, CARDS_CSS, sizing_mode="stretch_width"),
+            pn.pane.HTML(pn.bind(self._cards_html, summary, self.store.param.compare), stylesheets=[CARDS_CSS],
+                         margin=(5, 10), sizing_mode="stretch_width"),
             pn.pane.HTML("<div class='table-title'>Patients by arm and study status</div>", stylesheets=[HTML_CSS],
                          margin=(5, 10), sizing_mode="stretch_width"),
             table(summary.rx.pipe(lambda s: s.arm_table), "patients_by_arm_and_status",
@@ -146,14 +149,18 @@ class OverviewView(TabView):
 
     # --- cards -------------------------------------------------------------------------------
 
-    def _cards_html(self, summary: OverviewSummary) -> str:
+    def _cards_html(self, summary: OverviewSummary, compare: str | None = None) -> str:
         info = self.store.dataset.info
         cards = [self._enrollment_card(len(summary.subjects))]
         total = summary.status.loc[summary.status["ARM"] == ALL_ARMS].set_index("STATUS")
+        compared = self.store.compared
+        # With a series of cuts: each status count's change since the compared cut, on the same filters.
+        then = None if compared is None else study_status(filter_subjects(compared.adsl, self.store.filter_spec)).value_counts()
         for label in STATUS_ORDER:
             if label in total.index:
                 row = total.loc[label]
-                cards.append(_card(label, int(row["n"]), _pct_text(row["n"], row["N"], "patients")))
+                change = None if then is None else int(row["n"]) - int(then.get(label, 0))
+                cards.append(_card(label, int(row["n"]), _pct_text(row["n"], row["N"], "patients"), change))
         if isinstance(summary.primary, pd.DataFrame):
             row = summary.primary.set_index("ARM").loc[ALL_ARMS]
             cards.append(_card(
@@ -218,9 +225,10 @@ class OverviewView(TabView):
                 "events tab.")
 
 
-def _card(label: str, value: int, detail: str) -> str:
+def _card(label: str, value: int, detail: str, change: int | None = None) -> str:
+    since = "" if change is None else f' <span class="change" title="change since the compared data cut">({change:+d})</span>'
     return (f'<div class="card"><div class="label">{escape_html(label)}</div>'
-            f'<div class="value">{value}</div><div class="detail">{escape_html(detail)}</div></div>')
+            f'<div class="value">{value}{since}</div><div class="detail">{escape_html(detail)}</div></div>')
 
 
 def _pct_text(n, total, of: str) -> str:

@@ -1,0 +1,78 @@
+"""The cut selectors in the store and app, the Changes tab and the Overview's change since the compared cut."""
+
+import panel as pn
+
+from dashboard.app import build_app
+from dashboard.store import TrialStore
+from dashboard.transforms.changes import DEATHS, change_listing
+from dashboard.transforms.filtering import filter_subjects
+from dashboard.transforms.overview import study_status
+from dashboard.views.changes import ALL, ChangesView
+from dashboard.views.overview import OverviewView
+
+
+def _tab_names(template):
+    tabs = next(o for o in template.main if isinstance(o, pn.Tabs))
+    return list(tabs._names)
+
+
+def test_store_offers_the_cuts_and_earlier_cuts_to_compare(series):
+    store = TrialStore(series.at("2018-06-30"), series=series)
+    assert store.param.cut.objects == ["2019-06-30", "2018-06-30", "2017-06-30", "2016-06-30"]
+    assert store.cut == "2018-06-30" and store.cutoff.isoformat() == "2018-06-30"
+    assert store.param.compare.objects == ["2017-06-30", "2016-06-30"] and store.compare == "2017-06-30"
+    store.compare = "2016-06-30"
+    assert store.compared is series.cuts[0]
+    first = TrialStore(series.cuts[0], series=series)
+    assert first.compare is None and first.compared is None
+
+
+def test_store_without_a_series_has_no_cut_choice(bundled):
+    store = TrialStore(bundled)
+    assert store.series is None and store.compared is None and store.param.cut.objects == []
+
+
+def test_app_shows_changes_tab_and_selectors_only_for_a_series(series, bundled):
+    assert "Changes" in _tab_names(build_app(series))
+    assert "Changes" not in _tab_names(build_app(bundled))
+
+
+def test_changes_view_lists_the_late_death_and_follows_filters_and_compare(series):
+    store = TrialStore(series.at("2017-06-30"), series=series)
+    view = ChangesView(store=store)
+    view.__panel__()
+    listing = view.listing(store.subjects(), store.compare)
+    expected = change_listing(series.cuts[0].tables(), series.cuts[1].tables(), 28)
+    assert len(listing) == len(expected)
+    deaths = listing.loc[(listing["CATEGORY"] == DEATHS) & (listing["CHANGE"] == "new")]
+    late = deaths.loc[deaths["DATE"] <= series.cuts[0].cutoff, "USUBJID"]
+    assert len(late) >= 1
+    site = store.dataset.adsl.set_index("USUBJID").loc[late.iloc[0], "SITEID"]
+    store.sites = [site]
+    narrowed = view.listing(store.subjects(), store.compare)
+    assert late.iloc[0] in set(narrowed["USUBJID"]) and set(narrowed["SITEID"]) == {site}
+    shown = view._shown(narrowed, DEATHS)
+    assert set(shown["Category"]) == {DEATHS} and "Patient" in shown.columns
+    profile = view._profile([list(shown["Patient"]).index(late.iloc[0])], shown)
+    assert f"Patient {late.iloc[0]}" in profile[0].object
+    csv = view._csv(view._shown(narrowed, ALL)).read()
+    assert "data cut 2017-06-30 compared with data cut 2016-06-30" in csv and late.iloc[0] in csv
+
+
+def test_first_cut_has_nothing_to_compare(series):
+    store = TrialStore(series.cuts[0], series=series)
+    view = ChangesView(store=store)
+    assert view.listing(store.subjects(), store.compare).empty
+    assert "no earlier cut" in view._heading(None)
+
+
+def test_overview_died_card_shows_the_change_since_the_compared_cut(series):
+    store = TrialStore(series.latest, series=series)
+    view = OverviewView(store=store)
+    html = view._cards_html(view.summarize(store.subjects()), store.compare)
+    now = (study_status(store.subjects()) == "Died").sum()
+    then = (study_status(filter_subjects(store.compared.adsl, store.filter_spec)) == "Died").sum()
+    assert now > then
+    assert f"{now} <span class=\"change\" title=\"change since the compared data cut\">(+{now - then})</span>" in html
+    plain = OverviewView(store=TrialStore(series.latest))
+    assert "class=\"change\"" not in plain._cards_html(plain.summarize(plain.store.subjects()))
