@@ -23,14 +23,15 @@ from ..transforms import safety as sf
 from ..transforms import survival as sv
 from ..transforms.forecast import forecast_completion
 from ..transforms.overview import ALL_ARMS
-from ..views.balance import BalanceView, table1_html
+from ..transforms.formatting import format_p, format_proportion, short_arm_label
+from ..views.balance import BalanceView
 from ..views.data_quality import findings_frame, left_out_frame, provenance_frame, status_text
 from ..views.enrollment import PERFORMANCE_TITLES, consort_html
 from ..views.escape import escape_html
-from ..views.response import arm_label, primary_visit, status_for
+from ..views.response import primary_visit, response_status
 from ..views.safety import SafetyView
 from ..views.summary import ExecutiveSummaryView
-from ..views.survival import endpoint_names, format_p, uses_competing_risks
+from ..views.survival import endpoint_names, uses_competing_risks
 from . import figures
 
 _e = escape_html
@@ -66,7 +67,7 @@ class PackContext:
         return [a for a in self.dataset.arms if a in set(self.subjects["ARM"])]
 
     def label(self, arm: str) -> str:
-        return arm_label(self.dataset, arm)
+        return short_arm_label(arm, self.dataset.info.arm_short_labels)
 
     @property
     def labels(self) -> dict[str, str]:
@@ -216,9 +217,9 @@ def enrollment(ctx: PackContext) -> str:
 def balance(ctx: PackContext) -> str:
     """Table 1 as the Arm balance tab shows it (pooled: one column of all patients)."""
     view = BalanceView(store=ctx.store)
-    table, counts, arms = view.current_table()
-    body = table1_html(table, counts, threshold=view.threshold, caption=view.caption(),
-                       notes=view.notes(arms, view.threshold, view.show_pvalues))
+    notes = view.notes(view._arms(ctx.store.arms), view.threshold, view.show_pvalues)
+    body = (table_html(view.current_table1(), view.caption(), text_columns=2, css_class="long")
+            + "".join(f'<p class="note">{_e(n)}</p>' for n in notes))
     return section("balance", f'<div class="table1-box">{body}</div>')
 
 
@@ -232,7 +233,7 @@ def response(ctx: PackContext) -> str:
     parts.append(f'<p class="primary"><b>Primary endpoint.</b> '
                  f"{_primary_html(ctx, summary_view, summary_view.summarize(subjects))}</p>")
     if dataset.has("adrs"):
-        status = status_for(store, subjects)
+        status = response_status(store)
         overall = rs.overall_response_by_visit(status, ctx.arms)
         parts.append('<figure class="figure">' + figures.response_figure(overall, ctx.arms, dataset.arm_colors,
                                                                           ctx.labels)
@@ -272,8 +273,8 @@ def _forest(ctx: PackContext, status: pd.DataFrame) -> str:
     t, c = ctx.label(treatment), ctx.label(control)
     table = pd.DataFrame({
         "Subgroup": rows["SUBGROUP"], "Level": rows["LEVEL"],
-        t: [rs.format_proportion(n, N) for n, N in zip(rows["n_t"], rows["N_t"])],
-        c: [rs.format_proportion(n, N) for n, N in zip(rows["n_c"], rows["N_c"])],
+        t: [format_proportion(n, N) for n, N in zip(rows["n_t"], rows["N_t"])],
+        c: [format_proportion(n, N) for n, N in zip(rows["n_c"], rows["N_c"])],
         "Difference, pp (95% CI)": [f"{100 * d:+.1f} ({100 * lo:+.1f} to {100 * hi:+.1f})" if ok else "not estimable"
                                     for d, lo, hi, ok in zip(rows["diff"], rows["diff_low"], rows["diff_high"], estimable)],
         "p interaction": rows["p_interaction"].map(lambda p: "" if pd.isna(p) else f"{p:.3f}"),
@@ -354,8 +355,13 @@ def safety(ctx: PackContext) -> str:
     parts.append(_incidence(ctx, view))
     events = view._all_events()
     parts.append("<h2>Focus panels and exposure-adjusted rates</h2>")
-    parts.append(view._focus_html(subjects))
-    parts.append(view._exposure_html(subjects))
+    focus = view.focus_frame(subjects)
+    for panel, rows in focus.groupby("Panel", sort=False):
+        parts.append(table_html(rows.drop(columns="Panel").rename(columns={"Row": ""}), panel))
+    parts.append(f'<p class="note">{_e(view._focus_counted())}</p>')
+    parts.append(table_html(view.exposure_frame(subjects).drop(columns="EVENTS_OUTSIDE"),
+                            "Exposure-adjusted rates per 100 patient-months next to crude incidence", text_columns=2))
+    parts.append(view._exposure_note(subjects))
     if "AESER" in events.columns:
         serious = events.loc[sf.is_yes(events["AESER"]).fillna(False).to_numpy(dtype=bool)]
         listing = sf.ae_listing(serious).drop(columns=[sf.LISTING_COLUMNS["AESER"]], errors="ignore")  # all "Y"
