@@ -248,8 +248,8 @@ class SafetyView(TabView):
             titles=self.bind_active(lambda s, *_: self._titles(s), *deps, tab=(inner, INCIDENCE_TAB)),
             groups=self.bind_active(lambda s, *_: self._column_groups(s), *deps, tab=(inner, INCIDENCE_TAB)),
             formatters={
-                "Risk difference (pp)": NumberFormatter(format="0.0", nan_format="", text_align="right"),
-                "Fisher p": NumberFormatter(format="0.000", nan_format="", text_align="right"),
+                "Risk difference (pp)": NumberFormatter(format="0.0", nan_format=""),
+                "Fisher p": NumberFormatter(format="0.000", nan_format=""),
             },
             pagination=None,
             header_tooltips={"Risk difference (pp)": "Incidence difference of the compared arms, percentage points",

@@ -93,9 +93,10 @@ def test_enrollment_tab_states_plan_forecast_and_flow(page, app_url):
                     r"Assessed for eligibility \(n = \d+\)",
                     r"Allocated to .+ \(n = \d+\)"):
         expect(page.get_by_text(re.compile(pattern)).first).to_be_visible(timeout=30_000)
-    with page.expect_download() as info:
-        page.get_by_role("button", name=re.compile("Site performance")).click()
-    assert re.search(r"_cut\d{4}-\d{2}-\d{2}\.csv$", info.value.suggested_filename)
+    for ext in ("CSV", "XLSX"):
+        with page.expect_download() as info:
+            page.get_by_role("button", name=f"Site performance ({ext})").click()
+        assert re.search(rf"_site_performance_cut\d{{4}}-\d{{2}}-\d{{2}}\.{ext.lower()}$", info.value.suggested_filename)
 
 
 def test_clicking_a_site_bar_on_the_overview_filters_every_tab_like_enrollment(page, app_url):
