@@ -360,7 +360,7 @@ def _build_view(view: type, store: TrialStore, show_code: bool = True,
         note = [left_out_note(store.dataset, *view.reads_tables)] if view.reads_tables and left_out_text(
             store.dataset, *view.reads_tables) else []
         card = [instance.code_card()] if show_code and code.parts_of(instance) else []
-        return instance, pn.Column(*note, instance, *card, sizing_mode="stretch_width")
+        return instance, pn.Column(*note, instance, *card, sizing_mode="stretch_width", name=view.title)
     except Exception as exc:  # a broken view must not take the whole dashboard down
         log.exception("view %s failed to build", view.__name__)
         return None, pn.pane.Alert(f"**{escape_markdown(view.title)} could not be shown.** {escape_markdown(exc)}",

@@ -45,14 +45,14 @@ def test_build_app_shows_identity_data_cut_and_provenance(tiny):
     assert template.title == f"{tiny.info.registry_id} · {tiny.info.short_name}"
     header = "".join(str(p.object) for item in template.header for p in item.select(pn.pane.HTML))
     assert "Data cut <b>2017-06-30</b>" in header
-    banner = str(template.main[0].object)
+    banner = str(_banner(template).object)
     assert tiny.info.title in banner and "data cut 2017-06-30" in banner
     assert html.escape(tiny.provenance_text()) in banner
 
 
 def test_tabs_are_the_views_this_dataset_can_show(tiny):
     template = build_app(tiny)
-    tabs = template.main[1]
+    tabs = _main_tabs(template)
     shown, hidden = available_views(tiny)
     assert [t.name for t in tabs] == [view.title for view in shown]
     assert all(view.unavailable_reason(tiny) is None for view in shown)
@@ -95,7 +95,7 @@ def test_a_second_trial_brings_its_own_identity_target_and_visits(shared, tmp_pa
     dataset = load_dataset(folder)
     template = build_app(dataset)
     assert template.title == "CDISCPILOT01 · Xanomeline TTS"
-    assert html.escape(title) in str(template.main[0].object)
+    assert html.escape(title) in str(_banner(template).object)
     assert dataset.info.visit_days == (1, 14, 28, 42, 56, 84, 112, 140, 168, 182)
     assert dataset.info.visit_names[182] == "WEEK 26"
     overview = _build_view(OverviewView, made_stores[0])[1]
@@ -127,7 +127,7 @@ class BrokenView(OverviewView):
 
 def test_tabs_are_built_when_first_opened_and_a_broken_view_says_why(tiny, monkeypatch):
     monkeypatch.setattr("dashboard.app.VIEWS", (OverviewView, BrokenView))
-    tabs = build_app(tiny).main[1]
+    tabs = _main_tabs(build_app(tiny))
     assert [t.name for t in tabs] == ["Overview", "Broken"]
     assert "Building the Broken tab" in str(tabs[1].select(pn.pane.HTML)[0].object)
     tabs.active = 1
@@ -176,3 +176,14 @@ def test_patient_profile_lists_the_subjects_data_check_findings(tmp_path):
     assert "death" in findings["Rule"].iloc[0].lower()
     healthy = bundled.adsl.loc[bundled.adsl["DTHDT"].isna() & (bundled.adsl["RANDFL"] == "Y"), "USUBJID"].iloc[0]
     assert not any("Data checks" in str(getattr(p, "object", "")) for p in view._profile(healthy))
+
+
+def _main_tabs(template) -> pn.Tabs:
+    """The main area's tabs (after the print header, any data notice and the banner)."""
+    return next(o for o in template.main if isinstance(o, pn.Tabs))
+
+
+def _banner(template):
+    """The banner: the pane just above the tabs."""
+    main = list(template.main)
+    return main[main.index(_main_tabs(template)) - 1]

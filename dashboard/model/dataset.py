@@ -241,8 +241,12 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def write_dataset(dataset: TrialDataset, out_dir, fmt: str = "parquet") -> list[Path]:
-    """Write one file per table (`adsl.parquet`, ...) plus `metadata.json`; returns the paths."""
+def write_dataset(dataset: TrialDataset, out_dir, fmt: str = "parquet", validated: bool = False) -> list[Path]:
+    """Write one file per table (`adsl.parquet`, ...) plus `metadata.json`; returns the paths.
+
+    `validated=True` says the caller has just built `dataset` with `TrialDataset.create`: Parquet files of
+    a dataset without findings then get their sha256 recorded, so reading them back skips validation.
+    Never pass it for a dataset changed since (e.g. with `dataclasses.replace`): its tables were not checked."""
     if fmt not in FORMATS:
         raise ValueError(f"format must be one of {FORMATS}, got {fmt!r}")
     out = Path(out_dir)
@@ -270,7 +274,7 @@ def write_dataset(dataset: TrialDataset, out_dir, fmt: str = "parquet") -> list[
         "trial": dataset.info.as_dict(),
         "provenance": {k: v for k, v in dataset.provenance.items() if k != "files"},
     }
-    if fmt == "parquet" and not dataset.report.findings:
+    if validated and fmt == "parquet" and not dataset.report.findings:
         # nothing was left out or changed: these files hold exactly what passed validation
         meta[VALIDATED] = {path.name: file_sha256(path) for path in paths}
     meta_path = out / METADATA_FILE

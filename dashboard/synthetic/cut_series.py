@@ -197,5 +197,5 @@ def generate_series_to_folder(out, cuts: str, seed=None, subjects=None, fmt: str
     out = Path(out)
     paths: list[Path] = []
     for dataset in simulate_series(cuts, seed=seed, subjects=subjects):
-        paths += write_dataset(dataset, out / dataset.cutoff.date().isoformat(), fmt=fmt)
+        paths += write_dataset(dataset, out / dataset.cutoff.date().isoformat(), fmt=fmt, validated=True)
     return paths

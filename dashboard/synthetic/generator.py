@@ -170,7 +170,8 @@ def simulate_trial(seed: int | None = None, subjects: int | None = None, cutoff=
 def generate_to_folder(out, seed=None, subjects=None, cutoff=None, fmt: str = "parquet",
                        accrual: str | None = None) -> list[Path]:
     """Simulate a trial and write one file per table plus metadata.json into `out`."""
-    return write_dataset(simulate_trial(seed=seed, subjects=subjects, cutoff=cutoff, accrual=accrual), out, fmt=fmt)
+    return write_dataset(simulate_trial(seed=seed, subjects=subjects, cutoff=cutoff, accrual=accrual), out, fmt=fmt,
+                         validated=True)
 
 
 def accrual_mode(seed: int, n: int, accrual: str | None = None) -> str:

@@ -62,11 +62,13 @@ def test_a_changed_file_is_validated_again(tmp_path):
     assert any(f.table == "adae" for f in dataset.report.row_level)
 
 
-def test_write_records_checksums_only_for_parquet_without_findings(tmp_path, tiny):
-    dm.write_dataset(tiny, tmp_path / "pq")
+def test_write_records_checksums_only_for_validated_parquet_without_findings(tmp_path, tiny):
+    dm.write_dataset(tiny, tmp_path / "unchecked")
+    assert dm.VALIDATED not in json.loads((tmp_path / "unchecked" / dm.METADATA_FILE).read_text())
+    dm.write_dataset(tiny, tmp_path / "pq", validated=True)
     recorded = json.loads((tmp_path / "pq" / dm.METADATA_FILE).read_text())[dm.VALIDATED]
     assert set(recorded) == {f"{n}.parquet" for n in tiny.tables()}
-    dm.write_dataset(tiny, tmp_path / "csv", fmt="csv")
+    dm.write_dataset(tiny, tmp_path / "csv", fmt="csv", validated=True)
     assert dm.VALIDATED not in json.loads((tmp_path / "csv" / dm.METADATA_FILE).read_text())
 
 
