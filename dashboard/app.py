@@ -199,8 +199,10 @@ def build_app(data: TrialDataset | TrialSeries | str | None = None, store: Trial
         pooled_path = data is None or (isinstance(data, str) and series is None)
         dataset, series = (shared_pooled_dataset(data) if pooled_path else pooled(dataset)), None
     store = store or TrialStore(dataset, series=series)
-    for name in role.forbidden_filters if role is not None else ():
-        store.param[name].objects = []  # the filter panel shows no widget for a filter without choices
+    forbidden = set(role.forbidden_filters) if role is not None else set()
+    for name in forbidden:
+        store.param[name].objects = []
+    store.filters = tuple(d for d in store.filters if d.name not in forbidden)  # no widget, no effect
     refused = _refused_filters(role)
     if refused:
         if audit is not None:
@@ -217,7 +219,9 @@ def build_app(data: TrialDataset | TrialSeries | str | None = None, store: Trial
         extra[AuditView] = {"log": audit.log}
     tabs = _tabs(shown, store, patient_level=role is None or role.patient_level,
                  show_code=role is None or role.data_downloads, audit=audit, extra=extra)
-    sidebar = [FilterPanelView(store=store), MeetingPackView(store=store)]
+    sidebar = [FilterPanelView(store=store)]
+    if role is None or role.patient_level:  # the pack holds listings; the open role gets none (issue 17)
+        sidebar.append(MeetingPackView(store=store))
     if role is not None and role.data_downloads:
         downloads = pn.panel(DataDownloadView(store=store))
         _audit_exports(downloads, audit)

@@ -115,9 +115,10 @@ def _balance_arms() -> str:
 
 
 def _table1(view):
-    return (["from dashboard.transforms.balance import baseline_table"],
-            f"{_balance_arms()}\ndata = baseline_table(subjects, {list(view.variables)!r}, arms, "
-            f"threshold={view.threshold!r}, pvalues={view.show_pvalues!r})")
+    return (["from dashboard.transforms.balance import arm_counts, baseline_table, table1_frame"],
+            f"{_balance_arms()}\ntable = baseline_table(subjects, {list(view.variables)!r}, arms, "
+            f"threshold={view.threshold!r}, pvalues={view.show_pvalues!r})\n"
+            "data = table1_frame(table, arm_counts(subjects, arms))")
 
 
 def _love(view):
@@ -230,6 +231,15 @@ def _findings(view):
     return (["from dashboard.views.data_quality import findings_frame"], "data = findings_frame(dataset.report)")
 
 
+def _site_risk(view):
+    return (["from dashboard.transforms.kri import site_kris"],
+            "info = dataset.info\n"
+            "# every randomized patient of every site: flags compare sites with each other (no site filter)\n"
+            "data = site_kris(dataset.randomized, dataset.adae, dataset.adrs, dataset.cutoff, "
+            "visit_days=info.visit_days,\n                 visit_windows=info.visit_window_days, "
+            "ae_collection_days=info.ae_collection_days)")
+
+
 def _files(view):
     return (["from dashboard.views.data_quality import provenance_frame"], "data = provenance_frame(dataset)")
 
@@ -294,10 +304,10 @@ def _subjects_arms(store):
 
 def _shown_response_by_visit(view):
     from .transforms.response import overall_response_by_visit
-    from .views.response import status_for
+    from .views.response import response_status
 
     subjects, arms = _subjects_arms(view.store)
-    return overall_response_by_visit(status_for(view.store, subjects), arms)
+    return overall_response_by_visit(response_status(view.store), arms)
 
 
 def _element_frames(obj, element_type) -> list[pd.DataFrame]:
@@ -345,7 +355,7 @@ SUBGROUP_COLUMNS = ["SUBGROUP", "LEVEL", "n_t", "N_t", "n_c", "N_c", "diff", "di
 def _shown_swimmer(view):
     from .views.swimmer import SwimmerView
 
-    lanes = SwimmerView(store=view.store)._lanes(view.store.subjects())
+    lanes = SwimmerView(store=view.store).lanes()
     # the view's sort keys, and a "No assessment" best response when the data have no response assessments
     return lanes.drop(columns=["best_rank", "arm_rank", *([] if view.store.dataset.has("adrs") else ["BEST"])])
 
@@ -404,10 +414,10 @@ PARTS: tuple[Part, ...] = (
     Part("Overview", "Primary endpoint status", _overview_primary, _shown_overview("primary"),
          lambda d: d.has("adrs") and d.info.primary_visit_day is not None),
     Part("Overview", "Serious AEs", _overview_sae, _shown_overview("sae"), _has("adae")),
-    Part("Enrollment", "Site performance", _site_performance, lambda v: v._performance(v.store.subjects())),
-    Part("Enrollment", "Monthly accrual", _monthly_accrual, lambda v: v._monthly(v.store.subjects())[0],
+    Part("Enrollment", "Site performance", _site_performance, lambda v: v._performance()),
+    Part("Enrollment", "Monthly accrual", _monthly_accrual, lambda v: v._monthly()[0],
          lambda d: "RANDDT" in d.adsl),
-    Part("Arm balance", "Table 1", _table1, lambda v: v.current_table()[0]),
+    Part("Arm balance", "Table 1", _table1, lambda v: v.current_table1()),
     Part("Arm balance", "Love plot", _love, _shown_balance("standardized_differences", "variables")),
     Part("Arm balance", "Allocation", _allocation, _shown_balance("allocation_by_site")),
     Part("Arm balance", "Stratification factors", _strata, _shown_balance("stratum_balance", "factors")),
@@ -420,6 +430,7 @@ PARTS: tuple[Part, ...] = (
          lambda v: v.table_frame().drop(columns=["Body system", "Term"])),
     Part("Adverse events", "Onset over time", _onset, _shown_onset, lambda d: _has_safety_topic(d)),
     Part("Adverse events", "Focus panels and exposure", _exposure, _shown_exposure),
+    Part("Site risk", "Key risk indicators", _site_risk, lambda v: v.results()),
     Part("Data quality", "Findings", _findings, _shown_table("findings"), lambda d: bool(d.report.findings)),
     Part("Data quality", "Files read", _files, _shown_table("files"), lambda d: bool(d.provenance.get("files"))),
 )

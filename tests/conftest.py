@@ -126,3 +126,10 @@ def published():
         return matches[0]
 
     return value
+
+
+def main_tabs(template):
+    """The app page's main tabs (below the print header, any data notice and the banner)."""
+    import panel as pn
+
+    return next(o for o in template.main if isinstance(o, pn.Tabs))

@@ -20,6 +20,7 @@ from dashboard.model.dataset import write_dataset
 from dashboard.store import TrialStore
 from dashboard.views.address import AddressBar
 from dashboard.views.overview import OverviewView
+from tests.conftest import main_tabs
 
 
 def test_overview_is_the_first_tab():
@@ -52,7 +53,7 @@ def test_build_app_shows_identity_data_cut_and_provenance(tiny):
 
 def test_tabs_are_the_views_this_dataset_can_show(tiny):
     template = build_app(tiny)
-    tabs = _main_tabs(template)
+    tabs = main_tabs(template)
     shown, hidden = available_views(tiny)
     assert [t.name for t in tabs] == [view.title for view in shown]
     assert all(view.unavailable_reason(tiny) is None for view in shown)
@@ -127,7 +128,7 @@ class BrokenView(OverviewView):
 
 def test_tabs_are_built_when_first_opened_and_a_broken_view_says_why(tiny, monkeypatch):
     monkeypatch.setattr("dashboard.app.VIEWS", (OverviewView, BrokenView))
-    tabs = _main_tabs(build_app(tiny))
+    tabs = main_tabs(build_app(tiny))
     assert [t.name for t in tabs] == ["Overview", "Broken"]
     assert "Building the Broken tab" in str(tabs[1].select(pn.pane.HTML)[0].object)
     tabs.active = 1
@@ -178,12 +179,7 @@ def test_patient_profile_lists_the_subjects_data_check_findings(tmp_path):
     assert not any("Data checks" in str(getattr(p, "object", "")) for p in view._profile(healthy))
 
 
-def _main_tabs(template) -> pn.Tabs:
-    """The main area's tabs (after the print header, any data notice and the banner)."""
-    return next(o for o in template.main if isinstance(o, pn.Tabs))
-
-
 def _banner(template):
     """The banner: the pane just above the tabs."""
     main = list(template.main)
-    return main[main.index(_main_tabs(template)) - 1]
+    return main[main.index(main_tabs(template)) - 1]

@@ -82,4 +82,4 @@ def test_download_as_notebook_has_the_provenance_header_and_runs(tmp_path):
     executed.cells.append(nbformat.v4.new_code_cell(f"data.to_pickle({str(tmp_path / 'data.pkl')!r})"))
     NotebookClient(executed, kernel_name="python3", timeout=300).execute()
     assert executed.cells[1].outputs[-1]["output_type"] == "execute_result"  # the table is shown
-    pd.testing.assert_frame_equal(pd.read_pickle(tmp_path / "data.pkl"), view.current_table()[0])
+    pd.testing.assert_frame_equal(pd.read_pickle(tmp_path / "data.pkl"), view.current_table1())

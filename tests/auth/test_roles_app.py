@@ -14,6 +14,7 @@ from dashboard.auth.roles import AUDIT_TAB, ROLES
 from dashboard.model.pooling import pooled
 from dashboard.store import TrialStore
 from dashboard.views.downloads import DataDownloadView
+from tests.conftest import main_tabs
 
 PATIENT_LEVEL_TEXT = ("Per-patient adverse events", "Event listing", "Swimmer plot", "Patient profile")
 
@@ -24,7 +25,7 @@ def tab_titles(store: TrialStore) -> list[str]:
 
 
 def open_every_tab(template) -> pn.Tabs:
-    tabs = template.main[1]
+    tabs = main_tabs(template)
     for index in range(len(tabs)):
         tabs.active = index
     return tabs
@@ -58,7 +59,7 @@ def test_each_role_gets_only_its_tabs(tiny, name):
     shown, _ = available_views(tiny, role)
     store = TrialStore(tiny)
     template = build_app(tiny, store=store, role=role)
-    assert tab_titles(store) == [view.title for view in shown] and len(template.main[1]) == len(shown)
+    assert tab_titles(store) == [view.title for view in shown] and len(main_tabs(template)) == len(shown)
     assert all(role.allows_tab(title) for title in tab_titles(store))
     if role.tabs is None:
         assert tab_titles(store) == [view.title for view in available_views(tiny)[0]]
@@ -87,7 +88,7 @@ def test_the_closed_role_sees_listings_and_profiles_but_no_data_downloads(tiny):
     assert "Per-patient adverse events" in shown and "Event listing" in shown
     sidebar = pn.Column(*template.sidebar)
     assert "Arm" in [w.name for w in sidebar.select(pn.widgets.MultiChoice)]
-    assert not [w for w in sidebar.select(pn.widgets.FileDownload)]
+    assert [w.label for w in sidebar.select(pn.widgets.FileDownload)] == ["Save meeting pack"]  # no data downloads
 
 
 def test_the_analyst_downloads_the_filtered_data_with_cut_and_filters(tiny, audit):
@@ -95,7 +96,7 @@ def test_the_analyst_downloads_the_filtered_data_with_cut_and_filters(tiny, audi
     template = build_app(tiny, store=store, role=ROLES["analyst"], audit=audit)
     store.sites = ["01"]
     downloads = {d.label: d for d in pn.Column(*template.sidebar).select(pn.widgets.FileDownload)}
-    assert set(downloads) == {"Subjects (ADSL)", "Adverse events (ADAE)", "Responses (ADRS)"}
+    assert set(downloads) == {"Subjects (ADSL)", "Adverse events (ADAE)", "Responses (ADRS)", "Save meeting pack"}
     text = downloads["Subjects (ADSL)"].callback().getvalue()
     assert "# Data cut 2017-06-30" in text and "sites=01" in text
     rows = [line for line in text.splitlines() if not line.startswith("#")][1:]
@@ -119,10 +120,10 @@ def test_the_data_manager_sees_data_quality_and_the_audit_trail_only(tiny, audit
 def test_tabs_filters_and_exports_are_audited(tiny, audit):
     store = TrialStore(tiny)
     template = build_app(tiny, store=store, role=ROLES["closed"], audit=audit)
-    tabs = template.main[1]
+    tabs = main_tabs(template)
     tabs.active = tab_titles(store).index("Adverse events")
     store.sites = ["02"]
-    (download,) = [d for d in tabs[tabs.active].select(pn.widgets.FileDownload)]
+    download = tabs[tabs.active].select(pn.widgets.FileDownload)[0]  # the incidence table's CSV
     download._clicks += 1
     events = [json.loads(line) for line in audit.log.path.read_text().splitlines()]
     assert [e["event"] for e in events] == ["session-start", "tab-opened", "filters-applied", "export"]
