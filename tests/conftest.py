@@ -133,3 +133,20 @@ def main_tabs(template):
     import panel as pn
 
     return next(o for o in template.main if isinstance(o, pn.Tabs))
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """The one Chromium of the test session (Debian's; skipped loudly where none exists). Playwright's
+    sync API runs an event loop while it is open, so a second one in the same worker fails: every
+    browser test (ui, auth, notebooks) shares this one."""
+    from tests.ui.conftest import CHROMIUM, CHROMIUM_ARGS
+
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"NO CHROMIUM at {CHROMIUM}: browser tests skipped (install Debian's chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        yield browser
+        browser.close()

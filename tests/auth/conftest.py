@@ -94,20 +94,6 @@ def server(users_file):
     running.stop()
 
 
-@pytest.fixture(scope="module")
-def browser():
-    from tests.ui.conftest import CHROMIUM, CHROMIUM_ARGS
-
-    if not Path(CHROMIUM).exists():
-        pytest.skip(f"NO CHROMIUM at {CHROMIUM}: browser tests skipped (install Debian's chromium)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        yield browser
-        browser.close()
-
-
 @pytest.fixture
 def page(browser):
     """A fresh 1366x768 page (own cookies); the test fails if the page logs a console error or throws."""

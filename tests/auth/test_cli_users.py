@@ -18,30 +18,39 @@ PASSWORD = "correct horse battery"
 
 
 def run_in_terminal(args: list[str], answers: list[str], timeout: float = 60) -> tuple[int, str]:
-    """Run `python -m dashboard ARGS` on a pseudo-terminal, typing each answer after each prompt ending
-    in ': '; returns the exit status and everything the terminal showed."""
-    pid, fd = pty.fork()
-    if pid == 0:  # child: the pty is its controlling terminal, as for a person at a terminal
-        os.chdir(ROOT)
-        os.environ["PYTHONPATH"] = str(ROOT)
-        os.execv(sys.executable, [sys.executable, "-m", "dashboard", *args])
+    """Run `python -m dashboard ARGS` with a pseudo-terminal as its controlling terminal (util-linux
+    `setsid --ctty`; no fork of this threaded test process), typing each answer after each prompt ending
+    in ': '; returns the exit status and everything the terminal showed. A child still running at
+    `timeout` is killed and the test fails."""
+    primary, secondary = pty.openpty()
+    process = subprocess.Popen(["setsid", "--ctty", "--wait", sys.executable, "-m", "dashboard", *args],
+                               stdin=secondary, stdout=secondary, stderr=secondary, cwd=ROOT,
+                               env={**os.environ, "PYTHONPATH": str(ROOT)})
+    os.close(secondary)
     shown, pending, deadline = b"", list(answers), time.monotonic() + timeout
     while time.monotonic() < deadline:
-        ready, _, _ = select.select([fd], [], [], 0.5)
+        ready, _, _ = select.select([primary], [], [], 0.5)
         if not ready:
+            if process.poll() is not None:
+                break
             continue
         try:
-            chunk = os.read(fd, 4096)
+            chunk = os.read(primary, 4096)
         except OSError:  # the child closed the terminal
             break
         if not chunk:
             break
         shown += chunk
         if pending and shown.rstrip().endswith(b":"):
-            os.write(fd, (pending.pop(0) + "\n").encode())
-    _, status = os.waitpid(pid, 0)
-    os.close(fd)
-    return os.waitstatus_to_exitcode(status), shown.decode(errors="replace")
+            os.write(primary, (pending.pop(0) + "\n").encode())
+    os.close(primary)
+    try:
+        return process.wait(timeout=max(1.0, deadline - time.monotonic())), shown.decode(errors="replace")
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+        raise AssertionError(f"`{' '.join(args)}` still running after {timeout} s; the terminal showed:\n"
+                             + shown.decode(errors="replace")) from None
 
 
 def test_users_add_prompts_without_echo_and_writes_only_a_hash(tmp_path):

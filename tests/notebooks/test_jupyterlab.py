@@ -8,7 +8,6 @@ import json
 import re
 import os
 import secrets
-import shutil
 import socket
 import subprocess
 import sys
@@ -24,9 +23,6 @@ from dashboard.store import TrialStore
 
 pytestmark = [pytest.mark.ui, pytest.mark.slow]
 ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run"]
 # Offline, Panel 1.9 still asks the CDN for a few component stylesheets in a notebook even with
 # pn.extension(inline=True) (theme/default.css, markdown.css...): cosmetic only, the widgets work (asserted below).
 OFFLINE_CDN_CSS = re.compile(r"https://cdn\.holoviz\.org/panel/[^ ]+\.css(\?v=[0-9.]+)?$")
@@ -82,10 +78,8 @@ def lab(tmp_path):
             proc.kill()
 
 
-def test_panel_widgets_are_live_both_ways_in_jupyterlab(lab):
-    if not Path(CHROMIUM).exists():
-        pytest.skip(f"NO CHROMIUM at {CHROMIUM}: the JupyterLab test cannot run (install Debian's chromium)")
-    from playwright.sync_api import expect, sync_playwright
+def test_panel_widgets_are_live_both_ways_in_jupyterlab(lab, browser):
+    from playwright.sync_api import expect
 
     store = TrialStore(load_bundled())
     expected = {}
@@ -96,9 +90,9 @@ def test_panel_widgets_are_live_both_ways_in_jupyterlab(lab):
 
     base, token = lab
     errors: list[str] = []
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": 1300, "height": 900})
+    context = browser.new_context(viewport={"width": 1300, "height": 900})
+    try:
+        page = context.new_page()
         page.on("console", lambda m: m.type == "error" and errors.append(f"{m.text} {m.location.get('url', '')}"))
         page.on("pageerror", lambda e: errors.append(str(e)))
         page.on("requestfailed", lambda r: errors.append(f"request failed: {r.url}"))
@@ -127,5 +121,6 @@ def test_panel_widgets_are_live_both_ways_in_jupyterlab(lab):
         expect(select).to_have_value("Safety", timeout=60_000)
         expect(patients).to_contain_text(expected["Safety"], timeout=60_000)
         page.screenshot(path=str(Path(os.environ.get("TRIAL_DASHBOARD_NOTEBOOK_HTML", "/tmp")) / "jupyterlab_live.png"))
-        browser.close()
+    finally:
+        context.close()
     assert [e for e in errors if not OFFLINE_CDN_CSS.search(e)] == []

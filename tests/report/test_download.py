@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from concurrent.futures import ThreadPoolExecutor
 
 from dashboard.model.pooling import pooled
 from dashboard.report.download import MeetingPackView, PrintHeaderView, print_stylesheet
@@ -14,7 +15,8 @@ def test_button_builds_the_pack_for_the_current_filters(tiny):
     store.param.update(population="Safety", sites=["01", "02"])
     view = MeetingPackView(store=store, fmt="html")
     view.__panel__()
-    asyncio.run(view._build())
+    with ThreadPoolExecutor(1) as pool:  # own thread: an open Playwright (browser tests) runs a loop on this one
+        pool.submit(asyncio.run, view._build()).result()
     assert view._save.visible and not view._button.disabled and not view._progress.visible
     assert view._save.filename == "NCT02241018_meeting-pack_closed_cut2017-06-30.html"
     html = view._save.file.getvalue().decode()

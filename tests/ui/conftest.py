@@ -73,18 +73,6 @@ def app_url():
     proc.wait(timeout=10)
 
 
-@pytest.fixture(scope="session")
-def browser():
-    if not Path(CHROMIUM).exists():
-        pytest.skip(f"NO CHROMIUM at {CHROMIUM}: browser tests skipped (install Debian's chromium)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        yield browser
-        browser.close()
-
-
 @pytest.fixture
 def page(browser):
     """A fresh 1366x768 page; the test fails if the page logs a console error or throws."""
