@@ -178,8 +178,6 @@ def available_views(dataset: TrialDataset, role: Role | None = None) -> tuple[li
             shown.append(view)
         else:
             hidden[view.title] = reason
-    if role is not None and role.tabs is not None:  # in the role's own order (its first tab opens first)
-        shown.sort(key=lambda view: role.tabs.index(view.title))
     return shown, hidden
 
 

@@ -40,7 +40,7 @@ ROLES: dict[str, Role] = {role.name: role for role in (
     Role("analyst", "as closed, plus downloads of listings and data",
          tabs=None, pooled=False, arm_filter=True, patient_level=True, data_downloads=True),
     Role("data-manager", "data quality findings with subject ids, enrollment and the audit trail; no results by arm",
-         tabs=("Data quality", "Enrollment", AUDIT_TAB), pooled=False, arm_filter=False, patient_level=True,
+         tabs=("Enrollment", "Data quality", AUDIT_TAB), pooled=False, arm_filter=False, patient_level=True,
          data_downloads=False),
 )}
 """The roles by name (the names written in the users file)."""

@@ -24,7 +24,6 @@ from .tables import DataTable
 from .theme import BACKGROUND, FRAME, HTML_CSS, SURFACE, TEXT, legible
 
 TABLE_MAX_ROWS, TABLE_ROW_PX, NAME_COLUMN_PX = 12, 34, 260
-CHART_MIN_PX = 640  # the site bars' least width: whole site names plus readable bars
 # Site table columns frozen at the left: they say which site a row is while the rest scrolls sideways.
 FROZEN_SITE_COLUMNS = ("Site", "Name")
 FORECAST_COLOR = "#7B3294"
@@ -182,9 +181,9 @@ class EnrollmentView(TabView):
             accrual,
             help_text,
             pn.pane.Markdown("### Sites", margin=(10, 10, 0, 10)),
-            # Side by side on wide screens; the map wraps below the bars on a laptop.
-            pn.FlexBox(pn.Column(chart, min_width=CHART_MIN_PX, styles={"flex": f"1 1 {CHART_MIN_PX}px"}), site_map,
-                       gap="12px", sizing_mode="stretch_width"),
+            # The map below the bars: a FlexBox holding both (to wrap them) made Panel drop the updates of
+            # every tab built after this one when Enrollment was the first tab (a data manager's page).
+            pn.Column(chart, site_map, sizing_mode="stretch_width"),
             pn.Column(pn.pane.Markdown(pn.bind(self._table_caption, subjects), margin=(0, 10)), table,
                       sizing_mode="stretch_width", visible=shown),
             pn.pane.Markdown("### Monthly accrual", margin=(10, 10, 0, 10), visible=shown),

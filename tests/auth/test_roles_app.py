@@ -111,7 +111,7 @@ def test_the_data_manager_sees_data_quality_and_the_audit_trail_only(tiny, audit
     role = ROLES["data-manager"]
     store = TrialStore(tiny)
     template = build_app(tiny, store=store, role=role, audit=SessionAudit(audit.log, "dora", role.name, "s-2"))
-    assert tab_titles(store) == ["Data quality", "Enrollment", AUDIT_TAB]
+    assert tab_titles(store) == ["Enrollment", "Data quality", AUDIT_TAB]
     tabs = open_every_tab(template)
     (table,) = [t for t in tabs.select(pn.widgets.Tabulator) if t.name == "audit-trail"]
     assert "mallory" in set(table.value["user"]) and "sign-in-failed" in set(table.value["event"])
