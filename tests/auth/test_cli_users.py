@@ -19,8 +19,8 @@ PASSWORD = "correct horse battery"
 
 def run_in_terminal(args: list[str], answers: list[str], timeout: float = 60) -> tuple[int, str]:
     """Run `python -m dashboard ARGS` with a pseudo-terminal as its controlling terminal (util-linux
-    `setsid --ctty`; no fork of this threaded test process), typing each answer after each prompt ending
-    in ': '; returns the exit status and everything the terminal showed. A child still running at
+    `setsid --ctty`; no fork of this threaded test process), typing each answer after each new prompt
+    ending in ': '; returns the exit status and everything the terminal showed. A child still running at
     `timeout` is killed and the test fails."""
     primary, secondary = pty.openpty()
     process = subprocess.Popen(["setsid", "--ctty", "--wait", sys.executable, "-m", "dashboard", *args],
@@ -28,6 +28,7 @@ def run_in_terminal(args: list[str], answers: list[str], timeout: float = 60) ->
                                env={**os.environ, "PYTHONPATH": str(ROOT)})
     os.close(secondary)
     shown, pending, deadline = b"", list(answers), time.monotonic() + timeout
+    answered_at = 0  # an answer goes only to a prompt shown after the previous answer
     while time.monotonic() < deadline:
         ready, _, _ = select.select([primary], [], [], 0.5)
         if not ready:
@@ -41,8 +42,9 @@ def run_in_terminal(args: list[str], answers: list[str], timeout: float = 60) ->
         if not chunk:
             break
         shown += chunk
-        if pending and shown.rstrip().endswith(b":"):
+        if pending and shown.endswith(b": ") and shown[answered_at:].strip():
             os.write(primary, (pending.pop(0) + "\n").encode())
+            answered_at = len(shown)
     os.close(primary)
     try:
         return process.wait(timeout=max(1.0, deadline - time.monotonic())), shown.decode(errors="replace")

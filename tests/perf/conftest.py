@@ -1,4 +1,4 @@
-"""The browser fixtures of tests/ui (Debian Chromium; a page that fails on console errors), shared here."""
+"""The page fixture of tests/ui (a page of the session Chromium that fails on console errors), shared here."""
 
 from __future__ import annotations
 
@@ -9,5 +9,4 @@ _spec = importlib.util.spec_from_file_location("ui_fixtures", Path(__file__).par
 ui_fixtures = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(ui_fixtures)
 
-browser = ui_fixtures.browser
 page = ui_fixtures.page

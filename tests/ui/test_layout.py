@@ -71,7 +71,7 @@ def test_empty_selection_shows_the_banner_without_table_skeletons(page, app_url)
     count_shown = f"""(selector) => ({DEEP_QUERY_JS})(selector).filter({SHOWN_JS}).length"""
     opened = []
     for label in open_every_tab(page):
-        if label.startswith("Data quality"):  # about the data, not the selection
+        if label.startswith(("Data quality", "Site risk")):  # the data and every site, not the selection
             continue
         opened.append(label)
         assert page.evaluate(count_shown, "table, .tabulator") == 0, f"table skeleton under the banner on {label}"

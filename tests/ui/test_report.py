@@ -25,8 +25,10 @@ def test_download_button_gives_the_pack_for_the_current_filters(page, app_url, t
     expect(button).to_be_visible(timeout=TIMEOUT)
     expect(page.locator(".exec-summary")).to_contain_text("Evaluable population", timeout=TIMEOUT)
     button.click()
+    status = page.get_by_text(re.compile(r"^(Building: |Ready for |The meeting pack could not be built)"))
+    expect(status, "the server never took the click").to_be_visible(timeout=TIMEOUT)
     save = page.get_by_role("button", name="Save meeting pack")
-    expect(save).to_be_visible(timeout=BUILD_TIMEOUT)
+    expect(save, "no pack to save; the status line says why").to_be_visible(timeout=BUILD_TIMEOUT)
     with page.expect_download(timeout=TIMEOUT) as download:
         save.click()
     path = tmp_path / download.value.suggested_filename

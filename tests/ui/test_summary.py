@@ -7,11 +7,9 @@ import re
 
 from playwright.sync_api import expect
 
+from tests.ui.pages import tab
+
 TIMEOUT = 60_000
-
-
-def main_tab(page, title: str):
-    return page.locator(".bk-tab", has_text=re.compile(rf"^{re.escape(title)}$")).first
 
 
 def test_summary_is_at_the_top_of_the_overview_within_a_laptop_viewport(page, app_url):
@@ -26,7 +24,7 @@ def test_summary_is_at_the_top_of_the_overview_within_a_laptop_viewport(page, ap
     # Nothing of the Overview comes before it: the first card sits below the summary.
     card = page.locator(".card").first.bounding_box()
     assert card["y"] >= box["y"] + box["height"], (card, box)
-    expect(main_tab(page, "Overview")).to_have_class(re.compile(r"\bbk-active\b"))
+    expect(tab(page, "Overview")).to_have_class(re.compile(r"\bbk-active\b"))
 
 
 def test_summary_links_open_their_tabs(page, app_url):
@@ -34,10 +32,10 @@ def test_summary_links_open_their_tabs(page, app_url):
     summary = page.locator(".exec-summary")
     expect(summary).to_be_visible(timeout=TIMEOUT)
     summary.get_by_role("button", name="Adverse events tab →").first.click()
-    expect(main_tab(page, "Adverse events")).to_have_class(re.compile(r"\bbk-active\b"), timeout=TIMEOUT)
-    expect(page.get_by_text("Incidence and signals", exact=True)).to_be_visible(timeout=TIMEOUT)
-    main_tab(page, "Overview").click()
+    expect(tab(page, "Adverse events")).to_have_class(re.compile(r"\bbk-active\b"), timeout=TIMEOUT)
+    expect(tab(page, "Incidence and signals")).to_be_visible(timeout=TIMEOUT)
+    tab(page, "Overview").click()
     expect(summary).to_be_visible(timeout=TIMEOUT)
     summary.get_by_role("button", name="Enrollment tab →").click()
-    expect(main_tab(page, "Enrollment")).to_have_class(re.compile(r"\bbk-active\b"), timeout=TIMEOUT)
-    expect(main_tab(page, "Overview")).not_to_have_class(re.compile(r"\bbk-active\b"))
+    expect(tab(page, "Enrollment")).to_have_class(re.compile(r"\bbk-active\b"), timeout=TIMEOUT)
+    expect(tab(page, "Overview")).not_to_have_class(re.compile(r"\bbk-active\b"))
