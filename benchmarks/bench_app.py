@@ -19,7 +19,6 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "tests" / "ui"))
 
 RUNS = 20
 
@@ -76,10 +75,11 @@ def filter_changes(store) -> list[float]:
 
 def cold_start(command: list[str], url_path: str, ready_selector: str, cwd: Path) -> float:
     """Seconds from launching the server process to `ready_selector` visible in Chromium."""
-    from conftest import CHROMIUM, CHROMIUM_ARGS, _free_port
+    from tests.conftest import CHROMIUM, CHROMIUM_ARGS
+    from tests.net import free_port
     from playwright.sync_api import sync_playwright
 
-    port = _free_port()
+    port = free_port()
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
         page = browser.new_page(viewport={"width": 1366, "height": 768})

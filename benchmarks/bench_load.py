@@ -131,8 +131,8 @@ def main() -> None:
     parser.add_argument("--num-procs", type=int, default=1)
     parser.add_argument("--ramp", type=float, default=1.0, help="seconds between two sessions opening")
     args = parser.parse_args()
-    sys.path.insert(0, str(ROOT / "tests" / "ui"))
-    from conftest import _free_port
+    sys.path.insert(0, str(ROOT))
+    from tests.net import free_port
 
     import panel.models  # noqa: F401  (the client must know the document's Panel model types)
     import panel.models.location  # noqa: F401
@@ -141,7 +141,7 @@ def main() -> None:
 
     AddressBar(query="").get_root()  # defines the address bar's Bokeh model, as the server does
 
-    port = _free_port()
+    port = free_port()
     server = serve(args.data, port, args.num_procs)
     try:
         urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=600).read()  # warm: the first page

@@ -30,7 +30,8 @@ def main() -> None:
     from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
     from playwright.sync_api import sync_playwright
 
-    from tests.ui.conftest import CHROMIUM, CHROMIUM_ARGS, serve_app
+    from tests.conftest import CHROMIUM, CHROMIUM_ARGS
+    from tests.ui.conftest import serve_app
     from tests.ui.pages import choose, open_tab
 
     proc, url = serve_app()

@@ -154,14 +154,15 @@ def _response_by_visit(view):
 
 def _transitions(view):
     imports, code = _status()
-    start, end = transition_visits(view.store.dataset)
+    transitions = view.sections["Transitions"]
+    start, end = transitions.start, transitions.end
     return (imports + ["from dashboard.transforms.response import response_transitions"],
             code + f"\ndata = response_transitions(status, {start!r}, {end!r}, arms)")
 
 
 def _subgroups(view):
     imports, code = _status()
-    visit = primary_response_visit(view.store.dataset)
+    visit = view.sections["Subgroups"].visit
     return (imports + ["from dashboard.config import RESPONSE_SUBGROUPS, SUBGROUP_MIN_LEVEL_SIZE",
                        "from dashboard.transforms.response import control_arm, subgroup_response_differences"],
             code + textwrap.dedent(f"""
@@ -178,7 +179,7 @@ def _swimmer(view):
 
 
 def _time_to_event(view):
-    paramcd = default_endpoint(view.store.dataset)
+    paramcd = view.sections["Time to event"].endpoint
     return (["from dashboard.transforms.survival import cumulative_incidence, km_by_arm, tte_data, tte_parameters"],
             textwrap.dedent(f"""\
                 tte = tte_data(subjects, dataset.adtte, {paramcd!r})
@@ -248,32 +249,9 @@ def _files(view):
 
 def primary_response_visit(dataset: TrialDataset) -> str:
     """The visit the response views compare at first (the protocol's primary day, else the last visit)."""
-    from .transforms.response import response_visits
-    from .views.response import primary_visit
+    from .transforms.response import primary_visit, response_visits
 
     return primary_visit(response_visits(dataset.adrs), dataset.info.primary_visit_day)
-
-
-def transition_visits(dataset: TrialDataset) -> tuple[str, str]:
-    """The (from, to) visits the Transitions view opens with."""
-    from .transforms.response import response_visits
-    from .views.response import primary_visit
-
-    visits = response_visits(dataset.adrs)
-    names = visits["AVISIT"].tolist()
-    end = primary_visit(visits, dataset.info.durable_visit_day)
-    start = primary_visit(visits, dataset.info.primary_visit_day)
-    if start == end:
-        start = names[max(0, names.index(end) - 1)]
-    return start, end
-
-
-def default_endpoint(dataset: TrialDataset) -> str:
-    """The time-to-event parameter the Time to event view opens with."""
-    from .transforms.survival import tte_parameters
-
-    codes = tte_parameters(dataset.adtte)["PARAMCD"]
-    return next((c for c in ("FFS", "OS", "PFS") if c in set(codes)), codes.iloc[0])
 
 
 # --- what each view shows (the view's own computation) ---------------------------------------------
@@ -297,16 +275,12 @@ def _shown_balance(transform: str, setting: str | None = None):
     return shown
 
 
-def _subjects_arms(store):
-    subjects = store.subjects()
-    return subjects, [a for a in store.dataset.arms if a in set(subjects["ARM"])]
-
-
 def _shown_response_by_visit(view):
     from .transforms.response import overall_response_by_visit
     from .views.response import response_status
 
-    subjects, arms = _subjects_arms(view.store)
+    subjects = view.store.subjects()
+    arms = [a for a in view.store.dataset.arms if a in set(subjects["ARM"])]
     return overall_response_by_visit(response_status(view.store), arms)
 
 
@@ -327,11 +301,8 @@ def _element_frames(obj, element_type) -> list[pd.DataFrame]:
 def _shown_transitions(view):
     import holoviews as hv
 
-    from .views.response import TransitionsView
-
-    subjects, _ = _subjects_arms(view.store)
-    start, end = transition_visits(view.store.dataset)
-    drawn = TransitionsView(store=view.store)._render(subjects, start, end)
+    transitions = view.sections["Transitions"]
+    drawn = transitions._render(view.store.subjects(), transitions.start, transitions.end)
     heat = pd.concat(_element_frames(drawn, hv.HeatMap), ignore_index=True)
     return heat[["ARM", "FROM", "TO", "n", "pct_of_from"]]
 
@@ -339,10 +310,8 @@ def _shown_transitions(view):
 def _shown_subgroups(view):
     import holoviews as hv
 
-    from .views.response import SubgroupView
-
-    subjects, _ = _subjects_arms(view.store)
-    drawn = SubgroupView(store=view.store)._render(subjects, primary_response_visit(view.store.dataset))
+    subgroups = view.sections["Subgroups"]
+    drawn = subgroups._render(view.store.subjects(), subgroups.visit)
     # estimable rows are drawn as points, the others as "not estimable" labels; "Row" is the order drawn
     rows = [f for f in _element_frames(drawn, hv.Scatter) + _element_frames(drawn, hv.Labels) if "SUBGROUP" in f]
     rows = pd.concat(rows).sort_values("Row", ascending=False)
@@ -353,9 +322,7 @@ SUBGROUP_COLUMNS = ["SUBGROUP", "LEVEL", "n_t", "N_t", "n_c", "N_c", "diff", "di
 
 
 def _shown_swimmer(view):
-    from .views.swimmer import SwimmerView
-
-    lanes = SwimmerView(store=view.store).lanes()
+    lanes = view.sections["Swimmer plot"].lanes()
     # the view's sort keys, and a "No assessment" best response when the data have no response assessments
     return lanes.drop(columns=["best_rank", "arm_rank", *([] if view.store.dataset.has("adrs") else ["BEST"])])
 
@@ -363,9 +330,8 @@ def _shown_swimmer(view):
 def _shown_time_to_event(view):
     import holoviews as hv
 
-    from .views.survival import SurvivalView
-
-    drawn = SurvivalView(store=view.store)._render(view.store.subjects(), default_endpoint(view.store.dataset))
+    survival = view.sections["Time to event"]
+    drawn = survival._render(view.store.subjects(), survival.endpoint)
     return pd.concat(_element_frames(drawn, hv.Curve), ignore_index=True).drop(columns="Months")
 
 
@@ -438,8 +404,8 @@ PARTS: tuple[Part, ...] = (
 
 def parts_of(view) -> list[Part]:
     """The parts (sub-tabs) of a tab view that its dataset can show."""
-    dataset = view.store.dataset
-    return [p for p in PARTS if p.tab == view.title and p.available(dataset)]
+    dataset, sections = view.store.dataset, getattr(view, "sections", None)
+    return [p for p in PARTS if p.tab == view.title and p.available(dataset) and (sections is None or p.name in sections)]
 
 
 def part_named(view, name: str) -> Part:

@@ -105,16 +105,15 @@ class TrialStore(FilterParameters):
         return True
 
     @classmethod
-    def from_url(cls, dataset: TrialDataset, url_or_query: str) -> "TrialStore":
-        """A store with the filters of a shared dashboard link (a full URL or its `?query`) on `dataset`.
-
-        Values the dataset does not know are skipped with a warning, as the dashboard does.
-        """
+    def from_url(cls, dataset: TrialDataset, url_or_query: str, series: TrialSeries | None = None) -> "TrialStore":
+        """A store with the filters of a shared dashboard link (a full URL or its `?query`) on `dataset` (one
+        cut of `series`, when given). Values the dataset does not know are skipped with a warning, as the
+        dashboard does."""
         from .links import apply_query  # links imports this module
 
         text = str(url_or_query)
         query = urlsplit(text).query if "://" in text else text.lstrip("?")
-        store = cls(dataset)
+        store = cls(dataset, series=series)
         for problem in apply_query(store, dict(parse_qsl(query))):
             warnings.warn(problem, stacklevel=2)
         return store
@@ -140,11 +139,18 @@ class TrialStore(FilterParameters):
         """`compute(filter_spec)` for the current filters, computed once per filter spec and `key`: the one
         cache of a session's derived data (the least recently used values are dropped)."""
         spec = self.filter_spec
-        entry = (spec, key)
+        return self._remember((spec, key), lambda: compute(spec))
+
+    def memo_unfiltered(self, key: Hashable, compute: Callable[[], T]) -> T:
+        """`compute()` once per `key`, in the same cache as `memo`, for a value the filters do not change (one
+        that compares every site, or two data cuts); `key` names what it depends on (e.g. the cut dates)."""
+        return self._remember((None, key), compute)
+
+    def _remember(self, entry: Hashable, compute: Callable[[], T]) -> T:
         if entry in self._memo:
             self._memo.move_to_end(entry)
             return self._memo[entry]
-        value = compute(spec)
+        value = compute()
         self._memo[entry] = value
         if len(self._memo) > MEMO_ENTRIES:
             self._memo.popitem(last=False)
@@ -195,6 +201,12 @@ class TrialStore(FilterParameters):
     def cutoff(self) -> dt.date:
         """The data cut date: shown on every page and export."""
         return self.dataset.cutoff.date()
+
+    def compared_subjects(self) -> pd.DataFrame | None:
+        """ADSL rows of the compared cut that the current filters select (None without a compared cut)."""
+        if self.compared is None:
+            return None
+        return self.memo(("compared subjects", self.compare), lambda spec: filter_subjects(self.compared.adsl, spec))
 
     @property
     def compared(self) -> TrialDataset | None:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import shutil
 from pathlib import Path
 
 import pandas as pd
@@ -97,6 +99,8 @@ def bundled():
 
 # ../shared next to the repository: the publication's numbers and public CDISC data the tests check against.
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
+EXTERNAL = SHARED / "data" / "external"  # public CDISC studies
+PILOT = EXTERNAL / "cdiscpilot01_adam"  # the CDISC pilot (ADaM, SAS transport files, three arms)
 
 
 def shared_path(*parts: str) -> Path:
@@ -135,13 +139,19 @@ def main_tabs(template):
     return next(o for o in template.main if isinstance(o, pn.Tabs))
 
 
+# Debian's Chromium (never a downloaded browser build) and its flags for tests.
+CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--disable-quic", "--no-first-run"]
+# Console messages that are not application errors (Bokeh dev warnings about websockets closing at teardown).
+IGNORED_CONSOLE = ("WebSocket connection to", "[bokeh] Lost websocket")
+
+
 @pytest.fixture(scope="session")
 def browser():
     """The one Chromium of the test session (Debian's; skipped loudly where none exists). Playwright's
     sync API runs an event loop while it is open, so a second one in the same worker fails: every
-    browser test (ui, auth, notebooks) shares this one."""
-    from tests.ui.conftest import CHROMIUM, CHROMIUM_ARGS
-
+    browser test (ui, auth, notebooks, perf) shares this one."""
     if not Path(CHROMIUM).exists():
         pytest.skip(f"NO CHROMIUM at {CHROMIUM}: browser tests skipped (install Debian's chromium)")
     from playwright.sync_api import sync_playwright
@@ -150,3 +160,18 @@ def browser():
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
         yield browser
         browser.close()
+
+
+@pytest.fixture
+def page(browser):
+    """A fresh 1366x768 page; the test fails if the page logs a console error, throws, or opens a dialog
+    (dismissed)."""
+    context = browser.new_context(viewport={"width": 1366, "height": 768})
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("console", lambda m: m.type == "error" and not m.text.startswith(IGNORED_CONSOLE) and errors.append(m.text))
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.on("dialog", lambda d: (errors.append(f"a {d.type} dialog: {d.message}"), d.dismiss()))
+    yield page
+    context.close()
+    assert not errors, f"browser console errors or dialogs: {errors}"

@@ -163,20 +163,20 @@ def test_every_tab_says_how_many_of_its_records_data_checks_left_out(tmp_path):
 
 def test_patient_profile_lists_the_subjects_data_check_findings(tmp_path):
     """The profile of a subject with a left-out AE (onset after death) lists that finding."""
-    from dashboard.views.swimmer import SwimmerView
+    from dashboard.views.swimmer import patient_profile
 
     bundled = load_bundled()
     dead = bundled.adsl.loc[bundled.adsl["DTHDT"].notna()].iloc[0]
     after_death = bundled.adae.loc[bundled.adae["USUBJID"] == dead["USUBJID"]].iloc[[0]].assign(
         ASTDT=dead["DTHDT"] + pd.Timedelta(days=3))
     write_dataset(replace(bundled, adae=pd.concat([bundled.adae, after_death], ignore_index=True)), tmp_path)
-    view = SwimmerView(store=TrialStore(load_dataset(tmp_path)))
-    profile = view._profile(dead["USUBJID"])
+    dataset = load_dataset(tmp_path)
+    profile = patient_profile(dataset, dead["USUBJID"])
     findings = profile.select(pn.widgets.Tabulator)[-1].value
     assert list(findings["Dataset"]) == ["ADAE"] and findings["Column"].iloc[0] == "ASTDT"
     assert "death" in findings["Rule"].iloc[0].lower()
     healthy = bundled.adsl.loc[bundled.adsl["DTHDT"].isna() & (bundled.adsl["RANDFL"] == "Y"), "USUBJID"].iloc[0]
-    assert not any("Data checks" in str(getattr(p, "object", "")) for p in view._profile(healthy))
+    assert not any("Data checks" in str(getattr(p, "object", "")) for p in patient_profile(dataset, healthy))
 
 
 def _banner(template):

@@ -28,7 +28,7 @@ from ..views.balance import BalanceView
 from ..views.data_quality import findings_frame, left_out_frame, provenance_frame, status_text
 from ..views.enrollment import PERFORMANCE_TITLES, consort_html
 from ..views.escape import escape_html
-from ..views.response import primary_visit, response_status
+from ..views.response import response_status
 from ..views.safety import SafetyView
 from ..views.summary import ExecutiveSummaryView
 from ..views.survival import endpoint_names, uses_competing_risks
@@ -256,7 +256,7 @@ def response(ctx: PackContext) -> str:
 def _forest(ctx: PackContext, status: pd.DataFrame) -> str:
     dataset, subjects = ctx.dataset, ctx.subjects
     visits = rs.response_visits(dataset.adrs)
-    visit = primary_visit(visits, dataset.info.primary_visit_day)
+    visit = rs.primary_visit(visits, dataset.info.primary_visit_day)
     control = rs.control_arm(ctx.arms)
     treatment = next(a for a in ctx.arms if a != control)
     sub = rs.subgroup_response_differences(status, subjects, visit, treatment, control, RESPONSE_SUBGROUPS,

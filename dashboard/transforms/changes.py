@@ -86,6 +86,14 @@ def change_counts(listing: pd.DataFrame, by: str | None = None) -> pd.DataFrame:
     return counts.rename_axis("CATEGORY").reset_index().astype({c: int for c in counts.columns})
 
 
+def changes_of_patients(listing: pd.DataFrame, subjects: pd.DataFrame, randomized: pd.DataFrame) -> pd.DataFrame:
+    """The rows of a `change_listing` about the `subjects` (the filtered patients), and about patients no
+    longer among the `randomized` of the later cut (no filter can select them, and their removal is news)."""
+    _require(listing, "change listing", ("USUBJID",))
+    keep = listing["USUBJID"].isin(set(subjects["USUBJID"])) | ~listing["USUBJID"].isin(set(randomized["USUBJID"]))
+    return listing.loc[keep].reset_index(drop=True)
+
+
 def headline_change(before: Tables, after: Tables, flag: str = "DTHFL") -> tuple[int, int]:
     """(count in the later cut, change since the earlier cut) of randomized subjects with `flag` == 'Y'."""
     def count(sl):

@@ -56,6 +56,14 @@ def study_status(subjects: pd.DataFrame) -> pd.Series:
     return status.where(~died, "Died")
 
 
+def status_changes(now: pd.DataFrame, then: pd.DataFrame) -> dict[str, int]:
+    """Change in patients per study status (and in all of them, "Patients") from the subjects of an earlier
+    data cut (`then`) to those of a later one (`now`), both selected by the same filters."""
+    counts_now, counts_then = study_status(now).value_counts(), study_status(then).value_counts()
+    changes = {label: int(counts_now.get(label, 0)) - int(counts_then.get(label, 0)) for label in STATUS_ORDER}
+    return {"Patients": len(now) - len(then), **changes}
+
+
 def study_status_by_arm(subjects: pd.DataFrame, arms=()) -> pd.DataFrame:
     """Patients per arm and study status: ARM, STATUS, n, N (patients of the arm), pct.
 

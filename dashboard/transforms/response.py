@@ -60,6 +60,24 @@ def category_colors(categories) -> dict[str, str]:
     return {c: RESPONSE_COLORS[c] if c in RESPONSE_COLORS else next(extra) for c in order}
 
 
+def primary_visit(visits: pd.DataFrame, day: int | None) -> str:
+    """The visit (of `response_visits`) at the protocol's primary day, else the one with the latest nominal day."""
+    if day is not None and (visits["DAY"] == day).any():
+        return str(visits.loc[visits["DAY"] == day, "AVISIT"].iloc[0])
+    return str(visits["AVISIT"].iloc[-1])
+
+
+def transition_visits(visits: pd.DataFrame, primary_day: int | None, durable_day: int | None) -> tuple[str, str]:
+    """The (from, to) visits a transition matrix opens with: the primary visit to the durability visit,
+    else the visit before the primary one to it."""
+    names = visits["AVISIT"].tolist()
+    end = primary_visit(visits, durable_day)
+    start = primary_visit(visits, primary_day)
+    if start == end:
+        start = names[max(0, names.index(end) - 1)]
+    return start, end
+
+
 def response_visits(adrs: pd.DataFrame, paramcd: str | None = None, windows=None) -> pd.DataFrame:
     """Scheduled response visits, ordered: AVISIT, DAY (nominal study day: AVISITN, else the median
     ADY) and WINDOW_END (the last study day of the visit's window: DAY + `windows[DAY]` when the

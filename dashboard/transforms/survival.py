@@ -45,6 +45,13 @@ def tte_parameters(adtte: pd.DataFrame) -> pd.DataFrame:
             .reset_index())
 
 
+def default_endpoint(parameters: pd.DataFrame) -> str:
+    """The endpoint (PARAMCD of `tte_parameters`) shown first: failure-free, overall or progression-free
+    survival, else the first parameter."""
+    codes = parameters["PARAMCD"]
+    return next((c for c in ("FFS", "OS", "PFS") if c in set(codes)), codes.iloc[0])
+
+
 def tte_data(subjects: pd.DataFrame, adtte: pd.DataFrame, paramcd: str) -> pd.DataFrame:
     """One row per filtered subject with the parameter: USUBJID, ARM, TIME (days), EVENT (1 event,
     2 competing event, 0 censored). Requires ADSL USUBJID, ARM; ADTTE USUBJID, PARAMCD, AVAL, CNSR

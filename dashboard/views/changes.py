@@ -6,9 +6,11 @@ import pandas as pd
 import panel as pn
 import param
 
-from ..transforms.changes import CATEGORIES, KINDS, change_counts, change_listing, empty_listing
+from ..transforms.changes import (CATEGORIES, KINDS, change_counts, change_listing, changes_of_patients,
+                                 empty_listing)
 from .base import TabView
 from .escape import csv_download, escape_html, safe_filename, table_titles
+from .swimmer import patient_profile
 
 TABLE_CSS = """
 .tabulator, .tabulator .tabulator-row .tabulator-cell, .tabulator .tabulator-col-title { font-size: 13px !important; }
@@ -32,14 +34,11 @@ class ChangesView(TabView):
         store = self.store
         if compare is None:
             return empty_listing()
-        before = store.series.at(compare)
-        full = self.__dict__.setdefault("_listings", {})
-        if compare not in full:
-            full[compare] = change_listing(before.tables(), store.dataset.tables(), store.dataset.info.primary_visit_day)
-        listing = full[compare]
-        randomized = set(store.dataset.randomized["USUBJID"])
-        keep = listing["USUBJID"].isin(set(subjects["USUBJID"])) | ~listing["USUBJID"].isin(randomized)
-        return listing.loc[keep].reset_index(drop=True)
+        dataset = store.dataset
+        listing = store.memo_unfiltered(
+            ("change listing", compare, store.cutoff),
+            lambda: change_listing(store.series.at(compare).tables(), dataset.tables(), dataset.info.primary_visit_day))
+        return changes_of_patients(listing, subjects, dataset.randomized)
 
     def __panel__(self):
         listing = pn.rx(self.bind_active(self.listing, self.store.filtered_subjects, self.store.param.compare))
@@ -91,10 +90,8 @@ class ChangesView(TabView):
 
     def _profile(self, selection: list[int], shown: pd.DataFrame):
         """The profile of the patient of the clicked listing row (the Response tab's swimmer profile)."""
-        from .swimmer import SwimmerView
-
         usubjid = str(shown["Patient"].iloc[selection[0]]) if selection and selection[0] < len(shown) else ""
-        return SwimmerView(store=self.store)._profile(usubjid)
+        return patient_profile(self.store.dataset, usubjid)
 
     @staticmethod
     def _shown(listing: pd.DataFrame, category: str) -> pd.DataFrame:

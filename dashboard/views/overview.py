@@ -8,7 +8,7 @@ import pandas as pd
 import panel as pn
 
 from ..config import POPULATIONS
-from ..transforms.filtering import filter_subjects, restrict_to_subjects
+from ..transforms.filtering import restrict_to_subjects
 from ..transforms.overview import (
     ALL_ARMS,
     STATUS_ORDER,
@@ -18,7 +18,7 @@ from ..transforms.overview import (
     randomized_by_arm,
     serious_ae_by_arm,
     serious_ae_table,
-    study_status,
+    status_changes,
     study_status_by_arm,
 )
 from ..transforms.flags import is_yes
@@ -151,16 +151,15 @@ class OverviewView(TabView):
 
     def _cards_html(self, summary: OverviewSummary, compare: str | None = None) -> str:
         info = self.store.dataset.info
-        cards = [self._enrollment_card(len(summary.subjects))]
+        then = self.store.compared_subjects()
+        # With a series of cuts: each count's change since the compared cut, on the same filters.
+        changes = {} if then is None else status_changes(summary.subjects, then)
+        cards = [self._enrollment_card(len(summary.subjects), changes.get("Patients"))]
         total = summary.status.loc[summary.status["ARM"] == ALL_ARMS].set_index("STATUS")
-        compared = self.store.compared
-        # With a series of cuts: each status count's change since the compared cut, on the same filters.
-        then = None if compared is None else study_status(filter_subjects(compared.adsl, self.store.filter_spec)).value_counts()
         for label in STATUS_ORDER:
             if label in total.index:
                 row = total.loc[label]
-                change = None if then is None else int(row["n"]) - int(then.get(label, 0))
-                cards.append(_card(label, int(row["n"]), _pct_text(row["n"], row["N"], "patients"), change))
+                cards.append(_card(label, int(row["n"]), _pct_text(row["n"], row["N"], "patients"), changes.get(label)))
         if isinstance(summary.primary, pd.DataFrame):
             row = summary.primary.set_index("ARM").loc[ALL_ARMS]
             cards.append(_card(
@@ -175,7 +174,7 @@ class OverviewView(TabView):
             ))
         return f'<div class="cards">{"".join(cards)}</div>'
 
-    def _enrollment_card(self, n: int) -> str:
+    def _enrollment_card(self, n: int, change: int | None = None) -> str:
         store, info = self.store, self.store.dataset.info
         total = int(is_yes(store.dataset.adsl[POPULATIONS[store.population]]).sum())
         label = "Randomized" if store.population == "ITT" else f"{store.population} population"
@@ -187,7 +186,7 @@ class OverviewView(TabView):
             detail = f"of {target} targeted ({100 * n / target:.1f}%)"
         else:
             detail = "no enrollment target recorded"
-        return _card(label, n, detail)
+        return _card(label, n, detail, change)
 
     # --- table captions and notes -----------------------------------------------------------------
 

@@ -8,6 +8,7 @@ import holoviews.plotting.bokeh  # noqa: F401  (registers the Bokeh backend for 
 import numpy as np
 import pandas as pd
 import panel as pn
+import param
 from holoviews.plotting.util import process_cmap
 
 from ..config import RESPONSE_SUBGROUPS, SUBGROUP_MIN_LEVEL_SIZE
@@ -37,13 +38,6 @@ def response_status(store, population: str | None = None) -> pd.DataFrame:
         store.subjects_in(population), dataset.adrs, dataset.cutoff, windows=dataset.info.visit_window_days))
 
 
-def primary_visit(visits: pd.DataFrame, day: int | None) -> str:
-    """The visit at the protocol's primary day, else the visit with the latest nominal day."""
-    if day is not None and (visits["DAY"] == day).any():
-        return str(visits.loc[visits["DAY"] == day, "AVISIT"].iloc[0])
-    return str(visits["AVISIT"].iloc[-1])
-
-
 def population_line(store, subjects: pd.DataFrame) -> str:
     """'ITT population, 203 patients (MSC 101, Control 102); data cut 2019-09-30' (Markdown-escaped)."""
     counts = subjects["ARM"].value_counts()
@@ -53,18 +47,28 @@ def population_line(store, subjects: pd.DataFrame) -> str:
             f"data cut {store.cutoff.isoformat()}")
 
 
+def _offer_visits(view, parameter: param.Selector, day: int | None) -> None:
+    """Set a visit choice's options to the trial's response visits and its value to the visit at `day`."""
+    visits = rs.response_visits(view.store.dataset.adrs)
+    parameter.objects = visits["AVISIT"].tolist()
+    setattr(view, parameter.name, rs.primary_visit(visits, day))
+
+
 class ResponseByVisitView(TabView):
     """Stacked response categories per visit and arm, overall response with Wilson CIs, the primary endpoint."""
 
     title = "Response by visit"
+    visit = param.Selector(default=None, objects=[], doc="The visit of the between-arm comparison.")
+
+    def __init__(self, **params):
+        super().__init__(**params)
+        _offer_visits(self, self.param.visit, self.store.dataset.info.primary_visit_day)
 
     def __panel__(self):
-        visits = rs.response_visits(self.store.dataset.adrs)
-        default = primary_visit(visits, self.store.dataset.info.primary_visit_day)
-        visit = pn.widgets.Select(label="Comparison visit", options=visits["AVISIT"].tolist(), value=default, width=200)
+        visit = pn.widgets.Select.from_param(self.param.visit, label="Comparison visit", width=200)
         return pn.Column(
             visit,
-            pn.panel(self.bind_active(self._render, self.filtered_subjects, visit.param.value)),
+            pn.panel(self.bind_active(self._render, self.filtered_subjects, self.param.visit)),
             sizing_mode="stretch_width",
         )
 
@@ -210,19 +214,22 @@ class TransitionsView(TabView):
     """How patients move between response categories from one visit to another, by arm (matrix heatmaps)."""
 
     title = "Transitions"
+    start = param.Selector(default=None, objects=[], doc="The visit patients move from (rows).")
+    end = param.Selector(default=None, objects=[], doc="The visit patients move to (columns).")
+
+    def __init__(self, **params):
+        super().__init__(**params)
+        info = self.store.dataset.info
+        visits = rs.response_visits(self.store.dataset.adrs)
+        self.param.start.objects = self.param.end.objects = visits["AVISIT"].tolist()
+        self.start, self.end = rs.transition_visits(visits, info.primary_visit_day, info.durable_visit_day)
 
     def __panel__(self):
-        dataset = self.store.dataset
-        visits = rs.response_visits(dataset.adrs)["AVISIT"].tolist()
-        to_default = primary_visit(rs.response_visits(dataset.adrs), dataset.info.durable_visit_day)
-        from_default = primary_visit(rs.response_visits(dataset.adrs), dataset.info.primary_visit_day)
-        if from_default == to_default:
-            from_default = visits[max(0, visits.index(to_default) - 1)]
-        start = pn.widgets.Select(label="From visit", options=visits, value=from_default, width=180)
-        end = pn.widgets.Select(label="To visit", options=visits, value=to_default, width=180)
+        start = pn.widgets.Select.from_param(self.param.start, label="From visit", width=180)
+        end = pn.widgets.Select.from_param(self.param.end, label="To visit", width=180)
         return pn.Column(
             pn.Row(start, end),
-            pn.panel(self.bind_active(self._render, self.filtered_subjects, start.param.value, end.param.value)),
+            pn.panel(self.bind_active(self._render, self.filtered_subjects, self.param.start, self.param.end)),
             sizing_mode="stretch_width",
         )
 
@@ -260,14 +267,17 @@ class SubgroupView(TabView):
     """Forest plot of the between-arm response difference across baseline subgroups, with interaction p."""
 
     title = "Subgroups"
+    visit = param.Selector(default=None, objects=[], doc="The visit whose response the forest plot compares.")
+
+    def __init__(self, **params):
+        super().__init__(**params)
+        _offer_visits(self, self.param.visit, self.store.dataset.info.primary_visit_day)
 
     def __panel__(self):
-        visits = rs.response_visits(self.store.dataset.adrs)
-        default = primary_visit(visits, self.store.dataset.info.primary_visit_day)
-        visit = pn.widgets.Select(label="Visit", options=visits["AVISIT"].tolist(), value=default, width=200)
+        visit = pn.widgets.Select.from_param(self.param.visit, label="Visit", width=200)
         return pn.Column(
             visit,
-            pn.panel(self.bind_active(self._render, self.filtered_subjects, visit.param.value)),
+            pn.panel(self.bind_active(self._render, self.filtered_subjects, self.param.visit)),
             sizing_mode="stretch_width",
         )
 
@@ -347,20 +357,25 @@ class ResponseView(TabView):
             return None
         return "Response needs response assessments (ADRS) or time-to-event data (ADTTE); this trial's data include neither."
 
-    def __panel__(self):
-        dataset = self.store.dataset
+    def __init__(self, **params):
+        super().__init__(**params)
+        dataset, store = self.store.dataset, self.store
         sections = []
         if dataset.has("adrs"):
-            sections += [("Response by visit", ResponseByVisitView(store=self.store)),
-                         ("Transitions", TransitionsView(store=self.store))]
+            sections += [ResponseByVisitView(store=store), TransitionsView(store=store)]
         elif dataset.has("adtte"):  # no response assessments: time to event leads, nothing shown as unavailable
-            sections.append(("Time to event", SurvivalView(store=self.store)))
+            sections.append(SurvivalView(store=store))
         if self.patient_level:  # lanes open patient profiles
-            sections.append(("Swimmer plot", SwimmerView(store=self.store)))
+            sections.append(SwimmerView(store=store))
         if dataset.has("adrs") and dataset.has("adtte"):
-            sections.append(("Time to event", SurvivalView(store=self.store)))
+            sections.append(SurvivalView(store=store))
         if dataset.has("adrs"):
-            sections.append(("Subgroups", SubgroupView(store=self.store)))
-        tabs = pn.Tabs(*sections, dynamic=True, sizing_mode="stretch_width", css_classes=["response-sections"])
-        link_active(tabs, [view for _, view in sections], parent=self)
+            sections.append(SubgroupView(store=store))
+        self.sections = {view.title: view for view in sections}
+        """The sub-tab views by title, in order: their own choices (visits, endpoint) are what Show code uses."""
+
+    def __panel__(self):
+        tabs = pn.Tabs(*self.sections.items(), dynamic=True, sizing_mode="stretch_width",
+                       css_classes=["response-sections"])
+        link_active(tabs, list(self.sections.values()), parent=self)
         return tabs

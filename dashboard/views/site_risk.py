@@ -40,16 +40,14 @@ class SiteRiskView(TabView):
         patient of every site: flags compare sites with each other, so the site filter does not narrow them."""
         dataset = dataset or self.store.dataset
         previous = previous if dataset is not self.store.dataset or previous is not None else self.store.compared
-        key = (dataset.cutoff, None if previous is None else previous.cutoff)
-        cache = self.__dict__.setdefault("_results", {})
-        if key not in cache:
-            info = dataset.info
-            cache[key] = site_kris(dataset.randomized, dataset.adae, dataset.adrs, dataset.cutoff,
-                                   visit_days=info.visit_days, visit_windows=info.visit_window_days,
-                                   ae_collection_days=info.ae_collection_days,
-                                   previous=None if previous is None else previous.tables(),
-                                   previous_cutoff=None if previous is None else previous.cutoff)
-        return cache[key]
+        info = dataset.info
+        return self.store.memo_unfiltered(
+            ("site KRIs", dataset.cutoff, None if previous is None else previous.cutoff),
+            lambda: site_kris(dataset.randomized, dataset.adae, dataset.adrs, dataset.cutoff,
+                              visit_days=info.visit_days, visit_windows=info.visit_window_days,
+                              ae_collection_days=info.ae_collection_days,
+                              previous=None if previous is None else previous.tables(),
+                              previous_cutoff=None if previous is None else previous.cutoff))
 
     def __panel__(self):
         results = pn.rx(self.bind_active(lambda compare: self.results(), self.store.param.compare))

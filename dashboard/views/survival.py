@@ -10,6 +10,7 @@ import holoviews.plotting.bokeh  # noqa: F401  (registers the Bokeh backend for 
 import numpy as np
 import pandas as pd
 import panel as pn
+import param
 
 from ..config import DAYS_PER_MONTH, TTE_LANDMARK_MONTHS
 from ..transforms import survival as sv
@@ -58,17 +59,23 @@ class SurvivalView(TabView):
     """Kaplan-Meier or cumulative-incidence curves by arm for any ADTTE parameter, with the statistics."""
 
     title = "Time to event"
+    endpoint = param.Selector(default=None, objects=[], doc="The time-to-event parameter (PARAMCD) shown.")
+
+    def __init__(self, **params):
+        super().__init__(**params)
+        parameters = sv.tte_parameters(self.store.dataset.adtte)
+        self.param.endpoint.objects = parameters["PARAMCD"].tolist()
+        self.endpoint = sv.default_endpoint(parameters)
 
     def __panel__(self):
         params = sv.tte_parameters(self.store.dataset.adtte)
         names = endpoint_names(params)
         options = {f"{names[p.PARAMCD]} ({'cumulative incidence' if p.competing else 'Kaplan-Meier'})": p.PARAMCD
                    for p in params.itertuples()}
-        default = next((c for c in ("FFS", "OS", "PFS") if c in set(params["PARAMCD"])), params["PARAMCD"].iloc[0])
-        endpoint = pn.widgets.Select(label="Endpoint", options=options, value=default, width=420)
+        endpoint = pn.widgets.Select.from_param(self.param.endpoint, label="Endpoint", options=options, width=420)
         return pn.Column(
             endpoint,
-            pn.panel(self.bind_active(self._render, self.filtered_subjects, endpoint.param.value)),
+            pn.panel(self.bind_active(self._render, self.filtered_subjects, self.param.endpoint)),
             pn.panel(self.bind_active(self._summary, self.filtered_subjects)),
             sizing_mode="stretch_width",
         )

@@ -81,7 +81,7 @@ class SwimmerView(TabView):
             "Days from randomization; hover a marker for details; click a lane for the patient profile.",
             css_classes=["swimmer-info"]), lanes, page.param.value)
         plot = self.bind_active(self._plot, lanes, sort.param.value, page.param.value, window.param.value, pick)
-        profile = pn.bind(self._profile, patient.param.value)
+        profile = pn.bind(patient_profile, self.store.dataset, patient.param.value)
         return pn.Column(
             pn.Row(sort, window, page, patient),
             pn.panel(info),
@@ -168,47 +168,49 @@ class SwimmerView(TabView):
         tap.param.watch(on_tap, "y")
         return pn.pane.HoloViews(overlay, css_classes=["swimmer-plot"], sizing_mode="stretch_width")
 
-    def _profile(self, usubjid: str):
-        if not usubjid:
-            return pn.pane.Markdown("*Click a lane or choose a patient to see the profile.*", css_classes=["patient-profile"])
-        dataset = self.store.dataset
-        subject = dataset.adsl[dataset.adsl["USUBJID"] == usubjid]
-        if subject.empty:
-            return pn.pane.Markdown(f"Patient {escape_markdown(usubjid)} is not in this dataset.", css_classes=["patient-profile"])
-        row = subject.iloc[0]
-        site = str(row["SITEID"])
-        facts = [("Arm", "ARM", dataset.info.arm_short_labels.get(row["ARM"], row["ARM"])),
-                 ("Site", "SITEID", site_labels(subject, dataset.sites).get(site, site))]
-        facts += [(column_label("adsl", c, dataset.info.column_labels), c, _display_value(c, row[c]))
-                  for c in PROFILE_COLUMNS if c in subject.columns and pd.notna(row[c])]
-        # Labels for readers; the variable name is the label's tooltip.
-        rows = "".join(f'<dt title="{escape_html(name)}">{escape_html(label)}</dt><dd>{escape_html(str(value))}</dd>'
-                       for label, name, value in facts)
-        events = rs.swimmer_events(subject, dataset.adrs, dataset.adex, None, dataset.adtte)
-        timeline = events[["DAY", "KIND", "DETAIL"]].astype({"DAY": "Int64"}).rename(
-            columns={"DAY": "Day", "KIND": "Event", "DETAIL": "Detail"})
-        parts = [pn.pane.HTML(f"<h3>Patient {escape_html(usubjid)}</h3><dl>{rows}</dl>", stylesheets=[PROFILE_CSS],
-                              sizing_mode="stretch_width"),
-                 pn.pane.Markdown("**Timeline** (days from randomization)"),
-                 pn.pane.DataFrame(timeline, index=False, escape=True, max_rows=40)]
-        if dataset.adae is not None:
-            ae = sf.ae_listing(sf.select_events(dataset.adae, subject), subject=usubjid).drop(
-                columns=["Patient", "Arm"], errors="ignore")
-            variables = {label: name for name, label in sf.LISTING_COLUMNS.items()}
-            parts += [pn.pane.Markdown(f"**Adverse events** ({len(ae)})"),
-                      pn.widgets.Tabulator(ae, show_index=False, disabled=True, selectable=False, layout="fit_data",
-                                           header_tooltips={c: variables[c] for c in ae.columns if c in variables},
-                                           formatters={"Onset date": {"type": "datetime", "outputFormat": "yyyy-MM-dd"}},
-                                           pagination="local", page_size=15, sizing_mode="stretch_width")]
-        findings = dataset.subject_findings(usubjid)
-        if len(findings):
-            left_out = findings.rename(columns={"table": "Dataset", "column": "Column", "rule": "Rule", "value": "Value",
-                                                "action": "Effect"})[["Dataset", "Column", "Rule", "Value", "Effect"]]
-            parts += [pn.pane.Markdown(f"**Data checks** ({len(findings)} record(s) left out or changed, see Data quality)"),
-                      pn.widgets.Tabulator(left_out.assign(Dataset=left_out["Dataset"].str.upper()), show_index=False,
-                                           disabled=True, selectable=False, layout="fit_data_table",
-                                           sizing_mode="stretch_width", css_classes=["profile-findings"])]
-        return pn.Column(*parts, css_classes=["patient-profile"], scroll=True, max_height=700)
+
+def patient_profile(dataset, usubjid: str):
+    """One patient's profile (facts, timeline, adverse events, data checks) for any view that opens one."""
+    if not usubjid:
+        return pn.pane.Markdown("*Click a lane or choose a patient to see the profile.*", css_classes=["patient-profile"])
+    subject = dataset.adsl[dataset.adsl["USUBJID"] == usubjid]
+    if subject.empty:
+        return pn.pane.Markdown(f"Patient {escape_markdown(usubjid)} is not in this dataset.", css_classes=["patient-profile"])
+    row = subject.iloc[0]
+    site = str(row["SITEID"])
+    facts = [("Arm", "ARM", dataset.info.arm_short_labels.get(row["ARM"], row["ARM"])),
+             ("Site", "SITEID", site_labels(subject, dataset.sites).get(site, site))]
+    facts += [(column_label("adsl", c, dataset.info.column_labels), c, _display_value(c, row[c]))
+              for c in PROFILE_COLUMNS if c in subject.columns and pd.notna(row[c])]
+    # Labels for readers; the variable name is the label's tooltip.
+    rows = "".join(f'<dt title="{escape_html(name)}">{escape_html(label)}</dt><dd>{escape_html(str(value))}</dd>'
+                   for label, name, value in facts)
+    events = rs.swimmer_events(subject, dataset.adrs, dataset.adex, None, dataset.adtte)
+    timeline = events[["DAY", "KIND", "DETAIL"]].astype({"DAY": "Int64"}).rename(
+        columns={"DAY": "Day", "KIND": "Event", "DETAIL": "Detail"})
+    parts = [pn.pane.HTML(f"<h3>Patient {escape_html(usubjid)}</h3><dl>{rows}</dl>", stylesheets=[PROFILE_CSS],
+                          sizing_mode="stretch_width"),
+             pn.pane.Markdown("**Timeline** (days from randomization)"),
+             pn.pane.DataFrame(timeline, index=False, escape=True, max_rows=40)]
+    if dataset.adae is not None:
+        ae = sf.ae_listing(sf.select_events(dataset.adae, subject), subject=usubjid).drop(
+            columns=["Patient", "Arm"], errors="ignore")
+        variables = {label: name for name, label in sf.LISTING_COLUMNS.items()}
+        parts += [pn.pane.Markdown(f"**Adverse events** ({len(ae)})"),
+                  pn.widgets.Tabulator(ae, show_index=False, disabled=True, selectable=False, layout="fit_data",
+                                       header_tooltips={c: variables[c] for c in ae.columns if c in variables},
+                                       formatters={"Onset date": {"type": "datetime", "outputFormat": "yyyy-MM-dd"}},
+                                       pagination="local", page_size=15, sizing_mode="stretch_width")]
+    findings = dataset.subject_findings(usubjid)
+    if len(findings):
+        left_out = findings.rename(columns={"table": "Dataset", "column": "Column", "rule": "Rule", "value": "Value",
+                                            "action": "Effect"})[["Dataset", "Column", "Rule", "Value", "Effect"]]
+        parts += [pn.pane.Markdown(f"**Data checks** ({len(findings)} record(s) left out or changed, see Data quality)"),
+                  pn.widgets.Tabulator(left_out.assign(Dataset=left_out["Dataset"].str.upper()), show_index=False,
+                                       disabled=True, selectable=False, layout="fit_data_table",
+                                       sizing_mode="stretch_width", css_classes=["profile-findings"])]
+    return pn.Column(*parts, css_classes=["patient-profile"], scroll=True, max_height=700)
+
 
 
 def _marker_style(kind: str, ink: PlotInk) -> dict:

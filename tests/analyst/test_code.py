@@ -3,7 +3,6 @@ filters from the link) and its `data` equals what the view shows, on the bundled
 
 from __future__ import annotations
 
-from pathlib import Path
 
 import nbformat
 import pandas as pd
@@ -14,8 +13,8 @@ from dashboard.code import PARTS, parts_of, view_code, view_data, view_notebook
 from dashboard.loaders import load_dataset
 from dashboard.model import load_bundled
 from dashboard.store import TrialStore
+from tests.conftest import shared_path
 
-PILOT = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "external" / "cdiscpilot01_adam"
 # A filter set per trial, as a shared link would carry it.
 LINKS = {
     "bundled": "?sites=01,02,03,05&sexes=M&population=Safety",
@@ -25,9 +24,8 @@ LINKS = {
 
 @pytest.fixture(scope="module", params=list(LINKS))
 def store(request):
-    if request.param == "cdiscpilot01" and not PILOT.exists():
-        pytest.fail(f"the CDISC pilot is not at {PILOT}")
-    dataset = load_bundled() if request.param == "bundled" else load_dataset(PILOT)
+    dataset = load_bundled() if request.param == "bundled" else load_dataset(shared_path("data", "external",
+                                                                                         "cdiscpilot01_adam"))
     store = TrialStore.from_url(dataset, LINKS[request.param])
     assert 0 < len(store.subjects()) < len(dataset.randomized)  # the filters do narrow the patients
     return store
@@ -83,3 +81,25 @@ def test_download_as_notebook_has_the_provenance_header_and_runs(tmp_path):
     NotebookClient(executed, kernel_name="python3", timeout=300).execute()
     assert executed.cells[1].outputs[-1]["output_type"] == "execute_result"  # the table is shown
     pd.testing.assert_frame_equal(pd.read_pickle(tmp_path / "data.pkl"), view.current_table1())
+
+
+def test_generated_code_follows_the_sub_tabs_own_choices():
+    """A visit or endpoint chosen inside the Response tab is the one its code uses (not the default)."""
+    from dashboard.views.response import ResponseView
+
+    store = TrialStore.from_url(load_bundled(), LINKS["bundled"])
+    view = ResponseView(store=store)
+    transitions, subgroups, survival = (view.sections[n] for n in ("Transitions", "Subgroups", "Time to event"))
+    visits = transitions.param.start.objects
+    transitions.param.update(start=visits[0], end=visits[1])
+    subgroups.visit = visits[0]
+    survival.endpoint = next(e for e in survival.param.endpoint.objects if e != survival.endpoint)
+    for name, chosen in [("Transitions", repr(visits[1])), ("Subgroups", repr(visits[0])),
+                         ("Time to event", repr(survival.endpoint))]:
+        code = view_code(view, name)
+        assert chosen in code, name
+        namespace: dict = {}
+        exec(compile(code, f"<{name}>", "exec"), namespace)
+        shown = _normalized(view_data(view, name))
+        pd.testing.assert_frame_equal(_normalized(namespace["data"])[list(shown.columns)], shown, check_dtype=False,
+                                      obj=name)

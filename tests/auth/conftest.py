@@ -4,7 +4,6 @@ cookie secret; and Chromium pages that fail on console errors (as in tests/ui)."
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -16,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from dashboard.auth.users import add_user
+from tests.net import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 PASSWORD = "correct horse battery"
@@ -34,12 +34,6 @@ class Server:
     def stop(self) -> None:
         self.process.terminate()
         self.process.wait(timeout=20)
-
-
-def free_port(host: str = "127.0.0.1") -> int:
-    with socket.socket() as s:
-        s.bind((host, 0))
-        return s.getsockname()[1]
 
 
 def start_server(folder: Path, *args: str, host: str = "127.0.0.1", port: int | None = None,
@@ -92,18 +86,3 @@ def server(users_file):
     running = start_server(users_file.parent, "--auth", str(users_file))
     yield running
     running.stop()
-
-
-@pytest.fixture
-def page(browser):
-    """A fresh 1366x768 page (own cookies); the test fails if the page logs a console error or throws."""
-    from tests.ui.conftest import IGNORED_CONSOLE
-
-    context = browser.new_context(viewport={"width": 1366, "height": 768})
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("console", lambda m: m.type == "error" and not m.text.startswith(IGNORED_CONSOLE) and errors.append(m.text))
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    yield page
-    context.close()
-    assert not errors, f"browser console errors: {errors}"

@@ -4,7 +4,8 @@ import pandas as pd
 import pytest
 
 from dashboard.transforms.changes import (CATEGORIES, CORRECTED, DEATHS, PRIMARY, RANDOMIZED, RESPONSES, SERIOUS_AES,
-                                          WITHDRAWALS, change_counts, change_listing, headline_change)
+                                          WITHDRAWALS, change_counts, change_listing, changes_of_patients,
+                                          headline_change)
 
 D = pd.Timestamp
 
@@ -74,6 +75,14 @@ def test_counts_by_change_arm_and_site(listing):
     assert by_arm.loc[DEATHS].to_dict() == {"A": 1, "B": 1}
     assert by_arm.loc[CORRECTED].to_dict() == {"A": 1, "B": 1}
     assert change_counts(listing, "SITEID").set_index("CATEGORY").loc[RANDOMIZED].to_dict() == {"01": 0, "02": 1}
+
+
+def test_changes_of_the_filtered_patients_keep_patients_no_filter_can_select(listing):
+    """S1 is the filtered patient; S2 is no longer randomized in the later cut (its changes stay); S4 is left out."""
+    randomized = NEW_SL[NEW_SL["USUBJID"].isin(["S1", "S4"])]
+    kept = changes_of_patients(listing, NEW_SL[NEW_SL["USUBJID"] == "S1"], randomized)
+    assert set(kept["USUBJID"]) == {"S1", "S2"}
+    assert len(kept) == (listing["USUBJID"].isin(["S1", "S2"])).sum() and kept.index.tolist() == list(range(len(kept)))
 
 
 def test_nothing_changes_between_a_cut_and_itself():

@@ -71,8 +71,11 @@ def test_overview_died_card_shows_the_change_since_the_compared_cut(series):
     view = OverviewView(store=store)
     html = view._cards_html(view.summarize(store.subjects()), store.compare)
     now = (study_status(store.subjects()) == "Died").sum()
-    then = (study_status(filter_subjects(store.compared.adsl, store.filter_spec)) == "Died").sum()
+    then_subjects = filter_subjects(store.compared.adsl, store.filter_spec)
+    then = (study_status(then_subjects) == "Died").sum()
     assert now > then
     assert f"{now} <span class=\"change\" title=\"change since the compared data cut\">(+{now - then})</span>" in html
+    added = len(store.subjects()) - len(then_subjects)  # the first card: patients randomized since the compared cut
+    assert added > 0 and f"{len(store.subjects())} <span class=\"change\" title=\"change since the compared data cut\">(+{added})</span>" in html
     plain = OverviewView(store=TrialStore(series.latest))
     assert "class=\"change\"" not in plain._cards_html(plain.summarize(plain.store.subjects()))

@@ -6,9 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import SHARED, shared_path
-
-PILOT = SHARED / "data" / "external" / "cdiscpilot01_adam"
+from tests.conftest import PILOT, SHARED, shared_path
 
 
 @pytest.fixture(scope="session")

@@ -71,9 +71,8 @@ def test_define_labels_reach_the_data_quality_tables_and_the_patient_profile(tmp
     import panel as pn
 
     from dashboard.loaders import load_dataset
-    from dashboard.store import TrialStore
     from dashboard.views.data_quality import findings_frame, left_out_frame
-    from dashboard.views.swimmer import SwimmerView
+    from dashboard.views.swimmer import patient_profile
     from tests.loaders.test_adam import ADSL
 
     ADSL.to_csv(tmp_path / "adsl.csv", index=False)
@@ -88,7 +87,7 @@ def test_define_labels_reach_the_data_quality_tables_and_the_patient_profile(tmp
     assert findings.loc[findings["Column"] == "ATOXGR", "Label"].tolist() == ["Toxicity grade as reported"]
     left = left_out_frame(dataset)
     assert left.loc[left["Column"] == "ATOXGR", "Label"].tolist() == ["Toxicity grade as reported"]
-    profile = SwimmerView(store=TrialStore(dataset))._profile("S-1")
+    profile = patient_profile(dataset, "S-1")
     facts = profile.select(pn.pane.HTML)[0].object
     assert '<dt title="AGE">Age at consent &lt;years&gt;</dt><dd>60' in facts  # escaped, CDISC name in the tooltip
 

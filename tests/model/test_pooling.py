@@ -1,15 +1,11 @@
 """pooled(): the DMC open report's trial, with no arm left in any table."""
 
-from pathlib import Path
-
 import pandas as pd
-import pytest
 
 from dashboard.model.pooling import ARM_COLUMNS, POOLED_ARM, pooled
 from dashboard.transforms.overview import randomized_by_arm
 from dashboard.transforms.safety import ae_incidence_by_arm, safety_denominators, select_events
-
-CDISC_PILOT = Path(__file__).resolve().parents[3] / "shared" / "data" / "external" / "cdiscpilot01_adam"
+from tests.conftest import shared_path
 
 
 def _arm_values(dataset) -> set[str]:
@@ -67,9 +63,9 @@ def test_bundled_trial_pooled_everywhere(bundled):
     for column in ("SUBJECTS", "EVENTS", "N"):
         assert (merged[column] == merged[f"{column}_arms"]).all(), column
 
-@pytest.mark.skipif(not CDISC_PILOT.exists(), reason="CDISC pilot data not in ../shared")
+
 def test_cdisc_pilot_pooled_everywhere():
     from dashboard.loaders import load_dataset
 
-    original = load_dataset([CDISC_PILOT])
+    original = load_dataset([shared_path("data", "external", "cdiscpilot01_adam")])
     _assert_no_arm_left(original, pooled(original))

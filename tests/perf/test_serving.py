@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import shutil
 import subprocess
@@ -14,12 +13,11 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from .conftest import ui_fixtures
+from tests.net import free_port
+from tests.ui import tabs as ui_tabs
+from tests.ui.conftest import serve_app
 
 ROOT = Path(__file__).resolve().parents[2]
-_spec = importlib.util.spec_from_file_location("ui_tabs", ROOT / "tests" / "ui" / "tabs.py")
-ui_tabs = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(ui_tabs)
 
 
 def _children(pid: int) -> list[int]:
@@ -38,15 +36,16 @@ def _alive(pid: int) -> bool:
 
 
 @pytest.mark.slow
-def test_num_procs_2_serves_the_dashboard_from_two_worker_processes():
-    port = ui_fixtures._free_port()
+def test_num_procs_2_serves_the_dashboard_from_two_worker_processes(tmp_path):
+    port = free_port()
+    log = tmp_path / "server.log"  # a file, not an unread pipe (a full pipe blocks the server)
     proc = subprocess.Popen([sys.executable, "-m", "dashboard", "serve", "--num-procs", "2", "--port", str(port)],
-                            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+                            cwd=ROOT, stdout=log.open("w"), stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}/"
     try:
         deadline, page = time.monotonic() + 240, None
         while page is None and time.monotonic() < deadline:
-            assert proc.poll() is None, proc.stdout.read()
+            assert proc.poll() is None, log.read_text(errors="replace")
             try:
                 page = urllib.request.urlopen(url, timeout=120).read().decode()
             except OSError:
@@ -71,7 +70,7 @@ def test_num_procs_2_serves_the_dashboard_from_two_worker_processes():
 
 @pytest.mark.ui
 def test_no_request_leaves_127_0_0_1_with_every_tab_open(page):
-    proc, url = ui_fixtures.serve_app()
+    proc, url = serve_app()
     requests = []
     page.on("request", lambda request: requests.append(request.url))
     try:

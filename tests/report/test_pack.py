@@ -14,12 +14,12 @@ from dashboard.cli import main
 from dashboard.model.pooling import POOLED_ARM
 from dashboard.report import SECTION_NAMES, build_pack, pack_filename, pack_html
 from dashboard.report.sections import SECTION_TITLES
-from dashboard.transforms.response import format_proportion
 from dashboard.transforms.formatting import format_proportion
+
+from tests.conftest import shared_path
 
 from ..hostile_data import PAYLOADS, hostile_dataset
 
-CDISC_PILOT = Path(__file__).resolve().parents[3] / "shared" / "data" / "external" / "cdiscpilot01_adam"
 EVALUABLE = "population=Evaluable"  # the publication's analysed patients
 
 pytestmark = pytest.mark.slow
@@ -102,11 +102,10 @@ def test_open_pack_has_no_result_by_arm(bundled, bundled_packs, published):
     assert arm_mentions(closed, bundled) == sorted(set(bundled.arms) | set(bundled.info.arm_short_labels.values()))
 
 
-@pytest.mark.skipif(not CDISC_PILOT.exists(), reason="CDISC pilot data not in ../shared")
 def test_cdisc_pilot_closed_and_open_packs(tmp_path):
     from dashboard.loaders import load_dataset
 
-    pilot = load_dataset([CDISC_PILOT])
+    pilot = load_dataset([shared_path("data", "external", "cdiscpilot01_adam")])
     closed = pdf_text(build_pack(pilot, tmp_path / "closed.pdf"))
     opened = pdf_text(build_pack(pilot, tmp_path / "open.pdf", closed=False))
     assert f"{len(pilot.randomized)} of {len(pilot.randomized)} patients" in closed

@@ -13,6 +13,7 @@ from dashboard.transforms.overview import (
     randomized_by_arm,
     serious_ae_by_arm,
     serious_ae_table,
+    status_changes,
     study_status,
     study_status_by_arm,
 )
@@ -50,6 +51,13 @@ def test_study_status_puts_death_before_the_recorded_status():
 def test_study_status_uses_death_date_without_flag():
     frame = adsl(EOSSTT=["ONGOING"] * 4, DTHDT=pd.to_datetime([None, None, "2020-01-01", None]))
     assert list(study_status(frame)) == ["On study", "On study", "Died", "On study"]
+
+
+def test_status_changes_count_from_the_earlier_cut_to_the_later():
+    then = adsl(EOSSTT=["ONGOING", "ONGOING", "ONGOING", "COMPLETED"], DTHFL=["N"] * 4).iloc[:3]
+    now = adsl(EOSSTT=["ONGOING", "DISCONTINUED", "COMPLETED", "ONGOING"], DTHFL=["N", "Y", "N", "N"])
+    assert status_changes(now, then) == {"Patients": 1, "On study": -1, "Completed": 1, "Withdrawn": 0, "Died": 1,
+                                         "Not recorded": 0}
 
 
 def test_study_status_by_arm_counts_with_arm_denominators():

@@ -7,8 +7,6 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from dashboard.model.dataset import BUNDLED_DIR
-
 HEADER_N = re.compile(r"^(.*?)\s*\(N = (\d+)\)$", re.S)
 
 
@@ -31,8 +29,6 @@ def open_balance(page, url):
 
 @pytest.fixture(scope="module")
 def bundled_dataset():
-    if not (BUNDLED_DIR / "metadata.json").exists():
-        pytest.skip(f"bundled dataset not generated yet ({BUNDLED_DIR})")
     from dashboard.model.dataset import load_bundled
 
     return load_bundled()

@@ -6,7 +6,6 @@ columns on purpose)."""
 
 from __future__ import annotations
 
-from pathlib import Path
 
 import re
 
@@ -18,8 +17,8 @@ from dashboard.loaders import load_dataset
 from tests.ui.conftest import serve_app
 from tests.ui.contrast import plot_contrast, text_contrast
 from tests.ui.tabs import open_every_tab, shown_text
+from tests.conftest import PILOT, shared_path
 
-PILOT = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "external" / "cdiscpilot01_adam"
 
 
 @pytest.fixture(scope="module", params=["bundled", "cdiscpilot01_adam"])
@@ -28,8 +27,7 @@ def served(request, app_url):
     if request.param == "bundled":
         yield app_url, load_bundled()
         return
-    if not PILOT.exists():
-        pytest.skip(f"public CDISC data not found at {PILOT} (../shared absent)")
+    shared_path("data", "external", "cdiscpilot01_adam")
     proc, url = serve_app(str(PILOT))
     yield url, load_dataset(str(PILOT))
     proc.terminate()

@@ -6,11 +6,23 @@ import io
 import re
 import unicodedata
 
+import pytest
 from playwright.sync_api import expect
 from pypdf import PdfReader
 
+from tests.ui.conftest import serve_app
+
 TIMEOUT = 60_000
 BUILD_TIMEOUT = 400_000  # the whole pack on a machine shared by many test runs
+
+
+@pytest.fixture(scope="module")
+def app_url():
+    """A server of its own: the pack is built in the server process, apart from the sessions other tests left."""
+    proc, url = serve_app()
+    yield url
+    proc.terminate()
+    proc.wait(timeout=10)
 
 
 def pdf_text(data: bytes) -> tuple[str, int]:

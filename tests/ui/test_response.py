@@ -4,14 +4,8 @@ from __future__ import annotations
 
 import re
 
-import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from playwright.sync_api import expect
-
-from dashboard.model.dataset import BUNDLED_DIR
-
-pytestmark = pytest.mark.skipif(not (BUNDLED_DIR / "metadata.json").exists(),
-                                reason=f"bundled dataset not generated yet ({BUNDLED_DIR})")
 
 COUNTS = re.compile(r"was (\d+)/(\d+) \([\d.]+%\) of MSC.*?vs (\d+)/(\d+) \([\d.]+%\) of Control")
 

@@ -27,6 +27,7 @@ def test_closing_pages_mid_update_leaves_no_traceback(browser):
         time.sleep(5)
     finally:
         proc.terminate()
-        output = proc.communicate(timeout=30)[0]
+        proc.wait(timeout=30)
+    output = proc.log_path.read_text(errors="replace")
     assert "serving on" in output, output
     assert not re.search(r"Traceback|WebSocketClosedError|never retrieved", output), output

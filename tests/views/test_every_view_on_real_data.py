@@ -6,7 +6,6 @@ generator's exports read back through the loaders: SAS transport and Dataset-JSO
 (no metadata.json, so the CDISC path reads them) and a raw EDC extract with its mapping file.
 """
 
-from pathlib import Path
 
 import panel as pn
 import pytest
@@ -17,9 +16,9 @@ from dashboard.model.dataset import METADATA_FILE, write_dataset
 from dashboard.synthetic.generator import simulate_trial
 from dashboard.synthetic.raw_edc import write_raw_edc
 from dashboard.store import TrialStore
+from tests.conftest import EXTERNAL, shared_path
 
-EXTERNAL = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "external"
-SHARED = sorted(p.name for p in EXTERNAL.iterdir() if p.is_dir()) if EXTERNAL.exists() else []
+SHARED = sorted(p.name for p in shared_path("data", "external").iterdir() if p.is_dir())
 GENERATED = ["generated-xpt", "generated-dataset-json", "generated-raw-edc"]
 SUBJECTS = 60
 

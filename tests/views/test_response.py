@@ -16,7 +16,7 @@ from dashboard.store import TrialStore
 from dashboard.views.balance import BalanceView
 from dashboard.views.response import ResponseByVisitView, ResponseView, SubgroupView, TransitionsView
 from dashboard.views.survival import SurvivalView
-from dashboard.views.swimmer import SwimmerView
+from dashboard.views.swimmer import SwimmerView, patient_profile
 from tests.conftest import TINY_ADAE, TINY_ADRS, TINY_ADSL, TINY_SITES
 
 TINY_ADTTE = pd.DataFrame({
@@ -148,7 +148,7 @@ def test_swimmer_profile_is_escaped_and_lanes_paginate(store):
     lanes = view.lanes()
     assert len(lanes) == 5 and set(lanes["BEST"]) <= {"CR", "PR", "NR", "SD", "No assessment", "Died"}
     assert view._page(lanes, "Time on study", 1)["END"].is_monotonic_decreasing
-    profile = view._profile("S3")
+    profile = patient_profile(store.dataset, "S3")
     text = _texts(profile, (pn.pane.HTML, pn.pane.Markdown))
     assert "People&#x27;s Hospital" in text and "People's" not in text
     # Labels for readers with the CDISC name in the tooltip; coded values in words.

@@ -5,7 +5,6 @@ from __future__ import annotations
 import dataclasses
 import html
 import io
-from pathlib import Path
 
 import holoviews as hv
 import pandas as pd
@@ -22,8 +21,8 @@ from dashboard.store import TrialStore
 from dashboard.transforms import safety as sf
 from dashboard.views.safety import GROUP_COLUMN, TERM_COLUMN, SafetyView
 from tests.conftest import TINY_ADAE, TINY_ADSL, TINY_SITES
+from tests.conftest import PILOT, shared_path
 
-PILOT = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "external" / "cdiscpilot01_adam"
 MSC, CONTROL = NCT02241018.arm_order
 MSC_LABEL = NCT02241018.arm_short_labels[MSC]  # arm columns of the focus panels are headed by short labels
 HOSTILE_TERM = "<script>alert('x')</script>"
@@ -236,11 +235,9 @@ def test_safety_reads_adam_y_blank_flags():
 
 @pytest.fixture(scope="module")
 def pilot():
-    if not PILOT.exists():
-        pytest.skip(f"CDISC pilot data not found at {PILOT} (../shared absent)")
     from dashboard.loaders import load_dataset
 
-    return load_dataset(str(PILOT))
+    return load_dataset(str(shared_path("data", "external", "cdiscpilot01_adam")))
 
 
 def test_three_arms_offer_a_comparison_pair(pilot):
