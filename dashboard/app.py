@@ -58,6 +58,8 @@ HEADER_CSS = """
 .role { color: white; font-size: 0.95rem; white-space: nowrap; border: 1px solid rgba(255,255,255,0.6);
         border-radius: 4px; padding: 2px 8px; }
 """
+# A select in the header: its label on the header's colour, the select itself in the theme's own colours.
+HEADER_SELECT_CSS = "label, .bk-description { color: white; } select.bk-input { color: var(--panel-on-background-color) !important; }"
 PLACEHOLDER_CSS = """
 :host { pointer-events: none; }
 .building { display: flex; align-items: center; gap: 10px; opacity: 0.8; }
@@ -388,14 +390,15 @@ def _cut_selectors(store: TrialStore) -> list[pn.widgets.Select]:
     """
     if store.series is None:
         return []
-    style = {"color": "white"}
+    on_header = [HEADER_SELECT_CSS]
     compare = pn.widgets.Select.from_param(store.param.compare, label="Compare with", width=130, margin=(0, 5),
-                                           align="center", styles=style, disabled=not store.param.compare.objects)
+                                           align="center", stylesheets=on_header,
+                                           disabled=not store.param.compare.objects)
     served = pn.state.curdoc is not None and pn.state.curdoc.session_context is not None
     if not served:
         return [compare]
     as_of = pn.widgets.Select.from_param(store.param.cut, label="As of", width=130, margin=(0, 5), align="center",
-                                         styles=style)
+                                         stylesheets=on_header)
     as_of.jscallback(value="""
         const query = new URLSearchParams(window.location.search);
         query.set('cut', cb_obj.value);

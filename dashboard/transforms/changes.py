@@ -69,11 +69,12 @@ def change_listing(before: Tables, after: Tables, primary_visit_day: float | Non
     return listing[list(LISTING_COLUMNS)].reset_index(drop=True)
 
 
-def change_counts(listing: pd.DataFrame, by: str | None = None) -> pd.DataFrame:
+def change_counts(listing: pd.DataFrame, by: str | None = None, order=()) -> pd.DataFrame:
     """Counts of a `change_listing`: one row per category (all categories, zeros included).
 
     by=None: columns new, changed, removed. by="ARM" or "SITEID": one column per value of `by`,
-    counting every change (new + changed + removed).
+    counting every change (new + changed + removed); the values in `order` first, in that order (e.g. the
+    trial's arm order), then any other in sorted order.
     """
     _require(listing, "change listing", ("CATEGORY", "CHANGE", *([by] if by else [])))
     if by is None:
@@ -81,7 +82,9 @@ def change_counts(listing: pd.DataFrame, by: str | None = None) -> pd.DataFrame:
         counts = counts.reindex(index=list(CATEGORIES), columns=list(KINDS), fill_value=0)
     else:
         counts = pd.crosstab(listing["CATEGORY"], listing[by].fillna("(none)"))
-        counts = counts.reindex(index=list(CATEGORIES), fill_value=0)
+        first = [v for v in order if v in counts.columns]
+        counts = counts.reindex(index=list(CATEGORIES), columns=first + [c for c in counts.columns if c not in first],
+                                fill_value=0)
     counts.columns.name = None
     return counts.rename_axis("CATEGORY").reset_index().astype({c: int for c in counts.columns})
 

@@ -45,8 +45,9 @@ class ChangesView(TabView):
         arm_labels = self.store.dataset.info.arm_short_labels
         counts = listing.rx.pipe(lambda df: change_counts(df).rename(
             columns={"CATEGORY": "Category", **{k: k.capitalize() for k in KINDS}}))
+        arm_order = [arm_labels.get(a, a) for a in self.store.dataset.arms]
         by_arm = listing.rx.pipe(lambda df: change_counts(df.assign(ARM=df["ARM"].map(lambda a: arm_labels.get(a, a))),
-                                                          "ARM").rename(columns={"CATEGORY": "Category"}))
+                                                          "ARM", arm_order).rename(columns={"CATEGORY": "Category"}))
         by_site = listing.rx.pipe(lambda df: change_counts(df, "SITEID").rename(columns={"CATEGORY": "Category"}))
         shown = pn.rx(pn.bind(self._shown, listing, self.param.category))
         table = pn.widgets.Tabulator(
@@ -62,15 +63,17 @@ class ChangesView(TabView):
 
         def small(frame):
             return pn.widgets.Tabulator(frame, titles=frame.rx.pipe(lambda f: table_titles(f.columns)), disabled=True,
-                                        show_index=False, layout="fit_data_table", selectable=False,
-                                        stylesheets=[TABLE_CSS])
+                                        show_index=False, layout="fit_data_stretch", selectable=False,
+                                        header_align=frame.rx.pipe(lambda f: {c: "right" for c in f.columns[1:]}),
+                                        sizing_mode="stretch_width", stylesheets=[TABLE_CSS])
 
         return pn.Column(
             pn.pane.HTML(pn.bind(self._heading, self.store.param.compare), stylesheets=[NOTE_CSS],
                          sizing_mode="stretch_width"),
-            pn.Row(pn.Column("**By category**", small(counts)), pn.Column("**By arm** (closed view)", small(by_arm)),
+            pn.Row(pn.Column("**By category**", small(counts), sizing_mode="stretch_width"),
+                   pn.Column("**By arm** (closed view)", small(by_arm), sizing_mode="stretch_width"),
                    sizing_mode="stretch_width"),
-            pn.Column("**By site**", small(by_site)),
+            pn.Column("**By site**", small(by_site), sizing_mode="stretch_width"),
             pn.Row(pn.widgets.Select.from_param(self.param.category, label="Listing", width=280), download,
                    align="end"),
             pn.pane.HTML("<p class='note'>Click a row for the patient's profile.</p>", stylesheets=[NOTE_CSS]),

@@ -116,10 +116,10 @@ class DataTable(pn.viewable.Viewer):
         """The Tabulator (e.g. for `on_click`; its rows are the rows of `value`)."""
         self.csv_button = pn.widgets.FileDownload(
             callback=self.csv, filename=download_filename(self.store, self.name_in_file, "csv"),
-            label=f"{self.title} (CSV)", color="primary", variant="outline", width=230)
+            label=f"{self.title} (CSV)", color="primary", variant="outline", sizing_mode="fixed")
         self.xlsx_button = pn.widgets.FileDownload(
             callback=self.xlsx, filename=download_filename(self.store, self.name_in_file, "xlsx"),
-            label=f"{self.title} (XLSX)", color="primary", variant="outline", width=230)
+            label=f"{self.title} (XLSX)", color="primary", variant="outline", sizing_mode="fixed")
 
     def __panel__(self) -> pn.viewable.Viewable:
         return pn.Column(self.table, pn.Row(self.csv_button, self.xlsx_button), sizing_mode="stretch_width")

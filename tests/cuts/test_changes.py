@@ -73,6 +73,7 @@ def test_counts_by_change_arm_and_site(listing):
     assert counts.loc[DEATHS].to_dict() == {"new": 1, "changed": 1, "removed": 0}
     by_arm = change_counts(listing, "ARM").set_index("CATEGORY")
     assert by_arm.loc[DEATHS].to_dict() == {"A": 1, "B": 1}
+    assert list(change_counts(listing, "ARM", ["B", "A"]).columns) == ["CATEGORY", "B", "A"]  # the trial's arm order
     assert by_arm.loc[CORRECTED].to_dict() == {"A": 1, "B": 1}
     assert change_counts(listing, "SITEID").set_index("CATEGORY").loc[RANDOMIZED].to_dict() == {"01": 0, "02": 1}
 

@@ -61,7 +61,8 @@ def test_num_procs_2_serves_the_dashboard_from_two_worker_processes(tmp_path):
         assert all(_alive(w) for w in workers)
     finally:
         proc.terminate()
-        output = proc.communicate(timeout=60)[0]
+        proc.wait(timeout=60)
+    output = log.read_text(errors="replace")
     # the data were loaded once, before the processes started: one "serving" line, one launch per worker
     assert output.count("trial-dashboard: serving on") == 1 and output.count("Launching server") == 2, output
     time.sleep(1)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 import tempfile
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -35,10 +36,19 @@ def serve_app(data: str | None = None):
     return proc, url
 
 
+@contextmanager
+def served(data: str | None = None):
+    """`serve_app(data)` for the duration of a `with` block; yields the base URL."""
+    proc, url = serve_app(data)
+    try:
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
 @pytest.fixture(scope="session")
 def app_url():
     """URL of the dashboard served on the bundled trial for the whole test session."""
-    proc, url = serve_app()
-    yield url
-    proc.terminate()
-    proc.wait(timeout=10)
+    with served() as url:
+        yield url

@@ -6,7 +6,8 @@ colour (alpha and ancestor opacity applied) against the effective background, fo
 background colours of its ancestors, crossing shadow hosts, down to the page. AA needs 4.5:1, or 3:1
 for large text (>= 24 px, or >= 18.66 px bold) and for icon glyphs (text of symbols only, e.g. a
 toolbar's overflow "⋯", a graphical object under WCAG 1.4.11). Inactive (disabled) controls and text
-moved off screen for screen readers (text-indent) are exempt, as in WCAG.
+moved off screen for screen readers (text-indent) are exempt, as in WCAG. A closed select's chosen option
+is read in the select's own colours.
 
 Plots: titles, axis labels and ticks, legend labels and text glyphs need 4.5:1 (3:1 when large) against
 the plot's background, or for a label drawn on a heatmap cell against that cell's colour (each datum
@@ -81,8 +82,13 @@ TEXT_CONTRAST_JS = f"""() => {{
     const texts = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
     for (let t = texts.nextNode(); t; t = texts.nextNode()) {{
       const text = t.textContent.trim();
-      const el = t.parentElement;
-      if (!text || !el || ['SCRIPT', 'STYLE', 'NOSCRIPT', 'TEMPLATE', 'OPTION'].includes(el.tagName)) continue;
+      let el = t.parentElement;
+      if (el && el.tagName === 'OPTION') {{  // a closed select shows its chosen option in the select's colours
+        const select = el.closest('select');
+        if (!select || select.multiple || select.selectedOptions[0] !== el) continue;
+        el = select;
+      }}
+      if (!text || !el || ['SCRIPT', 'STYLE', 'NOSCRIPT', 'TEMPLATE'].includes(el.tagName)) continue;
       if (!shown(el) || inactive(el)) continue;
       const style = getComputedStyle(el);
       if (parseFloat(style.textIndent) <= -999) continue;

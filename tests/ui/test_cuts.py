@@ -15,7 +15,8 @@ from dashboard.store import TrialStore
 from dashboard.transforms.changes import DEATHS, change_listing
 from dashboard.transforms.overview import ALL_ARMS, study_status_by_arm
 
-from .conftest import ROOT, serve_app
+from .conftest import ROOT, served
+from .contrast import text_contrast
 from .pages import open_tab
 
 SERIES = ROOT / "data" / "nct02241018_cuts"
@@ -29,10 +30,8 @@ def series():
 
 @pytest.fixture(scope="module")
 def series_url():
-    proc, url = serve_app(str(SERIES))
-    yield url
-    proc.terminate()
-    proc.wait(timeout=10)
+    with served(str(SERIES)) as url:
+        yield url
 
 
 def card_value(page, label: str):
@@ -51,10 +50,14 @@ def expect_cut(page, series, cut: str) -> None:
     died = study_status_by_arm(store.subjects(), dataset.arms).set_index(["ARM", "STATUS"]).loc[(ALL_ARMS, "Died"), "n"]
     before = series.at(store.compare) if store.compare else None
     expect(page.locator(".banner")).to_contain_text(f"data cut {cut}", timeout=TIMEOUT)
-    expect(card_value(page, "Randomized")).to_have_text(str(len(store.subjects())), timeout=TIMEOUT)
-    if before is not None:
-        then = study_status_by_arm(TrialStore(before).subjects(), before.arms).set_index(["ARM", "STATUS"]) \
-            .loc[(ALL_ARMS, "Died"), "n"]
+    randomized = len(store.subjects())
+    if before is None:
+        expect(card_value(page, "Randomized")).to_have_text(str(randomized), timeout=TIMEOUT)
+    else:
+        earlier = TrialStore(before).subjects()
+        then = study_status_by_arm(earlier, before.arms).set_index(["ARM", "STATUS"]).loc[(ALL_ARMS, "Died"), "n"]
+        expect(card_value(page, "Randomized")).to_have_text(f"{randomized} ({randomized - len(earlier):+d})",
+                                                            timeout=TIMEOUT)
         expect(card_value(page, "Died")).to_have_text(f"{died} ({died - then:+d})", timeout=TIMEOUT)
 
 
@@ -68,6 +71,14 @@ def test_switching_the_cut_changes_the_numbers(page, series_url, series):
     expect(header_select(page, "As of")).to_have_value("2017-06-30", timeout=TIMEOUT)
     expect_cut(page, series, "2017-06-30")
     expect(header_select(page, "Compare with")).to_have_value("2016-06-30")
+
+
+@pytest.mark.parametrize("theme", ["default", "dark"])
+def test_the_cut_selectors_read_in_both_themes(page, series_url, theme):
+    page.goto(f"{series_url}?theme={theme}")
+    expect(header_select(page, "Compare with")).to_have_value(re.compile(r"\d{4}-\d{2}-\d{2}"), timeout=TIMEOUT)
+    failures = [f for f in text_contrast(page)["failures"] if f["where"].startswith(("select", "label"))]
+    assert failures == []
 
 
 def test_changes_tab_lists_a_late_recorded_death(page, series_url, series):

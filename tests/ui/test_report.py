@@ -10,7 +10,7 @@ import pytest
 from playwright.sync_api import expect
 from pypdf import PdfReader
 
-from tests.ui.conftest import serve_app
+from tests.ui.conftest import served
 
 TIMEOUT = 60_000
 BUILD_TIMEOUT = 400_000  # the whole pack on a machine shared by many test runs
@@ -19,10 +19,8 @@ BUILD_TIMEOUT = 400_000  # the whole pack on a machine shared by many test runs
 @pytest.fixture(scope="module")
 def app_url():
     """A server of its own: the pack is built in the server process, apart from the sessions other tests left."""
-    proc, url = serve_app()
-    yield url
-    proc.terminate()
-    proc.wait(timeout=10)
+    with served() as url:
+        yield url
 
 
 def pdf_text(data: bytes) -> tuple[str, int]:
