@@ -35,7 +35,7 @@ import pandas as pd
 
 from ..config import DAYS_PER_MONTH
 from ..model.schema import TABLE_SPECS, YN
-from .conform import POPULATION_FLAGS, conform, duplicates, to_flag, to_text
+from .conform import POPULATION_FLAGS, conform, duplicates, per_distinct, to_flag, to_text
 from .dates import study_day, to_dates
 from .report import FindingLog
 
@@ -57,7 +57,7 @@ def upper_text(values: pd.Series | None, index=None) -> pd.Series:
     `.str` refuses an all-NaN object column). None gives an all-missing series on `index`."""
     if values is None:
         return pd.Series(np.nan, index=index, dtype=object)
-    return to_text(values).map(lambda v: v.upper() if isinstance(v, str) else v)
+    return per_distinct(to_text(values), lambda v: v.upper() if isinstance(v, str) else v)
 
 
 def read_flags(table: str, df: pd.DataFrame, log: FindingLog, source=None) -> pd.DataFrame:
