@@ -38,6 +38,11 @@ def package_versions(packages=VERSIONED_PACKAGES) -> dict[str, str]:
     return versions
 
 
+def software_versions() -> str:
+    """'trial-dashboard 0.1.0, panel 1.9.4, ...': the versions behind a result, for exports and notebooks."""
+    return ", ".join(f"{name} {version}" for name, version in package_versions().items())
+
+
 def data_source(dataset: TrialDataset) -> str | None:
     """The folder (or single file) the dataset was loaded from, None when it was built in memory."""
     files = [Path(str(f["path"])) for f in (dataset.provenance.get("files") or {}).values() if f.get("path")]
@@ -451,7 +456,7 @@ def provenance_markdown(dataset: TrialDataset, store: TrialStore | None = None) 
     """Markdown header for notebooks: data source, checksums, data cut, filters and package versions."""
     files = (dataset.provenance.get("files") or {}).values()
     rows = "\n".join(f"| {Path(str(f['path'])).name} | `{f.get('sha256', '')}` |" for f in files)
-    versions = ", ".join(f"{name} {version}" for name, version in package_versions().items())
+    versions = software_versions()
     filters = link_query(store) if store is not None else ""
     return (f"**{dataset.info.registry_id}**, data cut **{dataset.cutoff.date().isoformat()}** "
             f"({dataset.cutoff_source}).  \n"

@@ -15,9 +15,7 @@ from pathlib import Path
 from typing import Callable, Iterable
 from urllib.parse import parse_qsl
 
-import pandas as pd
-
-from .. import __version__
+from ..code import software_versions
 from ..links import apply_query, filters_to_query
 from ..model.dataset import TrialDataset
 from ..model.pooling import pooled
@@ -127,7 +125,7 @@ def _cover(ctx: PackContext, problems: list[str], generated: dt.datetime) -> str
         ("Population", f"{store.population} ({POPULATIONS[store.population]} = Y): {store.summary()}"),
         ("Filters", filters + (f". Ignored: {'; '.join(problems)}" if problems else "")),
         ("Generated", generated.strftime("%Y-%m-%d %H:%M UTC")),
-        ("Software", f"trial-dashboard {__version__} (Python {platform.python_version()}, pandas {pd.__version__})"),
+        ("Software", f"{software_versions()} (Python {platform.python_version()})"),
         ("Provenance", dataset.provenance_text()),
     ]
     table = "".join(f'<tr><th class="text">{_e(k)}</th><td class="text">{_e(v)}</td></tr>' for k, v in rows)

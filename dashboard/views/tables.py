@@ -19,6 +19,7 @@ import panel as pn
 import param
 from pandas.api.types import is_bool_dtype, is_numeric_dtype
 
+from ..code import software_versions
 from ..links import filters_to_query
 from ..store import TrialStore
 from .escape import csv_download, escape_html_content, safe_filename, table_titles, xlsx_download
@@ -48,7 +49,7 @@ def download_filename(store: TrialStore, table: str, ext: str) -> str:
 def export_header(store: TrialStore, title: str, notes: Iterable[str] = (), *,
                   now: dt.datetime | None = None) -> list[tuple[str, str]]:
     """What an export says about itself, as (label, text) rows: trial, table, data cut, population,
-    filters, generation time (UTC), then one row per note."""
+    filters, generation time (UTC), the package versions that made it, then one row per note."""
     info = store.dataset.info
     filters = "; ".join(f"{name}={value}" for name, value in filters_to_query(store).items())
     generated = (now or dt.datetime.now(dt.timezone.utc)).strftime("%Y-%m-%d %H:%M:%S UTC")
@@ -59,6 +60,7 @@ def export_header(store: TrialStore, title: str, notes: Iterable[str] = (), *,
         ("Population", f"{store.population} population, {store.summary()}"),
         ("Filters", filters or "none"),
         ("Generated", generated),
+        ("Software", software_versions()),
         *(("Note", note) for note in notes),
     ]
 

@@ -73,6 +73,7 @@ def test_export_header_names_trial_cut_population_filters_and_time(store):
     assert header["Population"] == f"ITT population, {store.summary()}"
     assert header["Filters"] == "sites=01"
     assert header["Generated"] == "2026-11-27 15:00:00 UTC"
+    assert header["Software"].startswith("trial-dashboard 0.1.0, panel ") and "pandas " in header["Software"]
     assert header["Note"] == "a note"
     store.sites = []
     assert dict(export_header(store, "x"))["Filters"] == "none"
@@ -103,16 +104,16 @@ def test_csv_has_header_rows_raw_groups_no_hidden_columns_and_no_formulas(store)
 def test_xlsx_has_header_block_text_cells_and_rounded_percentages(store):
     sheet = load_workbook(_table(store).xlsx()).active
     rows = [[c.value for c in row] for row in sheet.iter_rows()]
-    labels = [r[0] for r in rows[:7]]
-    assert labels == ["Trial", "Table", "Data cut", "Population", "Filters", "Generated", "Note"]
+    labels = [r[0] for r in rows[:8]]
+    assert labels == ["Trial", "Table", "Data cut", "Population", "Filters", "Generated", "Software", "Note"]
     assert rows[4][1] == "sites=01"
-    assert rows[7] == [None] * len(rows[7])
-    assert rows[8][:5] == ["Body system", "Term", "Patients", "Incidence (%)", "Change"]
-    formula = sheet.cell(10, 2)
+    assert rows[8] == [None] * len(rows[8])
+    assert rows[9][:5] == ["Body system", "Term", "Patients", "Incidence (%)", "Change"]
+    formula = sheet.cell(11, 2)
     assert formula.value == "=cmd|' /C calc'!A0" and formula.data_type == "s" and formula.quotePrefix
-    assert sheet.cell(11, 2).value == "Sepsis" and not sheet.cell(11, 2).quotePrefix
-    assert [sheet.cell(r, 3).value for r in (10, 11, 12)] == [3, 1, 2]
-    assert [sheet.cell(r, 4).value for r in (10, 11, 12)] == [42.9, 14.3, 28.6]
+    assert sheet.cell(12, 2).value == "Sepsis" and not sheet.cell(12, 2).quotePrefix
+    assert [sheet.cell(r, 3).value for r in (11, 12, 13)] == [3, 1, 2]
+    assert [sheet.cell(r, 4).value for r in (11, 12, 13)] == [42.9, 14.3, 28.6]
     assert not any(c.data_type == "f" for row in sheet.iter_rows() for c in row)
 
 
