@@ -23,9 +23,9 @@ from ..transforms.overview import (
 )
 from ..transforms.flags import is_yes
 from ..transforms.formatting import plural
-from ..transforms.response import response_visits
 from ..transforms.safety import ae_definition, has_treatment_emergent_flag
 from .base import TabView, no_patients_message
+from .response import trial_visits
 from .escape import escape_html
 from .sites import SiteChart
 from .summary import ExecutiveSummaryView
@@ -201,7 +201,7 @@ class OverviewView(TabView):
         day = dataset.info.primary_visit_day
         if day is None or not dataset.has("adrs"):
             return ""
-        visits = response_visits(dataset.adrs, windows=dataset.info.visit_window_days)
+        visits = trial_visits(self.store)
         window_end = int(visits.loc[visits["DAY"] == day, "WINDOW_END"].iloc[0])
         return (f"Evaluable patients of the current filters. The visit is due once its window, day {day} to day "
                 f"{window_end} (randomization = day 1), has closed by the data cut {self.store.cutoff}; until then a "

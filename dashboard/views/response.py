@@ -38,6 +38,13 @@ def response_status(store, population: str | None = None) -> pd.DataFrame:
         store.subjects_in(population), dataset.adrs, dataset.cutoff, windows=dataset.info.visit_window_days))
 
 
+def trial_visits(store) -> pd.DataFrame:
+    """The trial's response visits (`response_visits` with its visit windows), computed once per session."""
+    dataset = store.dataset
+    return store.memo_unfiltered("response visits", lambda: rs.response_visits(
+        dataset.adrs, windows=dataset.info.visit_window_days))
+
+
 def population_line(store, subjects: pd.DataFrame) -> str:
     """'ITT population, 203 patients (MSC 101, Control 102); data cut 2019-09-30' (Markdown-escaped)."""
     counts = subjects["ARM"].value_counts()
@@ -49,7 +56,7 @@ def population_line(store, subjects: pd.DataFrame) -> str:
 
 def _offer_visits(view, parameter: param.Selector, day: int | None) -> None:
     """Set a visit choice's options to the trial's response visits and its value to the visit at `day`."""
-    visits = rs.response_visits(view.store.dataset.adrs)
+    visits = trial_visits(view.store)
     parameter.objects = visits["AVISIT"].tolist()
     setattr(view, parameter.name, rs.primary_visit(visits, day))
 
@@ -220,7 +227,7 @@ class TransitionsView(TabView):
     def __init__(self, **params):
         super().__init__(**params)
         info = self.store.dataset.info
-        visits = rs.response_visits(self.store.dataset.adrs)
+        visits = trial_visits(self.store)
         self.param.start.objects = self.param.end.objects = visits["AVISIT"].tolist()
         self.start, self.end = rs.transition_visits(visits, info.primary_visit_day, info.durable_visit_day)
 

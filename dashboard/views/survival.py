@@ -55,6 +55,11 @@ def uses_competing_risks(params: pd.DataFrame, paramcd: str) -> bool:
     return bool(params.loc[params["PARAMCD"] == paramcd, "competing"].sum() > 0)
 
 
+def trial_endpoints(store) -> pd.DataFrame:
+    """The trial's time-to-event parameters (`tte_parameters`), computed once per session."""
+    return store.memo_unfiltered("tte parameters", lambda: sv.tte_parameters(store.dataset.adtte))
+
+
 class SurvivalView(TabView):
     """Kaplan-Meier or cumulative-incidence curves by arm for any ADTTE parameter, with the statistics."""
 
@@ -63,12 +68,12 @@ class SurvivalView(TabView):
 
     def __init__(self, **params):
         super().__init__(**params)
-        parameters = sv.tte_parameters(self.store.dataset.adtte)
+        parameters = trial_endpoints(self.store)
         self.param.endpoint.objects = parameters["PARAMCD"].tolist()
         self.endpoint = sv.default_endpoint(parameters)
 
     def __panel__(self):
-        params = sv.tte_parameters(self.store.dataset.adtte)
+        params = trial_endpoints(self.store)
         names = endpoint_names(params)
         options = {f"{names[p.PARAMCD]} ({'cumulative incidence' if p.competing else 'Kaplan-Meier'})": p.PARAMCD
                    for p in params.itertuples()}
@@ -87,7 +92,7 @@ class SurvivalView(TabView):
         if subjects.empty:
             return no_patients_message(self.store)
         dataset = self.store.dataset
-        params = sv.tte_parameters(dataset.adtte)
+        params = trial_endpoints(self.store)
         label = params.loc[params["PARAMCD"] == paramcd, "PARAM"].iloc[0]
         tte = sv.tte_data(subjects, dataset.adtte, paramcd)
         if tte.empty:
@@ -183,7 +188,7 @@ class SurvivalView(TabView):
         """Every endpoint's method, events/patients per arm and, with two arms, Cox HR and log-rank p (text)."""
         dataset = self.store.dataset
         arms = self._arms(subjects)
-        params = sv.tte_parameters(dataset.adtte).set_index("PARAMCD")
+        params = trial_endpoints(self.store).set_index("PARAMCD")
         names = endpoint_names(params.reset_index())
         events = sv.endpoint_events(subjects, dataset.adtte, arms)
         tests = sv.endpoint_tests(subjects, dataset.adtte, arms).set_index("PARAMCD") if len(arms) == 2 else None
