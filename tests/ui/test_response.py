@@ -7,6 +7,8 @@ import re
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from playwright.sync_api import expect
 
+from tests.ui.pages import tab
+
 COUNTS = re.compile(r"was (\d+)/(\d+) \([\d.]+%\) of MSC.*?vs (\d+)/(\d+) \([\d.]+%\) of Control")
 
 
@@ -40,11 +42,11 @@ def test_primary_endpoint_uses_the_trials_population_with_the_sidebars_as_sensit
 
 def test_swimmer_lane_click_opens_profile(page, app_url):
     page.goto(app_url)
-    page.get_by_text("Response", exact=True).first.click()
-    page.get_by_text("Swimmer plot", exact=True).first.click()
-    page.locator(".swimmer-plot").first.wait_for(timeout=30_000)
+    tab(page, "Response").click()
+    tab(page, "Swimmer plot").click()  # the tab, not Show code's option of the same name
     page.get_by_text("Click a lane or choose a patient").wait_for(timeout=30_000)
     canvas = page.locator(".swimmer-plot canvas").first
+    canvas.wait_for(state="visible", timeout=30_000)  # drawn and laid out, so it has a box
     box = canvas.bounding_box()
     bottom = min(box["y"] + box["height"], page.viewport_size["height"]) - 30  # a lane below the legend, in view
     heading = page.get_by_role("heading", name=re.compile(r"^Patient \S+"))
