@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import os
 from urllib.parse import parse_qsl, urlencode
 
@@ -67,7 +68,7 @@ PLACEHOLDER_CSS = """
         border-top-color: currentColor; animation: spin 0.9s linear infinite; }
 @keyframes spin { to { transform: rotate(360deg); } }
 """
-DISCONNECTED = ("Connection to the server lost: the page no longer updates and its buttons do nothing. "
+DISCONNECTED = ("Connection to the server lost: the page no longer updates and its controls are switched off. "
                 "Reload the page when the server is back.")
 BANNER_CSS = """
 :host { width: 100%; }
@@ -248,6 +249,7 @@ def _page(dataset: TrialDataset, store: TrialStore, role: Role | None, *, sideba
     info = dataset.info
     title = f"{info.registry_id} · {info.short_name}"
     _keep_browser_title(title)
+    _disable_controls_when_disconnected()
     return pn.template.BootstrapTemplate(
         title=escape_html(title),  # Panel writes the template title into the page header as HTML
         header=[pn.Row(
@@ -316,29 +318,40 @@ def _audit_exports(component: pn.viewable.Viewable, audit: SessionAudit | None) 
 
 def _tabs(views: list[type], store: TrialStore, *, patient_level: bool = True, show_code: bool = True,
           audit: SessionAudit | None = None, extra: dict[type, dict] | None = None) -> pn.Tabs:
-    """One tab per view, each built the first time it is opened (a placeholder until then).
+    """One tab per view, each built the first time it is opened: in a served page the tab first shows its
+    "Building…" placeholder and is built on the server's next tick (in a notebook, at once).
 
-    Built tabs stay rendered (dynamic=False), but only the shown view recomputes on a filter change:
-    hidden views are marked inactive and catch up when shown again.
+    Only the shown tab is in the page (dynamic=True: Panel keeps a hidden tab's models and puts them back
+    when it is shown), so a filter change lays out one tab in the browser, not every tab opened so far.
+    Hidden views are marked inactive, skip every update (a binding that ignored the gate would update
+    models outside the page) and catch up when shown again.
     """
-    tabs = pn.Tabs(*[(view.title, _placeholder(view)) for view in views], dynamic=False,
+    tabs = pn.Tabs(*[(view.title, _placeholder(view)) for view in views], dynamic=True,
                    sizing_mode="stretch_width", name="tabs")
     titles = [view.title for view in views]
     store.param.tab.objects = titles
     built: dict[int, TabView | None] = {}
+    building: set[int] = set()
 
-    def open_tab(index: int) -> None:
-        for i, instance in built.items():
-            if instance is not None:
-                instance.active = i == index
-        if index in built or not 0 <= index < len(views):
-            return
+    def build(index: int) -> None:
         built[index], component = _build_view(views[index], store, show_code=show_code, patient_level=patient_level,
                                               **(extra or {}).get(views[index], {}))
+        building.discard(index)
+        if built[index] is not None:
+            built[index].active = tabs.active == index  # the user may have moved on while it was built
         _audit_exports(component, audit)
         tabs[index] = (views[index].title, component)
 
-    open_tab(tabs.active)
+    def open_tab(index: int, at_once: bool = False) -> None:
+        for i, instance in built.items():
+            if instance is not None:
+                instance.active = i == index
+        if index in built or index in building or not 0 <= index < len(views):
+            return
+        building.add(index)
+        pn.state.execute(lambda: build(index), schedule=not at_once)
+
+    open_tab(tabs.active, at_once=True)
     tabs.param.watch(lambda event: open_tab(event.new), "active")
     # store.tab <-> tabs.active: a view (e.g. the Overview's summary links) opens a tab through the store.
     def show(event) -> None:
@@ -357,6 +370,11 @@ def _placeholder(view: type) -> pn.pane.HTML:
                         stylesheets=[PLACEHOLDER_CSS], name=view.title, margin=(10, 10))
 
 
+def built_tab_class(title: str) -> str:
+    """The CSS class of tab `title`'s content once built ("tab-arm-balance"; browser tests wait for it)."""
+    return "tab-" + re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-")
+
+
 def _build_view(view: type, store: TrialStore, show_code: bool = True,
                 **params) -> tuple[TabView | None, pn.viewable.Viewable]:
     """The view (given `params` besides the store) and its component, with its Show code card when
@@ -366,11 +384,12 @@ def _build_view(view: type, store: TrialStore, show_code: bool = True,
         note = [left_out_note(store.dataset, *view.reads_tables)] if view.reads_tables and left_out_text(
             store.dataset, *view.reads_tables) else []
         card = [instance.code_card()] if show_code and code.parts_of(instance) else []
-        return instance, pn.Column(*note, instance, *card, sizing_mode="stretch_width", name=view.title)
+        return instance, pn.Column(*note, instance, *card, sizing_mode="stretch_width", name=view.title,
+                                   css_classes=[built_tab_class(view.title)])
     except Exception as exc:  # a broken view must not take the whole dashboard down
         log.exception("view %s failed to build", view.__name__)
         return None, pn.pane.Alert(f"**{escape_markdown(view.title)} could not be shown.** {escape_markdown(exc)}",
-                                   alert_type="danger")
+                                   alert_type="danger", css_classes=[built_tab_class(view.title)])
 
 
 def _keep_browser_title(title: str) -> None:
@@ -380,6 +399,27 @@ def _keep_browser_title(title: str) -> None:
     doc = pn.state.curdoc
     if doc is not None and doc.session_context is not None:
         doc.js_on_event("document_ready", CustomJS(args={"title": title}, code="document.title = title"))
+
+
+# Disables every button, input and select of the page (shadow DOMs included) and says why on hover.
+DISABLE_CONTROLS_JS = """
+const walk = (root) => {
+  for (const el of root.querySelectorAll('button, input, select, textarea')) {
+    el.disabled = true;
+    el.title = 'Connection to the server lost: reload the page when the server is back.';
+  }
+  for (const el of root.querySelectorAll('*')) { if (el.shadowRoot) walk(el.shadowRoot); }
+};
+walk(document);
+"""
+
+
+def _disable_controls_when_disconnected() -> None:
+    """In a served session, disable the page's controls when the connection to the server is lost (a
+    dead page's buttons would otherwise look like they work); the disconnect notification says why."""
+    doc = pn.state.curdoc
+    if doc is not None and doc.session_context is not None:
+        doc.js_on_event("connection_lost", CustomJS(code=DISABLE_CONTROLS_JS))
 
 
 def _cut_selectors(store: TrialStore) -> list[pn.widgets.Select]:

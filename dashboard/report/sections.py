@@ -217,7 +217,7 @@ def enrollment(ctx: PackContext) -> str:
 def balance(ctx: PackContext) -> str:
     """Table 1 as the Arm balance tab shows it (pooled: one column of all patients)."""
     view = BalanceView(store=ctx.store)
-    notes = view.notes(view._arms(ctx.store.arms), view.threshold, view.show_pvalues)
+    notes = view.notes(view.arms_shown(ctx.store.arms), view.threshold, view.show_pvalues)
     body = (table_html(view.current_table1(), view.caption(), text_columns=2, css_class="long")
             + "".join(f'<p class="note">{_e(n)}</p>' for n in notes))
     return section("balance", f'<div class="table1-box">{body}</div>')
@@ -351,24 +351,24 @@ def safety(ctx: PackContext) -> str:
     if not dataset.has("adae"):
         return section("safety", _omitted("The data have no adverse events (ADAE)."))
     view = ctx.safety
-    parts = [f'<div class="lead">{view._header(subjects)}</div>']
+    parts = [f'<div class="lead">{view.header_html(subjects)}</div>']
     parts.append(_incidence(ctx, view))
-    events = view._all_events()
+    events = view.all_events()
     parts.append("<h2>Focus panels and exposure-adjusted rates</h2>")
     focus = view.focus_frame(subjects)
     for panel, rows in focus.groupby("Panel", sort=False):
         parts.append(table_html(rows.drop(columns="Panel").rename(columns={"Row": ""}), panel))
-    parts.append(f'<p class="note">{_e(view._focus_counted())}</p>')
+    parts.append(f'<p class="note">{_e(view.focus_counted())}</p>')
     parts.append(table_html(view.exposure_frame(subjects).drop(columns="EVENTS_OUTSIDE"),
                             "Exposure-adjusted rates per 100 patient-months next to crude incidence", text_columns=2))
-    parts.append(view._exposure_note(subjects))
+    parts.append(view.exposure_note(subjects))
     if "AESER" in events.columns:
         serious = events.loc[sf.is_yes(events["AESER"]).fillna(False).to_numpy(dtype=bool)]
         listing = sf.ae_listing(serious).drop(columns=[sf.LISTING_COLUMNS["AESER"]], errors="ignore")  # all "Y"
         arm = sf.LISTING_COLUMNS["ARM"]
         listing = listing.assign(**{arm: listing[arm].astype(str).map(ctx.label)})
         parts.append("<h2>Serious adverse events</h2>" + listing_html(
-            listing, f"Listing of serious adverse events ({len(listing)} events; {view._definition(view.te_flag)})",
+            listing, f"Listing of serious adverse events ({len(listing)} events; {view.event_definition(view.te_flag)})",
             "the dashboard's Adverse events tab"))
     parts.append(_deaths(ctx))
     return section("safety", "".join(parts))
@@ -398,7 +398,7 @@ def _incidence(ctx: PackContext, view: SafetyView) -> str:
         row = "".join(f"<td>{_e(t)}</td>" for t in text)
         rows.append(f'<tr class="{_e(level)}"><td class="text">{_e(name)}</td>{row}</tr>')
     return (f'<table class="grid long incidence"><caption>Adverse events by body system and preferred term: patients '
-            f"with ≥ 1 event, n (%), and the worst grade per patient ({_e(view._definition(view.treatment_emergent_only))})"
+            f"with ≥ 1 event, n (%), and the worst grade per patient ({_e(view.event_definition(view.treatment_emergent_only))})"
             f'</caption><thead><tr><th class="text">Body system / preferred term</th>{head}</tr></thead>'
             f"<tbody>{''.join(rows)}</tbody></table>")
 

@@ -106,6 +106,16 @@ def headline_change(before: Tables, after: Tables, flag: str = "DTHFL") -> tuple
     return now, now - count(before["adsl"])
 
 
+def new_events(before: pd.DataFrame, after: pd.DataFrame) -> pd.Series:
+    """For each row of the later cut's ADAE `after` (same index): whether its event (subject, preferred
+    term, start date, occurrence) is not in the earlier cut's ADAE `before`."""
+    keys = list(AE_KEY)
+    old = _ae_keyed(before)[keys].astype({"USUBJID": str, "AEDECOD": str}).drop_duplicates()
+    new = _ae_keyed(after)[keys].astype({"USUBJID": str, "AEDECOD": str})
+    found = new.merge(old, on=keys, how="left", indicator=True)["_merge"].to_numpy()
+    return pd.Series(found == "left_only", index=after.index, name="NEW")
+
+
 def _require(df: pd.DataFrame | None, name: str, columns) -> None:
     if df is None:
         raise ValueError(f"{name} is needed in both cuts")

@@ -319,11 +319,12 @@ def _days_since(dates: pd.Series, randdt: pd.Series) -> pd.Series:
 
 
 def swimmer_lanes(subjects: pd.DataFrame, cutoff, status: pd.DataFrame | None = None,
-                  adtte: pd.DataFrame | None = None) -> pd.DataFrame:
+                  adtte: pd.DataFrame | None = None, compared_cut=None) -> pd.DataFrame:
     """One lane per subject: USUBJID, ARM, SITEID, END (days from randomization to death, end of
     study, last known alive or the data cut, whichever applies first), END_STATUS (Died /
     Discontinued / Completed / Ongoing), BEST (best response when `status` is given), EVENTS (flags
-    from ADTTE events listed in config.SWIMMER_TTE_EVENTS, e.g. "cGVHD onset, Relapse").
+    from ADTTE events listed in config.SWIMMER_TTE_EVENTS, e.g. "cGVHD onset, Relapse"). With an earlier
+    `compared_cut`: NEW (randomized after it) and COMPARED_DAY (its day on the lane; NaN for new lanes).
     Requires ADSL USUBJID, ARM, RANDDT (SITEID, DTHDT, EOSDT, EOSSTT, LSTALVDT used when present)."""
     require_columns(subjects, ["USUBJID", "ARM", "RANDDT"], "ADSL")
     cut = pd.Timestamp(cutoff)
@@ -352,6 +353,10 @@ def swimmer_lanes(subjects: pd.DataFrame, cutoff, status: pd.DataFrame | None = 
         out["EVENTS"] = out["USUBJID"].map(flags).fillna("")
     else:
         out["EVENTS"] = ""
+    if compared_cut is not None:
+        day = _days_since(pd.Series(pd.Timestamp(compared_cut), index=subjects.index), subjects["RANDDT"]).to_numpy()
+        out["NEW"] = ~(day >= 0)
+        out["COMPARED_DAY"] = np.where(day >= 0, day, np.nan)
     return out
 
 

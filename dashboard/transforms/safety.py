@@ -839,6 +839,7 @@ def robust_poisson_rate(counts, months, per: float = 100, z: float = 1.959964) -
 
 
 LISTING_COLUMNS = {
+    "NEW": "New",
     "USUBJID": "Patient",
     "ARM": "Arm",
     "AEDECOD": "Preferred term",
@@ -859,7 +860,7 @@ def ae_listing(events: pd.DataFrame, *, soc: str | None = None, term: str | None
     """Event listing for a body system / term / patient, sorted by patient and onset, with display
     headers. `events` from `select_events`; `soc`/`term` equal to the overall or SOC-total labels
     mean 'no restriction'. Grades show as 'Grade n' (CTCAE) or the severity text; onset dates
-    stay dates (the view formats them)."""
+    stay dates (the view formats them). A boolean NEW column of `events` becomes a first column "New"."""
     require_columns(events, ("USUBJID", "ARM", "AEBODSYS", "AEDECOD", "GRADE"), "ae_listing")
     keep = pd.Series(True, index=events.index)
     if soc and soc != OVERALL:
@@ -878,6 +879,8 @@ def ae_listing(events: pd.DataFrame, *, soc: str | None = None, term: str | None
     else:
         grade_text = pd.Series("", index=ev.index)
     ev = ev.assign(GRADE_TEXT=grade_text)
+    if "NEW" in ev.columns:  # events marked new since an earlier data cut (`changes.new_events`)
+        ev["NEW"] = np.where(ev["NEW"].fillna(False).astype(bool), "New", "")
     sort = [c for c in ("USUBJID", "ASTDT", "ASTDY", "AESEQ") if c in ev.columns]
     cols = [c for c in LISTING_COLUMNS if c in ev.columns]
     out = ev[list(dict.fromkeys(cols + sort))].sort_values(sort, kind="stable")[cols]

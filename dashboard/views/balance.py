@@ -154,14 +154,14 @@ class BalanceView(TabView):
         )
         subjects = self.filtered_subjects
         ungated = store.filtered_subjects
-        arms = pn.bind(self._arms, store.param.arms)
+        arms = pn.bind(self.arms_shown, store.param.arms)
         empty = subjects.rx.len() == 0
         tabs = pn.Tabs(dynamic=True, sizing_mode="stretch_width", visible=empty.rx.not_())
         table1 = DataTable(
             self.bind_active(self.table1, subjects, arms, self.param.variables, self.param.threshold,
                              self.param.show_pvalues, tab=(tabs, 0)),
             store=store, name_in_file="table1", title="Table 1", export=self.current_table1,
-            notes=lambda: self.notes(self._arms(store.arms), self.threshold, self.show_pvalues),
+            notes=lambda: self.notes(self.arms_shown(store.arms), self.threshold, self.show_pvalues),
             groupby=[TABLE1_VARIABLE], hidden_columns=[TABLE1_VARIABLE], text_columns=[TABLE1_VARIABLE, "Statistic", "Test"],
             frozen_columns=["Statistic"], sortable=False)
         word = pn.widgets.FileDownload(callback=self._html, filename=download_filename(store, "table1", "html"),
@@ -212,7 +212,8 @@ class BalanceView(TabView):
         downloads = pn.Row(threshold, show_p, table1.csv_button, table1.xlsx_button, word)
         return pn.Column(header, downloads, alert, tabs, sizing_mode="stretch_width")
 
-    def _arms(self, selected) -> list[str]:
+    def arms_shown(self, selected) -> list[str]:
+        """The trial's arms the arm filter `selected` keeps (every arm when none is selected)."""
         return [a for a in self.all_arms if not selected or a in selected]
 
     def _header(self, subjects: pd.DataFrame) -> str:
@@ -246,7 +247,7 @@ class BalanceView(TabView):
 
     def current_table1(self) -> pd.DataFrame:
         """Table 1 for the current filters and settings (what the downloads write)."""
-        return self.table1(self.store.subjects(), self._arms(self.store.arms), self.variables, self.threshold,
+        return self.table1(self.store.subjects(), self.arms_shown(self.store.arms), self.variables, self.threshold,
                            self.show_pvalues)
 
     def _table1_caption(self, subjects) -> str:
@@ -261,7 +262,7 @@ class BalanceView(TabView):
         table = table.set_table_styles([{"selector": "th, td", "props": "padding: 2px 8px; text-align: left;"},
                                         {"selector": "table", "props": "border-collapse: collapse;"}])
         notes = "".join(f"<p>{escape_html(n)}</p>"
-                        for n in self.notes(self._arms(self.store.arms), self.threshold, self.show_pvalues))
+                        for n in self.notes(self.arms_shown(self.store.arms), self.threshold, self.show_pvalues))
         caption = escape_html(self.caption())
         return io.StringIO(f'<!DOCTYPE html>\n<html><head><meta charset="utf-8"><title>{caption}</title></head><body>\n'
                            f"<p><b>{caption}</b></p>\n{table.to_html()}\n{notes}\n</body></html>\n")

@@ -101,8 +101,8 @@ class TabView(pn.viewable.Viewer):
                 return f"# No code: {exc}."
 
         settings = [self.param[p] for p in self.param if p not in ("name", "active", "store")]
-        editor = pn.widgets.CodeEditor(value=pn.bind(script, part.param.value, *[self.store.param[f] for f in self.store.FILTERS],
-                                                     *settings),
+        editor = pn.widgets.CodeEditor(value=self.bind_active(script, part.param.value,
+                                                             *[self.store.param[f] for f in self.store.FILTERS], *settings),
                                        language="python", readonly=True, sizing_mode="stretch_width", height=300)
         copy = pn.widgets.Button(name="Copy code", button_type="primary", button_style="outline", width=120)
         copy.js_on_click(args={"editor": editor}, code="navigator.clipboard.writeText(editor.code)")

@@ -68,7 +68,7 @@ class ChangesView(TabView):
                                         sizing_mode="stretch_width", stylesheets=[TABLE_CSS])
 
         return pn.Column(
-            pn.pane.HTML(pn.bind(self._heading, self.store.param.compare), stylesheets=[NOTE_CSS],
+            pn.pane.HTML(self.bind_active(self._heading, self.store.param.compare), stylesheets=[NOTE_CSS],
                          sizing_mode="stretch_width"),
             pn.Row(pn.Column("**By category**", small(counts), sizing_mode="stretch_width"),
                    pn.Column("**By arm** (closed view)", small(by_arm), sizing_mode="stretch_width"),

@@ -94,7 +94,7 @@ class OverviewView(TabView):
                             html(lambda _: f"<p class='note'>{escape_html(self._sae_note())}</p>"), **flex)
         content = pn.Column(
             ExecutiveSummaryView(store=self.store, subjects=subjects),
-            pn.pane.HTML(pn.bind(self._cards_html, summary, self.store.param.compare), stylesheets=[CARDS_CSS],
+            pn.pane.HTML(self.bind_active(self._cards_html, summary, self.store.param.compare), stylesheets=[CARDS_CSS],
                          margin=(5, 10), sizing_mode="stretch_width"),
             pn.pane.HTML("<div class='table-title'>Patients by arm and study status</div>", stylesheets=[HTML_CSS],
                          margin=(5, 10), sizing_mode="stretch_width"),

@@ -21,6 +21,7 @@ from ..transforms.flags import is_yes
 from ..transforms.formatting import format_proportion, plural
 from ..transforms.response import control_arm
 from ..transforms import safety as sf
+from ..transforms.changes import new_events
 from ..store import TrialStore
 from .base import TabView, no_patients_message
 from .escape import escape_html as _e, tooltip_field
@@ -170,7 +171,7 @@ class SafetyView(TabView):
             visible=len(self.arms) > 2,
         )
         inner = pn.Tabs(dynamic=True, sizing_mode="stretch_width")
-        header = pn.pane.HTML(pn.bind(self._header, subjects, self.param.treatment_emergent_only),
+        header = pn.pane.HTML(pn.bind(self.header_html, subjects, self.param.treatment_emergent_only),
                               sizing_mode="stretch_width", stylesheets=[HTML_CSS])
         summary = pn.pane.HTML(self.bind_active(self._summary, subjects, *event_deps, tab=(inner, INCIDENCE_TAB)),
                                css_classes=["ae-summary"], sizing_mode="stretch_width", stylesheets=[HTML_CSS])
@@ -194,7 +195,8 @@ class SafetyView(TabView):
         inner.visible = subjects.rx.pipe(lambda s: not s.empty)
         return pn.Column(empty, header, inner, sizing_mode="stretch_width")
 
-    def _header(self, subjects: pd.DataFrame, *_) -> str:
+    def header_html(self, subjects: pd.DataFrame, *_) -> str:
+        """The tab's header line: population, safety denominators per arm and what is counted (HTML)."""
         dataset = self.store.dataset
         n = sf.safety_denominators(subjects, self.arms)
         per_arm = " · ".join(f"{_e(self._label(a))} N = {int(v)}" for a, v in n.items())
@@ -210,14 +212,14 @@ class SafetyView(TabView):
             f"<div><b>Safety population</b> (<span title=\"SAFFL = Y\">patients who received any study "
             f"treatment</span>, among the {len(subjects)} filtered patients): {per_arm or 'no patients'}{names}. "
             f"<b>Data cut {self.store.cutoff.isoformat()}</b>. "
-            f"<b>Incidence table: {_e(self._definition(self.treatment_emergent_only))}.</b> "
+            f"<b>Incidence table: {_e(self.event_definition(self.treatment_emergent_only))}.</b> "
             f"{note} Arms are the randomized arms.</div>"
         )
 
     def _label(self, arm: str) -> str:
         return self.store.dataset.info.arm_short_labels.get(arm, arm)
 
-    def _definition(self, treatment_emergent_only: bool) -> str:
+    def event_definition(self, treatment_emergent_only: bool) -> str:
         """Which adverse events are counted (`ae_definition`) for this trial's data."""
         return sf.ae_definition(self.te_flag, treatment_emergent_only)
 
@@ -310,7 +312,7 @@ class SafetyView(TabView):
                                  ("treatment-emergent only", self.treatment_emergent_only)) if on]
         filters = "; ".join(flags + ([f"search: {self.search}"] if self.search else [])) or "none"
         return [f"Denominators: safety population (SAFFL = Y) among the filtered {self.store.population} patients",
-                f"Counted: {self._definition(self.treatment_emergent_only)}", f"Event filters: {filters}",
+                f"Counted: {self.event_definition(self.treatment_emergent_only)}", f"Event filters: {filters}",
                 f"Minimum incidence: {self.min_incidence:g}%"]
 
     # ---- volcano plot -----------------------------------------------------------------------
@@ -414,7 +416,7 @@ class SafetyView(TabView):
     # ---- listing ----------------------------------------------------------------------------
 
     def _listing(self, inner, subjects, event_deps):
-        deps = (subjects, *event_deps, self.param.selected_soc, self.param.selected_term)
+        deps = (subjects, *event_deps, self.param.selected_soc, self.param.selected_term, self.store.param.compare)
         title = pn.pane.HTML(self.bind_active(lambda *_: self._listing_title(), *deps, tab=(inner, INCIDENCE_TAB)),
                              sizing_mode="stretch_width")
         table = DataTable(
@@ -432,10 +434,25 @@ class SafetyView(TabView):
             events = self.events()
             if not self.selected_term:
                 events = events.iloc[:0]
-            listing = sf.ae_listing(events, soc=self.selected_soc, term=self.selected_term)
-            return listing.assign(Arm=listing["Arm"].map(self._label))
+            listing = sf.ae_listing(self._marked_new(events), soc=self.selected_soc, term=self.selected_term)
+            return self._titled_new(listing.assign(Arm=listing["Arm"].map(self._label)))
 
-        return self.store.memo(("ae listing", *self._event_key(), self.selected_soc, self.selected_term), compute)
+        return self.store.memo(("ae listing", *self._event_key(), self.selected_soc, self.selected_term,
+                                self.store.compare), compute)
+
+    def _marked_new(self, events: pd.DataFrame) -> pd.DataFrame:
+        """`events` with NEW (not in the compared data cut) when an earlier cut is compared."""
+        store = self.store
+        compared = store.compared
+        if compared is None or compared.adae is None:
+            return events
+        new = store.memo_unfiltered(("new adverse events", store.cut, store.compare),
+                                    lambda: new_events(compared.adae, store.dataset.adae))
+        return events.assign(NEW=new.reindex(events.index, fill_value=False).to_numpy())
+
+    def _titled_new(self, listing: pd.DataFrame) -> pd.DataFrame:
+        """The listing's "New" column titled with the compared cut ("New since 2017-06-30")."""
+        return listing.rename(columns={"New": f"New since {self.store.compare}"}) if "New" in listing else listing
 
     def _listing_what(self) -> str:
         """Which events the listing shows, as plain text (for its download)."""
@@ -473,7 +490,7 @@ class SafetyView(TabView):
                 "<p class='note'>Cumulative proportion of safety-population patients with a first event by study day "
                 f"(crude: patients with a first event by day t / N, no censoring adjustment). The dashed line "
                 f"marks day {SAFETY_FOCUS_WINDOW_DAYS}, the focus-panel window. Counted: "
-                f"{_e(self._definition(self.te_flag))}. Global filters apply; the incidence-table event filters "
+                f"{_e(self.event_definition(self.te_flag))}. Global filters apply; the incidence-table event filters "
                 "do not.</p>", stylesheets=[HTML_CSS], sizing_mode="stretch_width"),
             plot,
         ]
@@ -485,7 +502,8 @@ class SafetyView(TabView):
             case_sensitive=False, search_strategy="includes", width=260,
         )
         listing = DataTable(
-            self.bind_active(self._patient_listing, subjects, self.param.patient, tab=(inner, TIMELINE_TAB)),
+            self.bind_active(lambda subjects, patient, _compare: self._patient_listing(subjects, patient), subjects,
+                             self.param.patient, self.store.param.compare, tab=(inner, TIMELINE_TAB)),
             store=self.store, name_in_file="patient_ae_listing", title="Per-patient AE listing",
             notes=lambda: [f"Patient: {self.patient}"], export=lambda: self._patient_listing(
                 self.store.subjects(), self.patient),
@@ -502,13 +520,13 @@ class SafetyView(TabView):
     def _topic(self, label: str) -> AETopic:
         return next(t for t in SAFETY_TOPICS if t.label == label)
 
-    def _all_events(self) -> pd.DataFrame:
+    def all_events(self) -> pd.DataFrame:
         """Events of the timeline, focus panels and rates: treatment-emergent ones when the data flag them."""
         return self._events_for(False, False, self.te_flag, "")
 
     def _onset_plot(self, subjects, topic_label):
         topic = self._topic(topic_label)
-        events = sf.topic_events(self._all_events(), topic)
+        events = sf.topic_events(self.all_events(), topic)
         curve = sf.ae_onset_cumulative_incidence(events, subjects, arms=self.arms)
         colors = self.arm_colors
         last_day = int(max(curve["DAY"].max(), SAFETY_FOCUS_WINDOW_DAYS)) if len(curve) else SAFETY_FOCUS_WINDOW_DAYS
@@ -532,9 +550,9 @@ class SafetyView(TabView):
     def _patient_listing(self, subjects, patient) -> pd.DataFrame:
         """Every recorded adverse event of one patient, treatment-emergent or not (a column says which)."""
         if not patient:
-            return sf.ae_listing(self._all_events().iloc[:0])
+            return sf.ae_listing(self.all_events().iloc[:0])
         events = sf.select_events(prepared_adae(self.store), subjects[subjects["USUBJID"] == patient])
-        return sf.ae_listing(events, subject=patient)
+        return self._titled_new(sf.ae_listing(self._marked_new(events), subject=patient))
 
     def _patient_note(self, subjects, patient) -> str:
         if not patient:
@@ -555,7 +573,7 @@ class SafetyView(TabView):
     def _focus(self, inner, subjects, event_deps):
         focus = DataTable(
             self.bind_active(self.focus_frame, subjects, tab=(inner, FOCUS_TAB)), store=self.store,
-            name_in_file="ae_focus_panels", title="AE focus panels", notes=lambda: [self._focus_counted()],
+            name_in_file="ae_focus_panels", title="AE focus panels", notes=lambda: [self.focus_counted()],
             groupby=list(sf.FOCUS_COLUMNS[:1]), hidden_columns=list(sf.FOCUS_COLUMNS[:1]),
             right_aligned=[self._label(a) for a in self.arms], frozen_columns=["Row"], sortable=False)
         exposure = DataTable(
@@ -571,7 +589,7 @@ class SafetyView(TabView):
             pn.pane.HTML("<div class='table-title'>Exposure-adjusted rates per 100 patient-months next to crude "
                          "incidence</div>", sizing_mode="stretch_width", stylesheets=[HTML_CSS]),
             exposure,
-            pn.pane.HTML(self.bind_active(self._exposure_note, subjects, *event_deps, tab=(inner, FOCUS_TAB)),
+            pn.pane.HTML(self.bind_active(self.exposure_note, subjects, *event_deps, tab=(inner, FOCUS_TAB)),
                          sizing_mode="stretch_width", stylesheets=[HTML_CSS]),
             sizing_mode="stretch_width",
         )
@@ -581,18 +599,19 @@ class SafetyView(TabView):
         dataset = self.store.dataset
         arms = self.arms_shown(subjects)
         return sf.safety_focus_table(
-            self._all_events(), subjects, arms, adae=dataset.adae, topics=SAFETY_TOPICS,
+            self.all_events(), subjects, arms, adae=dataset.adae, topics=SAFETY_TOPICS,
             sae_categories=dataset.info.sae_categories,
             sae_title=dataset.info.captions.get("sae_categories", "Serious adverse events by the trial's categories"),
             window_days=SAFETY_FOCUS_WINDOW_DAYS, labels={a: self._label(a) for a in arms})
 
-    def _focus_counted(self) -> str:
+    def focus_counted(self) -> str:
+        """What the focus panels count, in words."""
         return (f"Patients with at least one event, n/N (%), N = safety population of the filtered patients. "
-                f"Counted: {self._definition(self.te_flag)}. Global filters apply; the incidence-table event "
+                f"Counted: {self.event_definition(self.te_flag)}. Global filters apply; the incidence-table event "
                 "filters do not.")
 
     def _focus_note(self, subjects) -> str:
-        note = f"<p class='note'>{_e(self._focus_counted())}</p>"
+        note = f"<p class='note'>{_e(self.focus_counted())}</p>"
         if self.store.dataset.info.sae_categories and self.store.population != "Evaluable":
             note += ("<p class='caution'>The publication counts the analysed (evaluable) patients: choose the "
                      "<b>Evaluable</b> population in the sidebar to compare with its figures.</p>")
@@ -602,9 +621,9 @@ class SafetyView(TabView):
         """Exposure-adjusted rates (`exposure_rate_table`) of the incidence-table events and of each safety topic."""
         def compute(_):
             arms = self.arms_shown(subjects)
-            sets = [(f"Events matching the incidence-table filters: {self._definition(self.treatment_emergent_only)}",
+            sets = [(f"Events matching the incidence-table filters: {self.event_definition(self.treatment_emergent_only)}",
                      self.events())]
-            sets += [(topic.label, sf.topic_events(self._all_events(), topic)) for topic in SAFETY_TOPICS
+            sets += [(topic.label, sf.topic_events(self.all_events(), topic)) for topic in SAFETY_TOPICS
                      if sf.topic_available(self.store.dataset.adae, topic)]
             return sf.exposure_rate_table(sets, subjects, self.store.dataset.cutoff, window_days=self.collection_days,
                                           arms=arms, labels={a: self._label(a) for a in arms})
@@ -620,9 +639,10 @@ class SafetyView(TabView):
                 "their person-time); exact Poisson (Garwood) 95% CI. Event rate: all events, repeated events of a "
                 "patient included / patient-months; 95% CI from the robust (sandwich) variance, which allows for "
                 "repeated events in the same patient (a plain Poisson CI would not), widened to the exact Poisson "
-                f"CI where that is wider (few events or patients). Topic rows count {self._definition(self.te_flag)}.")
+                f"CI where that is wider (few events or patients). Topic rows count {self.event_definition(self.te_flag)}.")
 
-    def _exposure_note(self, subjects, *_) -> str:
+    def exposure_note(self, subjects, *_) -> str:
+        """The exposure-adjusted rates' note: events left out of the rates, and why (HTML)."""
         outside = int(self.exposure_frame(subjects)["EVENTS_OUTSIDE"].sum())
         left_out = (f" {plural(outside, 'event')} with an onset outside the person-time or unknown are left out of "
                     "the rates." if outside else "")

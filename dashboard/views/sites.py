@@ -44,9 +44,9 @@ class SiteChart(pn.viewable.Viewer):
         tap = hv.streams.Tap(source=bars, transient=True)
         tap.param.watch(self._on_tap, ["y"])
         show_all = pn.widgets.Button(label="Show all sites", color="primary", variant="outline", width=140,
-                                     visible=store.param.sites.rx().rx.len() > 0)
+                                     visible=pn.rx(self.view.bind_active(lambda sites: len(sites) > 0, store.param.sites)))
         show_all.on_click(lambda event: setattr(store, "sites", []))
-        note = pn.pane.HTML(pn.bind(self._note, store.param.sites), margin=(0, 10), sizing_mode="stretch_width",
+        note = pn.pane.HTML(self.view.bind_active(self._note, store.param.sites), margin=(0, 10), sizing_mode="stretch_width",
                             css_classes=["site-note"], stylesheets=[HTML_CSS])
         return pn.Column(pn.Row(note, show_all, sizing_mode="stretch_width"),
                          pn.pane.HoloViews(bars, sizing_mode="stretch_width"), sizing_mode="stretch_width")

@@ -1,5 +1,6 @@
 """Swimmer lanes: one lane per patient with exposure, responses, serious AEs, TTE events and death;
-sortable, paginated, and a lane click opens the patient's profile."""
+sortable, paginated, and a lane click opens the patient's profile. With a compared data cut, each lane
+marks that cut's day and lanes of patients randomized since are labelled "(new)"."""
 
 from __future__ import annotations
 
@@ -61,7 +62,8 @@ class SwimmerView(TabView):
         page = pn.widgets.IntInput(label="Page", value=1, start=1, width=100)
         window = pn.widgets.Select(label="Time window", options=list(WINDOWS), value="First 100 days", width=170)
         patient = pn.widgets.Select(label="Patient profile", options=[""], value="", width=200)
-        lanes = self.filtered_subjects.rx.pipe(lambda subjects: self.lanes())
+        lanes = pn.rx(self.bind_active(lambda subjects, compare: self.lanes(), self.store.filtered_subjects,
+                                       self.store.param.compare))
 
         def pages(frame):
             return max(1, math.ceil(len(frame) / SWIMMER_PAGE_SIZE))
@@ -94,12 +96,13 @@ class SwimmerView(TabView):
 
     def lanes(self) -> pd.DataFrame:
         """The filtered patients' lanes with their best response and sort ranks, kept in the store's memo."""
-        return self.store.memo("swimmer lanes", lambda spec: self._compute_lanes(self.store.subjects()))
+        return self.store.memo(("swimmer lanes", self.store.compare),
+                               lambda spec: self._compute_lanes(self.store.subjects()))
 
     def _compute_lanes(self, subjects: pd.DataFrame) -> pd.DataFrame:
         dataset = self.store.dataset
         status = rs.response_status_by_visit(subjects, dataset.adrs, dataset.cutoff) if dataset.has("adrs") else None
-        lanes = rs.swimmer_lanes(subjects, dataset.cutoff, status, dataset.adtte)
+        lanes = rs.swimmer_lanes(subjects, dataset.cutoff, status, dataset.adtte, compared_cut=self.store.compare)
         if "BEST" not in lanes:
             lanes["BEST"] = "No assessment"
         order = rs.category_order(lanes["BEST"].unique())
@@ -150,9 +153,17 @@ class SwimmerView(TabView):
             style = _marker_style(kind, ink)
             layers.append(hv.Scatter(events[events["KIND"] == kind], "DAY", marker_info, label=kind).opts(
                 tools=["hover"], **style))
+        if "COMPARED_DAY" in shown:  # what is right of the mark was recorded after the compared cut
+            marks = shown.dropna(subset=["COMPARED_DAY"])
+            layers.append(hv.Scatter(marks, "COMPARED_DAY", ["Lane", hv.Dimension("USUBJID", label="Patient")],
+                                     label=f"Data cut {self.store.compare} (compared)").opts(
+                marker="dash", angle=90, size=16, line_width=2, color=ink.text, tools=["hover"]))
+            shown["USUBJID_LABEL"] = shown["USUBJID"] + shown["NEW"].map({True: " (new)", False: ""})
+        else:
+            shown["USUBJID_LABEL"] = shown["USUBJID"]
         last = WINDOWS[window] or max(float(shown["END"].max()), float(events["DAY"].max()) if len(events) else 0.0)
         overlay = hv.Overlay(layers).opts(
-            yticks=list(zip(shown["Lane"], shown["USUBJID"] + " " + shown["arm"])), ylim=(-1, len(shown)),
+            yticks=list(zip(shown["Lane"], shown["USUBJID_LABEL"] + " " + shown["arm"])), ylim=(-1, len(shown)),
             xlim=(-0.02 * last, last * 1.03), xlabel="Days from randomization", ylabel="",
             height=max(320, 150 + 15 * len(shown)), responsive=True, legend_position="right",
             title=f"Patients by {sort.lower()}", active_tools=[], fontsize={"legend": "9pt", "yticks": "9pt"},

@@ -46,6 +46,11 @@ def download_filename(store: TrialStore, table: str, ext: str) -> str:
     return f"{safe_filename(store.dataset.info.registry_id)}_{safe_filename(table)}_cut{store.cutoff.isoformat()}.{ext}"
 
 
+def label_width(label: str) -> int:
+    """A button width (px) that fits `label` in the theme's font (about 8 px a character, plus padding)."""
+    return 8 * len(label) + 44
+
+
 def export_header(store: TrialStore, title: str, notes: Iterable[str] = (), *,
                   now: dt.datetime | None = None) -> list[tuple[str, str]]:
     """What an export says about itself, as (label, text) rows: trial, table, data cut, population,
@@ -118,10 +123,10 @@ class DataTable(pn.viewable.Viewer):
         """The Tabulator (e.g. for `on_click`; its rows are the rows of `value`)."""
         self.csv_button = pn.widgets.FileDownload(
             callback=self.csv, filename=download_filename(self.store, self.name_in_file, "csv"),
-            label=f"{self.title} (CSV)", color="primary", variant="outline", sizing_mode="fixed")
+            label=f"{self.title} (CSV)", color="primary", variant="outline", width=label_width(f"{self.title} (CSV)"))
         self.xlsx_button = pn.widgets.FileDownload(
             callback=self.xlsx, filename=download_filename(self.store, self.name_in_file, "xlsx"),
-            label=f"{self.title} (XLSX)", color="primary", variant="outline", sizing_mode="fixed")
+            label=f"{self.title} (XLSX)", color="primary", variant="outline", width=label_width(f"{self.title} (XLSX)"))
 
     def __panel__(self) -> pn.viewable.Viewable:
         return pn.Column(self.table, pn.Row(self.csv_button, self.xlsx_button), sizing_mode="stretch_width")

@@ -5,7 +5,7 @@ import pytest
 
 from dashboard.transforms.changes import (CATEGORIES, CORRECTED, DEATHS, PRIMARY, RANDOMIZED, RESPONSES, SERIOUS_AES,
                                           WITHDRAWALS, change_counts, change_listing, changes_of_patients,
-                                          headline_change)
+                                          headline_change, new_events)
 
 D = pd.Timestamp
 
@@ -185,3 +185,14 @@ def test_a_late_recorded_death_is_listed_as_new(series):
         assert set(late["USUBJID"]).isdisjoint(before.adsl.loc[before.adsl["DTHFL"] == "Y", "USUBJID"])
         found += list(late["USUBJID"])
     assert found
+
+
+def test_new_events_are_those_no_earlier_row_matches_by_subject_term_onset_and_occurrence():
+    before = OLD_AE.copy()
+    after = pd.concat([NEW_AE, NEW_AE.iloc[[0]]]).set_axis([10, 11, 12, 13, 14])  # a second Sepsis that day
+    new = new_events(before, after)
+    assert new.index.tolist() == [10, 11, 12, 13, 14]
+    # Sepsis, Nausea (grade corrected: same event), Anaemia: known; Seizure: new; the second Sepsis: new.
+    assert new.tolist() == [False, False, False, True, True]
+    assert not new_events(after, after).any()
+    pd.testing.assert_frame_equal(before, OLD_AE)

@@ -1,5 +1,6 @@
 """The cut selectors in the store and app, the Changes tab and the Overview's change since the compared cut."""
 
+import pandas as pd
 import panel as pn
 
 from dashboard.app import build_app
@@ -9,6 +10,8 @@ from dashboard.transforms.filtering import filter_subjects
 from dashboard.transforms.overview import study_status
 from dashboard.views.changes import ALL, ChangesView
 from dashboard.views.overview import OverviewView
+from dashboard.views.safety import SafetyView
+from dashboard.transforms import safety as sf
 
 
 def _tab_names(template):
@@ -79,3 +82,55 @@ def test_overview_died_card_shows_the_change_since_the_compared_cut(series):
     assert added > 0 and f"{len(store.subjects())} <span class=\"change\" title=\"change since the compared data cut\">(+{added})</span>" in html
     plain = OverviewView(store=TrialStore(series.latest))
     assert "class=\"change\"" not in plain._cards_html(plain.summarize(plain.store.subjects()))
+
+
+def test_ae_listings_mark_the_events_new_since_the_compared_cut(series):
+    store = TrialStore(series.latest, series=series)
+    view = SafetyView(store=store)
+    view.param.update(selected_soc=sf.OVERALL, selected_term=sf.OVERALL)
+    listing = view._listing_frame()
+    column = f"New since {store.compare}"
+    assert listing.columns[0] == column
+    # Independently: events of the listing's patients whose (patient, term, onset) occurs more often now.
+    def keyed(adae):
+        return adae.assign(N=adae.groupby(["USUBJID", "AEDECOD", "ASTDT"]).cumcount())[
+            ["USUBJID", "AEDECOD", "ASTDT", "N"]].astype({"USUBJID": str, "AEDECOD": str})
+    now, then = keyed(store.dataset.adae), keyed(store.compared.adae)
+    shown = now[now["USUBJID"].isin(listing["Patient"].astype(str))]
+    expected = len(shown.merge(then, how="left", indicator=True).query("_merge == 'left_only'"))
+    assert 0 < (listing[column] == "New").sum() == expected
+    patient = str(listing.loc[listing[column] == "New", "Patient"].iloc[0])
+    assert (view._patient_listing(store.subjects(), patient)[column] == "New").any()
+
+    store.compare = store.param.compare.objects[-1]  # the earliest cut: more is new
+    assert (view._listing_frame()[f"New since {store.compare}"] == "New").sum() > expected
+    plain = SafetyView(store=TrialStore(series.latest))
+    plain.param.update(selected_soc=sf.OVERALL, selected_term=sf.OVERALL)
+    assert not any(c.startswith("New") for c in plain._listing_frame().columns)
+
+
+def test_swimmer_marks_the_compared_cut_on_each_lane_and_labels_new_patients(series):
+    import holoviews as hv
+
+    from dashboard.config import SWIMMER_PAGE_SIZE
+    from dashboard.views.swimmer import SwimmerView
+
+    store = TrialStore(series.latest, series=series)
+    view = SwimmerView(store=store)
+    lanes = view.lanes()
+    randomized = store.subjects().set_index("USUBJID")["RANDDT"]
+    new = randomized[randomized > pd.Timestamp(store.compare)].index
+    assert 0 < len(new) < len(lanes) and set(lanes.loc[lanes["NEW"], "USUBJID"]) == set(new)
+    sort = "Time on study"  # patients randomized last have the shortest lanes: the last page shows new ones
+    last_page = -(-len(lanes) // SWIMMER_PAGE_SIZE)
+    overlay = view._plot(lanes, sort, last_page, "Whole follow-up", lambda usubjid: None).object
+    (marks,) = [el for el in overlay if el.label == f"Data cut {store.compare} (compared)"]
+    shown = view._page(lanes, sort, last_page)
+    expected = (pd.Timestamp(store.compare) - randomized.reindex(shown["USUBJID"])).dt.days
+    assert sorted(marks.data["COMPARED_DAY"]) == sorted(expected[expected >= 0])
+    ticks = dict(hv.Store.lookup_options("bokeh", overlay, "plot").kwargs["yticks"])
+    labelled_new = {label.split(" ")[0] for label in ticks.values() if " (new) " in label}
+    assert labelled_new == set(shown["USUBJID"]) & set(new)
+
+    plain = SwimmerView(store=TrialStore(series.latest))
+    assert "NEW" not in plain.lanes()

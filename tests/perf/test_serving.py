@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from tests.net import free_port
-from tests.ui import tabs as ui_tabs
+from tests.ui.pages import open_every_tab, wait_until_quiet
 from tests.ui.conftest import serve_app
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -77,10 +77,10 @@ def test_no_request_leaves_127_0_0_1_with_every_tab_open(page):
     try:
         page.goto(url)
         page.locator(".patient-count").first.wait_for(timeout=120_000)
-        opened = list(ui_tabs.open_every_tab(page))
+        opened = list(open_every_tab(page))
         page.locator("button", has_text="Dark theme").first.click()  # the other theme's stylesheets too
         page.locator(".patient-count").first.wait_for(timeout=120_000)
-        ui_tabs.settle(page)
+        wait_until_quiet(page)
     finally:
         proc.terminate()
         proc.wait(timeout=30)

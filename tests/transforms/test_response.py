@@ -197,6 +197,13 @@ def test_swimmer_lanes_and_events():
     assert ev.loc[ev["KIND"] == "Response", "DAY"].min() == 6  # ADT absent: ADY 7 -> 6 days after randomization
 
 
+def test_swimmer_lanes_mark_the_compared_cut_and_patients_randomized_after_it():
+    lanes = rs.swimmer_lanes(_adsl(), CUT, compared_cut="2020-02-10").set_index("USUBJID")
+    assert lanes["NEW"].to_dict() == {"S1": False, "S2": False, "S3": False, "S4": False, "S5": True}
+    assert lanes.loc["S1", "COMPARED_DAY"] == 40 and pd.isna(lanes.loc["S5", "COMPARED_DAY"])
+    assert "NEW" not in rs.swimmer_lanes(_adsl(), CUT)
+
+
 def test_swimmer_marks_a_trials_own_time_to_event_parameters_when_none_is_configured():
     adtte = pd.DataFrame({"USUBJID": ["S1", "S2", "S3"], "PARAMCD": "TTDE",
                           "PARAM": "Time to First Dermatologic Event", "AVAL": [12.0, 30.0, 5.0], "CNSR": [0, 1, 0]})

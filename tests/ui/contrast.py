@@ -17,7 +17,7 @@ opposed to an arm or category colour) 3:1 (WCAG 1.4.11, graphical objects).
 
 from __future__ import annotations
 
-from tests.ui.tabs import SHOWN_JS
+from tests.ui.pages import SHOWN_JS
 
 # Shared JS: CSS colour -> [r, g, b, a] (via a canvas, which normalises any CSS colour), contrast ratio.
 COLOR_JS = """

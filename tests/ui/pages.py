@@ -1,20 +1,158 @@
-"""What the browser tests do to the served dashboard: open every tab and sub-tab, change filters,
-check that the page still answers, and find elements injected from data."""
+"""What the browser tests do to the served dashboard: what is on screen, wait for the page to settle,
+open every tab and sub-tab, change filters, check that the page still answers, and find elements
+injected from data.
+
+Bokeh hides inactive tab panes with `visibility: hidden; opacity: 0` on the pane's host while the
+pane's own content may still compute as visible, so "on screen" is decided here by walking every
+ancestor across shadow roots (Playwright's `is_visible` ignores opacity).
+"""
 
 from __future__ import annotations
 
 import re
 import time
+from collections.abc import Iterator
 
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import Page, expect
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
+
+from dashboard.app import built_tab_class
 
 SETTLE_TIMEOUT = 120_000  # ms: a tab built on a 2-core CI machine running two test workers; speed is benchmarked, not tested
 # ms: a page that takes longer to run one line of script has stopped answering. The freeze this
 # guards against lasted minutes; the heaviest filter change (Enrollment) keeps the renderer busy
 # for up to ~6-9 s on the shared 2-core test machine, hence the margin.
 ANSWER_TIMEOUT = 15_000
+
+# JS function source: whether an element is on screen (no ancestor, across shadow hosts, hidden).
+SHOWN_JS = """(el) => {
+  const rect = el.getBoundingClientRect();
+  if (rect.width === 0 || rect.height === 0) return false;
+  if (getComputedStyle(el).visibility === 'hidden') return false;
+  for (let node = el; node; ) {
+    if (node.nodeType === 1) {
+      const style = getComputedStyle(node);
+      if (style.display === 'none' || parseFloat(style.opacity) === 0) return false;
+    }
+    node = node.parentNode || null;
+    if (node && node.nodeType === 11) node = node.host;
+  }
+  return true;
+}"""
+
+# Every element matching a selector in the document and in every open shadow root.
+DEEP_QUERY_JS = """(selector) => {
+  const found = [];
+  const walk = (root) => {
+    for (const el of root.querySelectorAll('*')) {
+      if (el.matches(selector)) found.push(el);
+      if (el.shadowRoot) walk(el.shadowRoot);
+    }
+  };
+  walk(document);
+  return found;
+}"""
+
+# Count of elements and characters of text across the document and every open shadow root: the page
+# has settled when this stops changing.
+PAGE_SIZE_JS = """() => {
+  let nodes = 0, chars = 0;
+  const walk = (root) => {
+    for (const el of root.querySelectorAll('*')) {
+      nodes += 1;
+      if (el.shadowRoot) walk(el.shadowRoot);
+    }
+    chars += (root.textContent || '').length;
+  };
+  walk(document);
+  return nodes * 1000003 + chars;
+}"""
+
+# Whether the template's busy indicator spins (the server is still working on an update).
+BUSY_JS = "() => document.querySelector('.pn-busy-container .loader.spin, .loader.spin') !== null"
+
+SHOWN_TEXTS_JS = f"""(selector) => {{
+  const shown = {SHOWN_JS};
+  return ({DEEP_QUERY_JS})(selector).filter(shown).map((el) => el.textContent.trim());
+}}"""
+
+# Text of every text node on screen (document and shadow roots), one string per node.
+SHOWN_TEXT_NODES_JS = f"""() => {{
+  const shown = {SHOWN_JS};
+  const texts = [];
+  const walk = (root) => {{
+    const nodes = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
+    for (let t = nodes.nextNode(); t; t = nodes.nextNode()) {{
+      const el = t.parentElement, text = t.textContent.trim();
+      if (text && el && !['SCRIPT', 'STYLE', 'TEMPLATE'].includes(el.tagName) && shown(el)) texts.push(text);
+    }}
+    for (const el of root.querySelectorAll('*')) if (el.shadowRoot) walk(el.shadowRoot);
+  }};
+  walk(document);
+  return texts;
+}}"""
+
+CLICK_SHOWN_JS = f"""([selector, text]) => {{
+  const shown = {SHOWN_JS};
+  const el = ({DEEP_QUERY_JS})(selector).find((e) => shown(e) && e.textContent.trim() === text);
+  if (!el) return false;
+  el.click();
+  return true;
+}}"""
+
+
+def shown_texts(page, selector: str) -> list[str]:
+    """Texts of the elements matching `selector` that are on screen (shadow roots included)."""
+    return page.evaluate(SHOWN_TEXTS_JS, selector)
+
+
+def shown_text(page) -> list[str]:
+    """Every text on screen (shadow roots included), one string per text node."""
+    return page.evaluate(SHOWN_TEXT_NODES_JS)
+
+
+def wait_until_quiet(page, quiet: float = 1.5, timeout: float = 120.0) -> None:
+    """Wait until the page (shadow roots included) stops changing for `quiet` seconds, the server is
+    not busy and no tab placeholder is on screen."""
+    deadline = time.monotonic() + timeout
+    last, since = None, time.monotonic()
+    while time.monotonic() < deadline:
+        size = page.evaluate(PAGE_SIZE_JS)
+        if size != last:
+            last, since = size, time.monotonic()
+        elif (time.monotonic() - since >= quiet and not shown_texts(page, ".building")
+              and not page.evaluate(BUSY_JS)):
+            return
+        page.wait_for_timeout(250)
+    raise TimeoutError("the page kept changing")
+
+
+def click_tab(page, name: str) -> None:
+    """Click the on-screen tab header called `name` and wait for the page to settle."""
+    if not page.evaluate(CLICK_SHOWN_JS, [".bk-tab", name]):
+        raise LookupError(f"no tab {name!r} on screen")
+    wait_until_quiet(page)
+
+
+def open_every_tab(page) -> Iterator[str]:
+    """Open each top-level tab and each of its sub-tabs in turn; yields 'Tab' or 'Tab - Sub-tab' once
+    each is on screen and settled."""
+    page.locator(".bk-tab").first.wait_for(timeout=90_000)
+    wait_until_quiet(page)
+    top = shown_texts(page, ".bk-tab")
+    for name in top:
+        click_tab(page, name)
+        subs = [t for t in shown_texts(page, ".bk-tab") if t not in top]
+        if not subs:
+            yield name
+        for sub in subs:
+            click_tab(page, sub)
+            yield f"{name} - {sub}"
+
+# Whether an element of CSS class `name` is on screen (e.g. a built tab's view, `app.built_tab_class`:
+# a tab is built after its header is first clicked).
+SHOWN_CLASS_JS = f"(name) => ({DEEP_QUERY_JS})('.' + name).some((el) => el.getClientRects().length > 0)"
 
 # Elements and attributes that only an injected payload would create (searched through shadow roots).
 INJECTED_JS = """
@@ -74,8 +212,9 @@ def stays_responsive(page: Page, seconds: float = 4.0) -> float:
 
 
 def settle(page: Page, title: str | None = None) -> None:
-    """Wait until tab `title` is built (its placeholder is gone) and the page answers."""
+    """Wait until top-level tab `title` is built (its view is on screen, no placeholder) and the page answers."""
     if title:
+        page.wait_for_function(SHOWN_CLASS_JS, arg=built_tab_class(title), timeout=SETTLE_TIMEOUT)
         expect(page.get_by_text(f"Building the {title} tab")).to_have_count(0, timeout=SETTLE_TIMEOUT)
     answers_within(page)
     page.wait_for_timeout(500)
@@ -86,28 +225,9 @@ def tab(page: Page, name: str):
 
 
 def open_tab(page: Page, name: str) -> None:
+    """Click top-level tab `name` and wait until it is built and the page answers."""
     tab(page, name).click()
     settle(page, name)
-
-
-def open_every_tab(page: Page, titles: list[str], on_each=None) -> list[str]:
-    """Open each top-level tab and every sub-tab inside it (calling `on_each(page, name)` on each),
-    then show its first sub-tab again; returns the names of the tabs opened."""
-    opened = []
-    for title in titles:
-        open_tab(page, title)
-        opened.append(title)
-        if on_each:
-            on_each(page, title)
-        inner = [t for t in page.locator(".bk-tab:visible").all_inner_texts() if t not in titles]
-        for name in inner:
-            open_tab(page, name)
-            opened.append(name)
-            if on_each:
-                on_each(page, name)
-        if inner:
-            open_tab(page, inner[0])
-    return opened
 
 
 def filter_group(page: Page, label: str):
@@ -186,7 +306,7 @@ class DashboardPage:
         settle(self.page)
 
     def open_tab(self, name: str) -> None:
-        """Open the tab (or sub-tab) titled `name` and wait until it is built and the page answers."""
+        """Open the top-level tab `name` and wait until it is built and the page answers."""
         open_tab(self.page, name)
 
     def patient_count(self):

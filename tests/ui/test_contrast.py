@@ -16,7 +16,7 @@ from dashboard.model.dataset import load_bundled
 from dashboard.loaders import load_dataset
 from tests.ui.conftest import serve_app
 from tests.ui.contrast import plot_contrast, text_contrast
-from tests.ui.tabs import open_every_tab, shown_text
+from tests.ui.pages import open_every_tab, shown_text
 from tests.conftest import PILOT, shared_path
 
 

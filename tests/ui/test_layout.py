@@ -10,7 +10,7 @@ import time
 from playwright.sync_api import expect
 
 from dashboard.model.dataset import load_bundled
-from tests.ui.tabs import DEEP_QUERY_JS, SHOWN_JS, click_tab, open_every_tab, settle, shown_text
+from tests.ui.pages import DEEP_QUERY_JS, SHOWN_JS, click_tab, open_every_tab, shown_text, wait_until_quiet
 
 # Geometry of the Bokeh plot whose title starts with a text: its y range, the rows it draws (the
 # largest y of its glyph data), its width, where its legend sits, and the width of the main area.
@@ -35,7 +35,7 @@ PLOT_JS = """(title) => {
 def open_page(page, url):
     page.goto(url)
     page.locator(".bk-tab").first.wait_for(timeout=90_000)
-    settle(page)
+    wait_until_quiet(page)
 
 
 def test_forest_plot_has_no_empty_band_after_the_swimmer(page, app_url):

@@ -45,8 +45,8 @@ def test_filter_changes_on_every_tab_leave_the_page_answering(page, app_url, dat
     page.goto(f"{app_url}?theme=dark")
     expect_count(page, TrialStore(dataset))
     titles = [view.title for view in available_views(dataset)[0]]
-    opened = open_every_tab(page, titles)
-    assert len(opened) > len(titles)  # sub-tabs were opened too
+    opened = list(open_every_tab(page))
+    assert any(" - " in label for label in opened)  # sub-tabs were opened too
     site = TrialStore(dataset).param.sites.objects[0]
     site_label = site_labels(dataset.adsl, dataset.sites)[site]
     slowest = {}

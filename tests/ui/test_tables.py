@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.ui.tabs import DEEP_QUERY_JS, click_tab, settle
+from tests.ui.pages import DEEP_QUERY_JS, click_tab, wait_until_quiet
 
 # The on-screen Tabulator with a column `field`.
 TABLE_JS = f"""(field) => ({DEEP_QUERY_JS})('.tabulator').find((t) => t.getBoundingClientRect().width > 0
@@ -71,7 +71,7 @@ TABLES = [("Enrollment", None, ("Site", "Name")), ("Adverse events", "Incidence 
 def open_table(page, url, tab, sub):
     page.goto(url)
     page.locator(".bk-tab").first.wait_for(timeout=90_000)
-    settle(page)
+    wait_until_quiet(page)
     click_tab(page, tab)
     if sub:
         click_tab(page, sub)
@@ -103,3 +103,32 @@ def test_headers_sit_over_their_values_at_1920(browser, app_url, tab, sub, froze
         context.close()
     assert result["compared"] >= 5
     assert not result["apart"], f"headers not over their values on {tab}: {result['apart']}"
+
+
+# Every shown table download button (label ending "(CSV)" or "(XLSX)"): its label's width against the
+# button's, and its box; returns the buttons whose label is cut and the pairs that overlap.
+BUTTONS_JS = f"""() => {{
+  const buttons = ({DEEP_QUERY_JS})('button').filter((b) => /\\((CSV|XLSX)\\)$/.test(b.textContent.trim())
+    && b.getBoundingClientRect().width > 0);
+  const cut = buttons.filter((b) => b.scrollWidth > b.clientWidth + 1).map((b) => b.textContent.trim());
+  const boxes = buttons.map((b) => [b.textContent.trim(), b.getBoundingClientRect()]);
+  const overlapping = [];
+  boxes.forEach(([a, r], i) => boxes.slice(i + 1).forEach(([b, s]) => {{
+    if (r.left < s.right - 1 && s.left < r.right - 1 && r.top < s.bottom - 1 && s.top < r.bottom - 1) overlapping.push([a, b]);
+  }}));
+  return {{count: buttons.length, cut, overlapping}};
+}}"""
+
+
+@pytest.mark.parametrize("width", [1366, 1920])
+@pytest.mark.parametrize(("tab", "sub"), [("Enrollment", None), ("Arm balance", "Allocation")])
+def test_table_download_buttons_show_their_whole_label_side_by_side(browser, app_url, width, tab, sub):
+    context = browser.new_context(viewport={"width": width, "height": 1080})
+    page = context.new_page()
+    try:
+        open_table(page, app_url, tab, sub)
+        result = page.evaluate(BUTTONS_JS)
+    finally:
+        context.close()
+    assert result["count"] >= 2, f"no table download buttons shown on {tab}"
+    assert not result["cut"] and not result["overlapping"], result

@@ -1,7 +1,14 @@
 """On-screen gating shared by every view: hidden views skip recomputation and catch up when shown."""
 
-import panel as pn
+from pathlib import Path
 
+import panel as pn
+import pytest
+from bokeh.document import Document
+
+from dashboard import code
+from dashboard.app import SERIES_VIEWS, available_views
+from dashboard.loaders.cuts import load_series
 from dashboard.store import TrialStore
 from dashboard.views.base import TabView, link_active
 
@@ -60,3 +67,26 @@ def test_link_active_follows_the_shown_tab_and_the_parent(tiny):
     assert (first.active, second.active) == (False, False)
     parent.active = True
     assert (first.active, second.active) == (False, True)
+
+
+SERIES = load_series(Path(__file__).resolve().parents[2] / "data" / "nct02241018_cuts")  # the bundled cuts
+
+
+@pytest.mark.parametrize("view_class", [*available_views(SERIES.latest)[0], *SERIES_VIEWS], ids=lambda v: v.title)
+def test_a_hidden_tab_changes_nothing_in_the_page_when_filters_change(view_class):
+    """Panel keeps a hidden tab's models outside the page; an update to them (a binding that ignores
+    the view's gate) would point shared stylesheets at the CDN and waste the server's time."""
+    store = TrialStore(SERIES.latest, SERIES)
+    view = view_class(store=store)
+    doc = Document()
+    doc.add_root(pn.Column(view, *([view.code_card()] if code.parts_of(view) else [])).get_root(doc))
+    changes = []
+    doc.on_change(changes.append)
+    arm, site = store.param.arms.objects[0], store.param.sites.objects[0]
+
+    view.active = False
+    store.param.update(arms=[arm], sites=[site], compare=store.param.compare.objects[-1])
+    assert changes == []
+
+    view.active = True
+    assert changes, "a shown tab catches up with the filters"

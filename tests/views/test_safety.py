@@ -167,7 +167,7 @@ def test_no_patients_shows_the_empty_state():
     view.store.sites = ["03"]
     view.store.arms = [CONTROL]  # site 03 has no control patient
     assert view.store.subjects().empty and alert.visible
-    assert view.table_frame().empty and "no patients" in view._header(view.store.subjects())
+    assert view.table_frame().empty and "no patients" in view.header_html(view.store.subjects())
 
 
 def test_focus_panels_and_exposure_rates_render_on_tiny_data():
@@ -182,7 +182,7 @@ def test_focus_panels_and_exposure_rates_render_on_tiny_data():
             "Incidence rate per 100 patient-months (95% exact Poisson CI)"} <= set(exposure.columns)
     assert "2/3 (66.7%)" in set(exposure["Patients with ≥ 1 event, n/N (%)"])
     # The tiny trial is NCT02241018-shaped: AEs are collected to study day 180 (its setting), said on screen.
-    note = view._exposure_note(view.store.subjects())
+    note = view.exposure_note(view.store.subjects())
     assert "study day 180 (the trial&#x27;s AE collection period)" in note
     # MSC safety patients S1, S3 (180 days each, from randomization: no TRTSDT) and S5 (randomized 11 days
     # before the cut): 3 events over 371 days = 12.2 patient-months.
@@ -212,7 +212,7 @@ def test_ae_tab_counts_treatment_emergent_events_by_default_and_says_so():
     # Without the flag every recorded event counts by default, and the tab says so.
     plain, _ = _view()
     assert not plain.treatment_emergent_only
-    assert "all recorded AEs (the data have no treatment-emergent flag)" in plain._header(
+    assert "all recorded AEs (the data have no treatment-emergent flag)" in plain.header_html(
         plain.store.subjects(), False)
 
 
@@ -251,7 +251,7 @@ def test_three_arms_offer_a_comparison_pair(pilot):
     assert "RD Xanomeline High Dose − Placebo (pp)" in _tables(layout)[0].titles.values()
     view.arm_b = "Xanomeline High Dose"
     assert view.risk() is None and "choose two different arms" in view._volcano_title()
-    assert "severities" in view._header(view.store.subjects())
+    assert "severities" in view.header_html(view.store.subjects())
 
 
 def test_pilot_ae_tab_counts_treatment_emergent_patients_like_plain_pandas(pilot):
