@@ -223,8 +223,9 @@ def build_app(data: TrialDataset | TrialSeries | str | None = None, store: Trial
     tabs = _tabs(shown, store, patient_level=role is None or role.patient_level,
                  show_code=role is None or role.data_downloads, audit=audit, extra=extra)
     sidebar = [FilterPanelView(store=store)]
-    if role is None or role.patient_level:  # the pack holds listings; the open role gets none (issue 17)
-        sidebar.append(MeetingPackView(store=store))
+    pack = pn.panel(MeetingPackView(store=store, patient_level=role is None or role.patient_level))
+    _audit_exports(pack, audit)  # the open role's pack is pooled and holds no listing (issue 17)
+    sidebar.append(pack)
     if role is not None and role.data_downloads:
         downloads = pn.panel(DataDownloadView(store=store))
         _audit_exports(downloads, audit)

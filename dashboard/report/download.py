@@ -35,10 +35,11 @@ def query_of(store: TrialStore) -> str:
     return urlencode(filters_to_query(store), safe=",")
 
 
-def pack_bytes(dataset, *, query: str, fmt: str, closed: bool, progress=None) -> bytes:
+def pack_bytes(dataset, *, query: str, fmt: str, closed: bool, listings: bool = True, progress=None) -> bytes:
     """The pack of the dataset for the URL `query`'s filters, as PDF or HTML bytes (its own store: the
-    session's filters may change while it builds)."""
-    html = pack_html(dataset, query=query, sections=SECTION_NAMES, closed=closed, progress=progress)
+    session's filters may change while it builds); without `listings`, no patient-level listing."""
+    html = pack_html(dataset, query=query, sections=SECTION_NAMES, closed=closed, listings=listings,
+                     progress=progress)
     return pack_pdf(html) if fmt == "pdf" else html.encode("utf-8")
 
 
@@ -48,6 +49,8 @@ class MeetingPackView(pn.viewable.Viewer):
     store = param.ClassSelector(class_=TrialStore, doc="The session's filter store (single source of truth).")
     fmt = param.Selector(default="pdf", objects=list(FORMATS), doc="File format of the pack.")
     closed = param.Boolean(default=True, doc="Closed report (results by arm); off: open report, pooled figures.")
+    patient_level = param.Boolean(default=True, constant=True,
+                                  doc="Whether the pack may hold patient-level listings (the session's role may see them).")
 
     def __init__(self, **params):
         super().__init__(**params)
@@ -83,7 +86,7 @@ class MeetingPackView(pn.viewable.Viewer):
         fmt, closed = self.fmt, self.closed
         loop = asyncio.get_running_loop()
         job = loop.run_in_executor(None, partial(pack_bytes, self.store.dataset, query=query_of(self.store), fmt=fmt,
-                                                 closed=closed, progress=report))
+                                                 closed=closed, listings=self.patient_level, progress=report))
         try:
             while not job.done():
                 self._progress.value = int(100 * state["fraction"])

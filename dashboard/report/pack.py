@@ -52,17 +52,19 @@ def pack_filename(dataset: TrialDataset, *, closed: bool, fmt: str) -> str:
 
 
 def pack_html(dataset: TrialDataset, *, query: str = "", sections: Iterable[str] = SECTION_NAMES,
-              closed: bool = True, progress: Progress | None = None, generated_at: dt.datetime | None = None) -> str:
+              closed: bool = True, progress: Progress | None = None, generated_at: dt.datetime | None = None,
+              listings: bool = True) -> str:
     """The whole pack as one HTML document (styles and figures inline). `query`: the dashboard's URL
     filters; `sections`: names from SECTION_NAMES, in that order; `progress(fraction, what)` is called
-    before each section. Raises ValueError naming an unknown section."""
+    before each section; without `listings`, no patient-level listing. Raises ValueError naming an
+    unknown section."""
     chosen = list(sections)
     unknown = [s for s in chosen if s not in SECTIONS]
     if unknown:
         raise ValueError(f"unknown section(s) {', '.join(unknown)}; choose from {', '.join(SECTION_NAMES)}")
     chosen = [s for s in SECTION_NAMES if s in chosen]
     store, problems = pack_store(dataset, query=query, closed=closed)
-    ctx = PackContext(store=store, closed=not is_open(store.dataset))
+    ctx = PackContext(store=store, closed=not is_open(store.dataset), listings=listings)
     generated = (generated_at or dt.datetime.now(dt.timezone.utc)).astimezone(dt.timezone.utc)
     bodies = []
     for i, name in enumerate(chosen):

@@ -44,14 +44,18 @@ LISTING_MAX_ROWS = 1000
 # the open report says instead.
 ONE_ARM_NOTE = " Only one arm matches the filters: no comparison."
 OPEN_NO_COMPARISON = "Not compared between arms in the open report."
+NO_LISTINGS = ("Left out of this pack: it was built for a role that sees no patient-level data, so it holds no "
+               "listing of patients or records.")
 
 
 @dataclass(frozen=True)
 class PackContext:
-    """What every section reads: the session-like store (filters applied) and whether the pack is closed."""
+    """What every section reads: the session-like store (filters applied), whether the pack is closed and
+    whether it may hold patient-level listings."""
 
     store: TrialStore
     closed: bool
+    listings: bool = True
 
     @property
     def dataset(self):
@@ -362,6 +366,9 @@ def safety(ctx: PackContext) -> str:
     parts.append(table_html(view.exposure_frame(subjects).drop(columns="EVENTS_OUTSIDE"),
                             "Exposure-adjusted rates per 100 patient-months next to crude incidence", text_columns=2))
     parts.append(view.exposure_note(subjects))
+    if not ctx.listings:
+        parts.append("<h2>Serious adverse events and deaths</h2>" + _omitted(NO_LISTINGS))
+        return section("safety", "".join(parts))
     if "AESER" in events.columns:
         serious = events.loc[sf.is_yes(events["AESER"]).fillna(False).to_numpy(dtype=bool)]
         listing = sf.ae_listing(serious).drop(columns=[sf.LISTING_COLUMNS["AESER"]], errors="ignore")  # all "Y"
@@ -430,7 +437,9 @@ def quality(ctx: PackContext) -> str:
     parts.append(table_html(findings, "Validation findings", text_columns=len(findings.columns), css_class="long")
                  if len(findings) else "<p>No validation findings.</p>")
     left_out = left_out_frame(dataset)
-    if len(left_out):
+    if len(left_out) and not ctx.listings:
+        parts.append(f"<p>{len(left_out)} records were left out or had values set to missing. {_e(NO_LISTINGS)}</p>")
+    elif len(left_out):
         parts.append(listing_html(left_out, f"Records left out or values set to missing ({len(left_out)})",
                                   "the dashboard's Data quality tab"))
     files = provenance_frame(dataset)

@@ -435,7 +435,7 @@ class SafetyView(TabView):
             if not self.selected_term:
                 events = events.iloc[:0]
             listing = sf.ae_listing(self._marked_new(events), soc=self.selected_soc, term=self.selected_term)
-            return self._titled_new(listing.assign(Arm=listing["Arm"].map(self._label)))
+            return listing.assign(Arm=listing["Arm"].map(self._label))
 
         return self.store.memo(("ae listing", *self._event_key(), self.selected_soc, self.selected_term,
                                 self.store.compare), compute)
@@ -450,17 +450,23 @@ class SafetyView(TabView):
                                     lambda: new_events(compared.adae, store.dataset.adae))
         return events.assign(NEW=new.reindex(events.index, fill_value=False).to_numpy())
 
-    def _titled_new(self, listing: pd.DataFrame) -> pd.DataFrame:
-        """The listing's "New" column titled with the compared cut ("New since 2017-06-30")."""
-        return listing.rename(columns={"New": f"New since {self.store.compare}"}) if "New" in listing else listing
+    def _new_note(self, listing: pd.DataFrame) -> str:
+        """What the "New" column means and how many events it marks (empty without a compared cut)."""
+        if "New" not in listing:
+            return ""
+        return (f"{(listing['New'] == 'New').sum()} new since data cut {self.store.compare} (New: not in that "
+                "cut's data, matched by patient, term, onset and occurrence)")
 
     def _listing_what(self) -> str:
         """Which events the listing shows, as plain text (for its download)."""
+        new = self._new_note(self._listing_frame()) if self.selected_term else ""
         if self.selected_term == sf.OVERALL:
-            return "Events listed: all events"
-        if self.selected_term == sf.SOC_TOTAL:
-            return f"Events listed: body system {self.selected_soc}"
-        return f"Events listed: {self.selected_term} ({self.selected_soc})" if self.selected_term else "No events chosen"
+            what = "all events"
+        elif self.selected_term == sf.SOC_TOTAL:
+            what = f"body system {self.selected_soc}"
+        else:
+            what = f"{self.selected_term} ({self.selected_soc})" if self.selected_term else ""
+        return f"Events listed: {what}" + (f"; {new}" if new else "") if what else "No events chosen"
 
     def _listing_title(self) -> str:
         if not self.selected_term:
@@ -472,7 +478,8 @@ class SafetyView(TabView):
             what = f"body system <i>{_e(self.selected_soc)}</i>"
         else:
             what = f"<i>{_e(self.selected_term)}</i> ({_e(self.selected_soc)})"
-        return f"<b>Event listing</b>: {what}, {plural(n, 'event')}"
+        new = self._new_note(self._listing_frame())
+        return f"<b>Event listing</b>: {what}, {plural(n, 'event')}" + (f"; {_e(new)}" if new else "")
 
     # ---- onset over time --------------------------------------------------------------------
 
@@ -552,7 +559,7 @@ class SafetyView(TabView):
         if not patient:
             return sf.ae_listing(self.all_events().iloc[:0])
         events = sf.select_events(prepared_adae(self.store), subjects[subjects["USUBJID"] == patient])
-        return self._titled_new(sf.ae_listing(self._marked_new(events), subject=patient))
+        return sf.ae_listing(self._marked_new(events), subject=patient)
 
     def _patient_note(self, subjects, patient) -> str:
         if not patient:

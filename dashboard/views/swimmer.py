@@ -154,7 +154,7 @@ class SwimmerView(TabView):
             layers.append(hv.Scatter(events[events["KIND"] == kind], "DAY", marker_info, label=kind).opts(
                 tools=["hover"], **style))
         if "COMPARED_DAY" in shown:  # what is right of the mark was recorded after the compared cut
-            marks = shown.dropna(subset=["COMPARED_DAY"])
+            marks = shown[shown["COMPARED_DAY"] <= shown["END"]]  # not on lanes that ended before that cut
             layers.append(hv.Scatter(marks, "COMPARED_DAY", ["Lane", hv.Dimension("USUBJID", label="Patient")],
                                      label=f"Data cut {self.store.compare} (compared)").opts(
                 marker="dash", angle=90, size=16, line_width=2, color=ink.text, tools=["hover"]))
@@ -165,7 +165,7 @@ class SwimmerView(TabView):
         overlay = hv.Overlay(layers).opts(
             yticks=list(zip(shown["Lane"], shown["USUBJID_LABEL"] + " " + shown["arm"])), ylim=(-1, len(shown)),
             xlim=(-0.02 * last, last * 1.03), xlabel="Days from randomization", ylabel="",
-            height=max(320, 150 + 15 * len(shown)), responsive=True, legend_position="right",
+            height=max(320, 150 + 15 * len(shown)), responsive=True, legend_position="right", legend_opts={"location": "top"},
             title=f"Patients by {sort.lower()}", active_tools=[], fontsize={"legend": "9pt", "yticks": "9pt"},
             shared_axes=False,
         )

@@ -4,6 +4,7 @@ profiles, data downloads, the Audit tab, and the audit of tabs, filters and expo
 from __future__ import annotations
 
 import json
+import re
 
 import panel as pn
 import pytest
@@ -80,6 +81,19 @@ def test_the_open_role_sees_pooled_figures_without_arm_filter_listings_or_profil
     for arm in tiny.arms:
         assert arm not in shown
     assert not sidebar.select(DataDownloadView) and not tabs.select(pn.widgets.AutocompleteInput)
+    assert "Download meeting pack" in [b.label for b in sidebar.select(pn.widgets.Button)]
+
+
+def test_the_open_roles_pack_is_pooled_and_lists_no_patient(tiny):
+    from dashboard.report.pack import pack_html
+    from dashboard.report.sections import NO_LISTINGS
+
+    def ids_in(html):
+        return [s for s in tiny.adsl["USUBJID"] if re.search(rf"\b{re.escape(s)}\b", html)]
+
+    open_pack = pack_html(pooled(tiny), sections=["safety", "quality"], listings=False)
+    assert ids_in(open_pack) == [] and NO_LISTINGS in open_pack and "OPEN</span> REPORT" in open_pack
+    assert ids_in(pack_html(pooled(tiny), sections=["safety", "quality"]))  # listings name patients
 
 
 def test_the_closed_role_sees_listings_and_profiles_but_no_data_downloads(tiny):
@@ -104,6 +118,9 @@ def test_the_analyst_downloads_the_filtered_data_with_cut_and_filters(tiny, audi
     downloads["Adverse events (ADAE)"]._clicks += 1
     last = json.loads(audit.log.path.read_text().splitlines()[-1])
     assert last["event"] == "export" and last["file"] == downloads["Adverse events (ADAE)"].filename
+    downloads["Save meeting pack"]._clicks += 1  # the pack is audited as every other export
+    last = json.loads(audit.log.path.read_text().splitlines()[-1])
+    assert last["event"] == "export" and last["file"] == downloads["Save meeting pack"].filename
 
 
 def test_the_data_manager_sees_data_quality_and_the_audit_trail_only(tiny, audit):

@@ -89,7 +89,7 @@ def test_ae_listings_mark_the_events_new_since_the_compared_cut(series):
     view = SafetyView(store=store)
     view.param.update(selected_soc=sf.OVERALL, selected_term=sf.OVERALL)
     listing = view._listing_frame()
-    column = f"New since {store.compare}"
+    column = "New"
     assert listing.columns[0] == column
     # Independently: events of the listing's patients whose (patient, term, onset) occurs more often now.
     def keyed(adae):
@@ -102,8 +102,10 @@ def test_ae_listings_mark_the_events_new_since_the_compared_cut(series):
     patient = str(listing.loc[listing[column] == "New", "Patient"].iloc[0])
     assert (view._patient_listing(store.subjects(), patient)[column] == "New").any()
 
+    assert f"{expected} new since data cut {store.compare}" in view._listing_title()
+    assert f"{expected} new since data cut {store.compare}" in view._listing_what()
     store.compare = store.param.compare.objects[-1]  # the earliest cut: more is new
-    assert (view._listing_frame()[f"New since {store.compare}"] == "New").sum() > expected
+    assert (view._listing_frame()[column] == "New").sum() > expected
     plain = SafetyView(store=TrialStore(series.latest))
     plain.param.update(selected_soc=sf.OVERALL, selected_term=sf.OVERALL)
     assert not any(c.startswith("New") for c in plain._listing_frame().columns)
@@ -121,16 +123,15 @@ def test_swimmer_marks_the_compared_cut_on_each_lane_and_labels_new_patients(ser
     randomized = store.subjects().set_index("USUBJID")["RANDDT"]
     new = randomized[randomized > pd.Timestamp(store.compare)].index
     assert 0 < len(new) < len(lanes) and set(lanes.loc[lanes["NEW"], "USUBJID"]) == set(new)
-    sort = "Time on study"  # patients randomized last have the shortest lanes: the last page shows new ones
-    last_page = -(-len(lanes) // SWIMMER_PAGE_SIZE)
-    overlay = view._plot(lanes, sort, last_page, "Whole follow-up", lambda usubjid: None).object
-    (marks,) = [el for el in overlay if el.label == f"Data cut {store.compare} (compared)"]
-    shown = view._page(lanes, sort, last_page)
-    expected = (pd.Timestamp(store.compare) - randomized.reindex(shown["USUBJID"])).dt.days
-    assert sorted(marks.data["COMPARED_DAY"]) == sorted(expected[expected >= 0])
-    ticks = dict(hv.Store.lookup_options("bokeh", overlay, "plot").kwargs["yticks"])
-    labelled_new = {label.split(" ")[0] for label in ticks.values() if " (new) " in label}
-    assert labelled_new == set(shown["USUBJID"]) & set(new)
-
+    marked, labelled_new = [], set()
+    for page in range(1, -(-len(lanes) // SWIMMER_PAGE_SIZE) + 1):
+        overlay = view._plot(lanes, "Arm", page, "Whole follow-up", lambda usubjid: None).object
+        marked += [el for el in overlay if el.label == f"Data cut {store.compare} (compared)"][0].data["COMPARED_DAY"].tolist()
+        ticks = dict(hv.Store.lookup_options("bokeh", overlay, "plot").kwargs["yticks"])
+        labelled_new |= {label.split(" ")[0] for label in ticks.values() if " (new) " in label}
+    day = (pd.Timestamp(store.compare) - randomized.reindex(lanes["USUBJID"])).dt.days.to_numpy()
+    on_lane = (day >= 0) & (day <= lanes["END"].to_numpy())  # a lane that ended before the cut has no mark
+    assert on_lane.any() and not on_lane.all() and sorted(marked) == sorted(day[on_lane])
+    assert labelled_new == set(new)
     plain = SwimmerView(store=TrialStore(series.latest))
     assert "NEW" not in plain.lanes()
