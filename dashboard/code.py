@@ -276,7 +276,7 @@ def _shown_balance(transform: str, setting: str | None = None):
         from .transforms import balance
 
         extra = [list(getattr(view, setting))] if setting else []
-        return getattr(balance, transform)(view.store.subjects(), *extra, view._arms(view.store.arms))
+        return getattr(balance, transform)(view.store.subjects(), *extra, view.arms_shown(view.store.arms))
     return shown
 
 
